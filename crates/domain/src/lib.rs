@@ -1,0 +1,16 @@
+//! Pure types and rules of 善治 (shanzhi): ids, places, organisations, roles and scope, validation, masking,
+//! password policy and the registration state machines. No IO lives here, so every rule can be unit-tested.
+
+pub mod error;
+pub mod ids;
+pub mod mask;
+pub mod org;
+pub mod password;
+pub mod place;
+pub mod role;
+pub mod time;
+pub mod validate;
+
+pub use error::{Code, FieldErrors};
+pub use ids::*;
+pub use time::Timestamp;

@@ -1,0 +1,356 @@
+//! Roles, the scope each role binding grants, and the permission table. Permissions fail closed: an action that
+//! is not listed for a role is denied.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{MemberId, PlaceId, UnitId};
+use crate::place::PlaceLevel;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    DistrictAdmin,
+    TownAdmin,
+    CommunityAdmin,
+    GridLeader,
+    UnitAdmin,
+    Member,
+    Resident,
+    SecurityAdmin,
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::DistrictAdmin,
+        Role::TownAdmin,
+        Role::CommunityAdmin,
+        Role::GridLeader,
+        Role::UnitAdmin,
+        Role::Member,
+        Role::Resident,
+        Role::SecurityAdmin,
+        Role::Auditor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::DistrictAdmin => "district_admin",
+            Role::TownAdmin => "town_admin",
+            Role::CommunityAdmin => "community_admin",
+            Role::GridLeader => "grid_leader",
+            Role::UnitAdmin => "unit_admin",
+            Role::Member => "member",
+            Role::Resident => "resident",
+            Role::SecurityAdmin => "security_admin",
+            Role::Auditor => "auditor",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::DistrictAdmin => "区委组织部管理员",
+            Role::TownAdmin => "街镇管理员",
+            Role::CommunityAdmin => "村居管理员",
+            Role::GridLeader => "网格长",
+            Role::UnitAdmin => "单位党组织管理员",
+            Role::Member => "在职党员",
+            Role::Resident => "居民",
+            Role::SecurityAdmin => "安全管理员",
+            Role::Auditor => "审计员",
+        }
+    }
+    /// Admin roles need a second factor (outside demo mode) and must change passwords older than 90 days.
+    pub fn is_admin(self) -> bool {
+        !matches!(self, Role::Member | Role::Resident)
+    }
+    /// The place level a role must be bound to, if it is bound to a place.
+    pub fn place_level(self) -> Option<PlaceLevel> {
+        match self {
+            Role::DistrictAdmin | Role::SecurityAdmin | Role::Auditor => Some(PlaceLevel::District),
+            Role::TownAdmin => Some(PlaceLevel::Town),
+            Role::CommunityAdmin => Some(PlaceLevel::Community),
+            Role::GridLeader => Some(PlaceLevel::Grid),
+            Role::Resident => Some(PlaceLevel::Community),
+            Role::UnitAdmin | Role::Member => None,
+        }
+    }
+    pub fn needs_unit(self) -> bool {
+        matches!(self, Role::UnitAdmin)
+    }
+    pub fn needs_member(self) -> bool {
+        matches!(self, Role::Member)
+    }
+}
+
+/// One role held by an account, bound to a place, a unit or a member record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleBinding {
+    pub role: Role,
+    pub place_id: Option<PlaceId>,
+    pub place_path: Option<String>,
+    pub unit_id: Option<UnitId>,
+    pub member_id: Option<MemberId>,
+    /// Place or unit name, for people.
+    pub scope_name: String,
+}
+
+/// What part of the data a role binding may see. Store queries take a scope and filter by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// A place and everything below it (materialised path).
+    Subtree(String),
+    /// One unit and its members.
+    Unit(UnitId),
+    /// One member's own records.
+    Member(MemberId),
+    /// Every record, for the district-wide roles whose actions are narrow (security admin, auditor).
+    Everything,
+    /// Nothing.
+    Nothing,
+}
+
+impl RoleBinding {
+    pub fn scope(&self) -> Scope {
+        match self.role {
+            Role::DistrictAdmin | Role::TownAdmin | Role::CommunityAdmin | Role::GridLeader => self
+                .place_path
+                .clone()
+                .map(Scope::Subtree)
+                .unwrap_or(Scope::Nothing),
+            Role::UnitAdmin => self.unit_id.map(Scope::Unit).unwrap_or(Scope::Nothing),
+            Role::Member => self.member_id.map(Scope::Member).unwrap_or(Scope::Nothing),
+            Role::SecurityAdmin | Role::Auditor => Scope::Everything,
+            Role::Resident => Scope::Nothing,
+        }
+    }
+}
+
+/// Everything a person can ask the system to do. New features add actions here and rows to [`permits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    PlaceView,
+    PlaceEdit,
+    UnitView,
+    UnitCreate,
+    UnitEdit,
+    MemberView,
+    MemberCreate,
+    MemberEdit,
+    /// See a full mobile / ID number (audited each time).
+    PersonalReveal,
+    SocialOrgView,
+    SocialOrgEdit,
+    DictionaryView,
+    DictionaryEdit,
+    AuditView,
+    AccountManage,
+    // 报到接收
+    RoundManage,
+    RegistrationSubmit,
+    RegistrationReview,
+    RegistrationView,
+    UnitRegistrationSubmit,
+    UnitRegistrationReview,
+    GridPartnerManage,
+    PairingManage,
+    PairingView,
+    ProjectManage,
+    ProjectGrade,
+    Import,
+    Export,
+}
+
+/// The permission table. Anything not listed is denied.
+pub fn permits(role: Role, action: Action) -> bool {
+    use Action::*;
+    use Role::*;
+    match role {
+        DistrictAdmin => matches!(
+            action,
+            PlaceView
+                | PlaceEdit
+                | UnitView
+                | UnitCreate
+                | UnitEdit
+                | MemberView
+                | MemberCreate
+                | MemberEdit
+                | SocialOrgView
+                | SocialOrgEdit
+                | DictionaryView
+                | DictionaryEdit
+                | RoundManage
+                | RegistrationView
+                | PairingView
+                | PairingManage
+                | ProjectManage
+                | Import
+                | Export
+        ),
+        TownAdmin => matches!(
+            action,
+            PlaceView
+                | PlaceEdit
+                | UnitView
+                | UnitCreate
+                | UnitEdit
+                | MemberView
+                | MemberCreate
+                | MemberEdit
+                | SocialOrgView
+                | SocialOrgEdit
+                | DictionaryView
+                | RegistrationView
+                | UnitRegistrationReview
+                | PairingView
+                | PairingManage
+                | ProjectManage
+                | Import
+                | Export
+        ),
+        CommunityAdmin => matches!(
+            action,
+            PlaceView
+                | PlaceEdit
+                | UnitView
+                | MemberView
+                | MemberEdit
+                | PersonalReveal
+                | SocialOrgView
+                | SocialOrgEdit
+                | DictionaryView
+                | RegistrationView
+                | RegistrationReview
+                | UnitRegistrationReview
+                | GridPartnerManage
+                | PairingView
+                | PairingManage
+                | ProjectManage
+                | ProjectGrade
+                | Export
+        ),
+        GridLeader => matches!(
+            action,
+            PlaceView | MemberView | PersonalReveal | DictionaryView | RegistrationView
+        ),
+        UnitAdmin => matches!(
+            action,
+            UnitView
+                | UnitEdit
+                | MemberView
+                | MemberCreate
+                | MemberEdit
+                | PersonalReveal
+                | DictionaryView
+                | RegistrationView
+                | UnitRegistrationSubmit
+                | PairingView
+                | Import
+                | Export
+        ),
+        Member => matches!(
+            action,
+            MemberView | PersonalReveal | DictionaryView | RegistrationSubmit | RegistrationView
+        ),
+        Resident => false,
+        SecurityAdmin => matches!(action, AccountManage),
+        Auditor => matches!(action, AuditView),
+    }
+}
+
+/// Which roles an account's binding may be created for, and what it must be bound to.
+pub fn binding_is_valid(
+    role: Role,
+    place_level: Option<PlaceLevel>,
+    has_unit: bool,
+    has_member: bool,
+) -> bool {
+    match role.place_level() {
+        Some(level) => place_level == Some(level) && !has_unit && !has_member,
+        None if role.needs_unit() => has_unit && place_level.is_none() && !has_member,
+        None if role.needs_member() => has_member && place_level.is_none() && !has_unit,
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn binding(role: Role) -> RoleBinding {
+        RoleBinding {
+            role,
+            place_id: Some(PlaceId(5)),
+            place_path: Some("/1/5/".into()),
+            unit_id: Some(UnitId(9)),
+            member_id: Some(MemberId(77)),
+            scope_name: "x".into(),
+        }
+    }
+
+    #[test]
+    fn scopes_per_role() {
+        assert_eq!(
+            binding(Role::TownAdmin).scope(),
+            Scope::Subtree("/1/5/".into())
+        );
+        assert_eq!(binding(Role::UnitAdmin).scope(), Scope::Unit(UnitId(9)));
+        assert_eq!(binding(Role::Member).scope(), Scope::Member(MemberId(77)));
+        assert_eq!(binding(Role::Resident).scope(), Scope::Nothing);
+        let mut b = binding(Role::CommunityAdmin);
+        b.place_path = None;
+        assert_eq!(
+            b.scope(),
+            Scope::Nothing,
+            "an admin without a place sees nothing"
+        );
+    }
+
+    #[test]
+    fn three_way_separation_and_fail_closed() {
+        // 三员分立: the auditor only reads the audit log; the security admin only manages accounts.
+        assert!(permits(Role::Auditor, Action::AuditView));
+        assert!(!permits(Role::Auditor, Action::MemberView));
+        assert!(!permits(Role::DistrictAdmin, Action::AuditView));
+        assert!(!permits(Role::DistrictAdmin, Action::AccountManage));
+        assert!(permits(Role::SecurityAdmin, Action::AccountManage));
+        assert!(!permits(Role::SecurityAdmin, Action::MemberView));
+        // Residents have no rule for any admin action.
+        assert!(!permits(Role::Resident, Action::PlaceView));
+        // Only the district edits dictionaries.
+        assert!(permits(Role::DistrictAdmin, Action::DictionaryEdit));
+        assert!(!permits(Role::TownAdmin, Action::DictionaryEdit));
+        // District and town admins see masked numbers only.
+        assert!(!permits(Role::DistrictAdmin, Action::PersonalReveal));
+        assert!(permits(Role::CommunityAdmin, Action::PersonalReveal));
+    }
+
+    #[test]
+    fn bindings() {
+        assert!(binding_is_valid(
+            Role::TownAdmin,
+            Some(PlaceLevel::Town),
+            false,
+            false
+        ));
+        assert!(!binding_is_valid(
+            Role::TownAdmin,
+            Some(PlaceLevel::Community),
+            false,
+            false
+        ));
+        assert!(binding_is_valid(Role::UnitAdmin, None, true, false));
+        assert!(!binding_is_valid(
+            Role::UnitAdmin,
+            Some(PlaceLevel::Town),
+            true,
+            false
+        ));
+        assert!(binding_is_valid(Role::Member, None, false, true));
+        assert_eq!(Role::parse("grid_leader"), Some(Role::GridLeader));
+        assert!(!Role::Member.is_admin());
+    }
+}
