@@ -51,3 +51,7 @@ mod tests {
         assert!(expired(t, t.plus_days(91)));
     }
 }
+
+/// Sessions end after 30 idle minutes and at most 12 hours after login.
+pub const SESSION_IDLE_MINUTES: i64 = 30;
+pub const SESSION_ABSOLUTE_HOURS: i64 = 12;

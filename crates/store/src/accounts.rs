@@ -1,0 +1,663 @@
+//! Accounts, role assignments and database-backed sessions (so several app instances can share them). Only the
+//! hash of a session token is stored.
+
+use serde::Serialize;
+use shanzhi_domain::password::{
+    LOCK_MINUTES, MAX_FAILURES, SESSION_ABSOLUTE_HOURS, SESSION_IDLE_MINUTES,
+};
+use shanzhi_domain::place::PlaceLevel;
+use shanzhi_domain::role::{Role, RoleBinding, binding_is_valid};
+use shanzhi_domain::{
+    AccountId, Code, MemberId, PlaceId, RoleAssignmentId, Timestamp, UnitId, mask,
+};
+use shanzhi_secure::token;
+
+use crate::audit::{Actor, AuditEntry, like_escape};
+use crate::{Page, PageReq, Store, StoreError, StoreResult};
+
+#[derive(Clone, sqlx::FromRow)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub password_changed_at: i64,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+    pub totp_secret_enc: Option<String>,
+    pub totp_enabled: bool,
+    pub member_id: Option<i64>,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Account {
+    pub fn id(&self) -> AccountId {
+        AccountId(self.id)
+    }
+    pub fn is_locked(&self, now: Timestamp) -> bool {
+        self.locked_until.is_some_and(|t| t > now.0)
+    }
+}
+
+/// An account row for the security admin's list.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct AccountSummary {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+    pub totp_enabled: bool,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewBinding {
+    pub role: Role,
+    pub place_id: Option<PlaceId>,
+    pub unit_id: Option<UnitId>,
+    pub member_id: Option<MemberId>,
+}
+
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub mobile: Option<String>,
+    pub password_hash: String,
+    pub member_id: Option<MemberId>,
+    pub bindings: Vec<NewBinding>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Web,
+    Api,
+}
+
+impl SessionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Web => "web",
+            SessionKind::Api => "api",
+        }
+    }
+}
+
+/// How far a login has got: a password alone does not make a full session for an admin outside demo mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStage {
+    Full,
+    /// Password accepted; waiting for the TOTP code.
+    Totp,
+    /// Password accepted; the admin must enrol a TOTP authenticator.
+    TotpEnroll,
+    /// Password accepted but expired; must be changed first.
+    PasswordChange,
+}
+
+impl SessionStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStage::Full => "full",
+            SessionStage::Totp => "totp",
+            SessionStage::TotpEnroll => "totp_enroll",
+            SessionStage::PasswordChange => "password_change",
+        }
+    }
+    fn parse(s: &str) -> SessionStage {
+        match s {
+            "full" => SessionStage::Full,
+            "totp" => SessionStage::Totp,
+            "totp_enroll" => SessionStage::TotpEnroll,
+            _ => SessionStage::PasswordChange,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub token_hash: String,
+    pub account_id: AccountId,
+    pub username: String,
+    pub display_name: String,
+    pub role_assignment_id: Option<RoleAssignmentId>,
+    pub stage: SessionStage,
+    pub csrf_token: String,
+    pub kind: SessionKind,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    token_hash: String,
+    account_id: i64,
+    username: String,
+    display_name: String,
+    role_assignment_id: Option<i64>,
+    kind: String,
+    stage: String,
+    csrf_token: String,
+    last_seen_at: i64,
+    expires_at: i64,
+    active: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct BindingRow {
+    id: i64,
+    role: String,
+    place_id: Option<i64>,
+    place_path: Option<String>,
+    place_name: Option<String>,
+    unit_id: Option<i64>,
+    unit_name: Option<String>,
+    member_id: Option<i64>,
+    member_name: Option<String>,
+}
+
+macro_rules! account_cols {
+    () => {
+        "id, username, display_name, password_hash, password_changed_at, failed_logins, locked_until, totp_secret_enc, totp_enabled, member_id, active, created_at"
+    };
+}
+
+impl Store {
+    pub async fn count_accounts(&self) -> StoreResult<i64> {
+        let (n,): (i64,) = rd!(self, |p| sqlx::query_as("SELECT COUNT(*) FROM accounts")
+            .fetch_one(p)
+            .await?);
+        Ok(n)
+    }
+
+    /// Creates an account with its role bindings. Each binding must fit its role (a town admin on a town …).
+    pub async fn create_account(&self, actor: &Actor, a: &NewAccount) -> StoreResult<AccountId> {
+        let username = shanzhi_domain::validate::username(&a.username)
+            .map_err(|c| StoreError::field("username", c))?;
+        if a.bindings.is_empty() {
+            return Err(StoreError::field("role", Code::InvalidRole));
+        }
+        for b in &a.bindings {
+            let level = match b.place_id {
+                Some(pid) => Some(
+                    self.get_place_unscoped(pid)
+                        .await
+                        .map_err(|_| StoreError::field("place_id", Code::InvalidPlace))?
+                        .level()
+                        .ok_or(StoreError::field("place_id", Code::InvalidPlace))?,
+                ),
+                None => None,
+            };
+            if let Some(u) = b.unit_id
+                && !self.unit_exists(u).await?
+            {
+                return Err(StoreError::field("unit_id", Code::InvalidUnit));
+            }
+            if !binding_is_valid(b.role, level, b.unit_id.is_some(), b.member_id.is_some()) {
+                return Err(StoreError::field("role", Code::InvalidRole));
+            }
+        }
+        let mobile = a
+            .mobile
+            .as_deref()
+            .map(shanzhi_domain::validate::mobile)
+            .transpose()
+            .map_err(|c| StoreError::field("mobile", c))?;
+        let mobile_enc = mobile
+            .as_deref()
+            .map(|m| self.vault.encrypt(m))
+            .transpose()?;
+        let mobile_hash = mobile.as_deref().map(|m| self.vault.search_hash(m));
+        let now = Timestamp::now().0;
+        let res: Result<i64, sqlx::Error> = wr!(self, |p| {
+            let mut tx = p.begin().await?;
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO accounts (username, display_name, mobile_enc, mobile_hash, password_hash, password_changed_at, member_id, active, created_at) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,TRUE,$6) RETURNING id",
+            )
+            .bind(&username)
+            .bind(&a.display_name)
+            .bind(mobile_enc.as_deref())
+            .bind(mobile_hash.as_deref())
+            .bind(&a.password_hash)
+            .bind(now)
+            .bind(a.member_id.map(|m| m.0))
+            .fetch_one(&mut *tx)
+            .await?;
+            for b in &a.bindings {
+                sqlx::query("INSERT INTO role_assignments (account_id, role, place_id, unit_id, member_id, created_at) VALUES ($1,$2,$3,$4,$5,$6)")
+                    .bind(id)
+                    .bind(b.role.as_str())
+                    .bind(b.place_id.map(|x| x.0))
+                    .bind(b.unit_id.map(|x| x.0))
+                    .bind(b.member_id.map(|x| x.0))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let roles: Vec<&str> = a.bindings.iter().map(|b| b.role.as_str()).collect();
+            audit_in_tx!(
+                self,
+                tx,
+                actor,
+                &AuditEntry::ok("account.create", format!("account:{username}"))
+                    .with_detail(roles.join(","))
+            );
+            tx.commit().await?;
+            Ok(id)
+        });
+        match res {
+            Ok(id) => Ok(AccountId(id)),
+            Err(e) if StoreError::unique_on(&e, "mobile_hash") => {
+                Err(StoreError::field("mobile", Code::DuplicateMobile))
+            }
+            Err(e) if StoreError::is_unique(&e) => {
+                Err(StoreError::field("username", Code::UsernameTaken))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Finds an account by username or by mobile number (through the keyed hash).
+    pub async fn find_login(&self, login: &str) -> StoreResult<Option<Account>> {
+        let login = login.trim();
+        if let Ok(m) = shanzhi_domain::validate::mobile(login) {
+            let hash = self.vault.search_hash(&m);
+            let a: Option<Account> = rd!(self, |p| sqlx::query_as(concat!(
+                "SELECT ",
+                account_cols!(),
+                " FROM accounts WHERE mobile_hash = $1"
+            ))
+            .bind(hash)
+            .fetch_optional(p)
+            .await?);
+            if a.is_some() {
+                return Ok(a);
+            }
+        }
+        Ok(rd!(self, |p| sqlx::query_as(concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM accounts WHERE username = $1"
+        ))
+        .bind(login.to_ascii_lowercase())
+        .fetch_optional(p)
+        .await?))
+    }
+
+    pub async fn get_account(&self, id: AccountId) -> StoreResult<Account> {
+        let a: Option<Account> = rd!(self, |p| sqlx::query_as(concat!(
+            "SELECT ",
+            account_cols!(),
+            " FROM accounts WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(p)
+        .await?);
+        a.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn account_mobile_masked(&self, id: AccountId) -> StoreResult<Option<String>> {
+        let r: Option<(Option<String>,)> = rd!(self, |p| sqlx::query_as(
+            "SELECT mobile_enc FROM accounts WHERE id = $1"
+        )
+        .bind(id.0)
+        .fetch_optional(p)
+        .await?);
+        match r.and_then(|r| r.0) {
+            Some(enc) => Ok(Some(mask::mobile(&self.vault.decrypt(&enc)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// The account's role bindings with their scope.
+    pub async fn account_bindings(
+        &self,
+        id: AccountId,
+    ) -> StoreResult<Vec<(RoleAssignmentId, RoleBinding)>> {
+        let rows: Vec<BindingRow> = rd!(self, |p| {
+            sqlx::query_as(
+            "SELECT r.id, r.role, r.place_id, pl.path AS place_path, pl.name AS place_name, r.unit_id, u.name AS unit_name, \
+             r.member_id, m.name AS member_name FROM role_assignments r LEFT JOIN places pl ON pl.id = r.place_id \
+             LEFT JOIN units u ON u.id = r.unit_id LEFT JOIN members m ON m.id = r.member_id WHERE r.account_id = $1 ORDER BY r.id"
+        )
+        .bind(id.0)
+        .fetch_all(p)
+        .await?
+        });
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let role = Role::parse(&r.role)?;
+                let scope_name = r
+                    .place_name
+                    .or(r.unit_name)
+                    .or(r.member_name)
+                    .unwrap_or_default();
+                Some((
+                    RoleAssignmentId(r.id),
+                    RoleBinding {
+                        role,
+                        place_id: r.place_id.map(PlaceId),
+                        place_path: r.place_path,
+                        unit_id: r.unit_id.map(UnitId),
+                        member_id: r.member_id.map(MemberId),
+                        scope_name,
+                    },
+                ))
+            })
+            .collect())
+    }
+
+    /// Records a failed password; locks the account after the fifth in a row. Returns whether it is now locked.
+    pub async fn login_failed(&self, id: AccountId) -> StoreResult<bool> {
+        let now = Timestamp::now();
+        let lock_until = now.plus_minutes(LOCK_MINUTES).0;
+        let (failed,): (i64,) = wr!(self, |p| {
+            sqlx::query_as(
+            "UPDATE accounts SET failed_logins = failed_logins + 1, \
+             locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END WHERE id = $3 RETURNING failed_logins"
+        )
+        .bind(MAX_FAILURES)
+        .bind(lock_until)
+        .bind(id.0)
+        .fetch_one(p)
+        .await?
+        });
+        Ok(failed >= MAX_FAILURES)
+    }
+
+    pub async fn login_succeeded(&self, id: AccountId) -> StoreResult<()> {
+        wr!(self, |p| sqlx::query(
+            "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1"
+        )
+        .bind(id.0)
+        .execute(p)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// Sets a new password hash and ends every session of the account.
+    pub async fn set_password(&self, actor: &Actor, id: AccountId, hash: &str) -> StoreResult<()> {
+        let now = Timestamp::now().0;
+        wr!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE accounts SET password_hash = $1, password_changed_at = $2, failed_logins = 0, locked_until = NULL WHERE id = $3")
+                .bind(hash)
+                .bind(now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            audit_in_tx!(
+                self,
+                tx,
+                actor,
+                &AuditEntry::ok("account.password_change", format!("account:{id}"))
+            );
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Test and operator helper: backdates the password change time (e.g. to exercise the 90-day rule).
+    pub async fn set_password_changed_at(&self, id: AccountId, at: Timestamp) -> StoreResult<()> {
+        wr!(self, |p| sqlx::query(
+            "UPDATE accounts SET password_changed_at = $1 WHERE id = $2"
+        )
+        .bind(at.0)
+        .bind(id.0)
+        .execute(p)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    pub async fn set_totp(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        secret: Option<&str>,
+        enabled: bool,
+    ) -> StoreResult<()> {
+        let enc = secret.map(|s| self.vault.encrypt(s)).transpose()?;
+        wr!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "UPDATE accounts SET totp_secret_enc = $1, totp_enabled = $2 WHERE id = $3",
+            )
+            .bind(enc.as_deref())
+            .bind(enabled)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+            audit_in_tx!(
+                self,
+                tx,
+                actor,
+                &AuditEntry::ok(
+                    if enabled {
+                        "account.totp_enable"
+                    } else {
+                        "account.totp_pending"
+                    },
+                    format!("account:{id}")
+                )
+            );
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub fn decrypt_totp(&self, a: &Account) -> StoreResult<Option<String>> {
+        Ok(a.totp_secret_enc
+            .as_deref()
+            .map(|e| self.vault.decrypt(e))
+            .transpose()?)
+    }
+
+    pub async fn list_accounts(
+        &self,
+        q: Option<&str>,
+        page: PageReq,
+    ) -> StoreResult<Page<AccountSummary>> {
+        let q = q
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| format!("%{}%", like_escape(s)));
+        rd!(self, |p| {
+            let mut count = crate::qb(p, "SELECT COUNT(*) FROM accounts WHERE 1 = 1");
+            let mut list = crate::qb(
+                p,
+                "SELECT id, username, display_name, failed_logins, locked_until, totp_enabled, active, created_at FROM accounts WHERE 1 = 1",
+            );
+            for qb in [&mut count, &mut list] {
+                if let Some(q) = &q {
+                    qb.push(" AND (username LIKE ")
+                        .push_bind(q.clone())
+                        .push(" ESCAPE '\\' OR display_name LIKE ")
+                        .push_bind(q.clone())
+                        .push(" ESCAPE '\\')");
+                }
+            }
+            list.push(" ORDER BY username LIMIT ")
+                .push_bind(page.limit())
+                .push(" OFFSET ")
+                .push_bind(page.offset());
+            let (total,): (i64,) = count.build_query_as().fetch_one(p).await?;
+            let items: Vec<AccountSummary> = list.build_query_as().fetch_all(p).await?;
+            Ok(Page {
+                items,
+                total,
+                page: page.page,
+                per_page: page.per_page,
+            })
+        })
+    }
+
+    /// Lifts a lockout (security admin).
+    pub async fn unlock_account(&self, actor: &Actor, id: AccountId) -> StoreResult<()> {
+        self.get_account(id).await?;
+        wr!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            audit_in_tx!(
+                self,
+                tx,
+                actor,
+                &AuditEntry::ok("account.unlock", format!("account:{id}"))
+            );
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- sessions
+
+    /// Starts a session; returns the raw token (only its hash is stored).
+    pub async fn create_session(
+        &self,
+        account: AccountId,
+        kind: SessionKind,
+        stage: SessionStage,
+        role: Option<RoleAssignmentId>,
+    ) -> StoreResult<String> {
+        let token = token::random_token();
+        let now = Timestamp::now();
+        let expires = now.plus_minutes(SESSION_ABSOLUTE_HOURS * 60).0;
+        wr!(self, |p| {
+            sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, role_assignment_id, kind, stage, csrf_token, created_at, last_seen_at, expires_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$7,$8)"
+        )
+        .bind(token::sha256_hex(&token))
+        .bind(account.0)
+        .bind(role.map(|r| r.0))
+        .bind(kind.as_str())
+        .bind(stage.as_str())
+        .bind(token::random_token())
+        .bind(now.0)
+        .bind(expires)
+        .execute(p).await?.rows_affected()
+        });
+        Ok(token)
+    }
+
+    /// Looks a session up by its raw token, enforcing the idle and absolute timeouts (an expired session is
+    /// deleted) and refreshing its idle clock.
+    pub async fn session(&self, token: &str) -> StoreResult<Option<SessionInfo>> {
+        let hash = token::sha256_hex(token);
+        let row: Option<SessionRow> = rd!(self, |p| {
+            sqlx::query_as(
+            "SELECT s.token_hash, s.account_id, a.username, a.display_name, s.role_assignment_id, s.kind, s.stage, s.csrf_token, \
+             s.last_seen_at, s.expires_at, a.active FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1"
+        )
+        .bind(&hash)
+        .fetch_optional(p)
+        .await?
+        });
+        let Some(row) = row else { return Ok(None) };
+        let now = Timestamp::now();
+        if !row.active
+            || now.0 >= row.expires_at
+            || now.0 - row.last_seen_at > SESSION_IDLE_MINUTES * 60_000
+        {
+            self.delete_session(&hash).await?;
+            return Ok(None);
+        }
+        // Refresh at most once a minute, to keep reads cheap.
+        if now.0 - row.last_seen_at > 60_000 {
+            wr!(self, |p| sqlx::query(
+                "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2"
+            )
+            .bind(now.0)
+            .bind(&hash)
+            .execute(p)
+            .await?
+            .rows_affected());
+        }
+        Ok(Some(SessionInfo {
+            token_hash: row.token_hash,
+            account_id: AccountId(row.account_id),
+            username: row.username,
+            display_name: row.display_name,
+            role_assignment_id: row.role_assignment_id.map(RoleAssignmentId),
+            stage: SessionStage::parse(&row.stage),
+            csrf_token: row.csrf_token,
+            kind: if row.kind == "api" {
+                SessionKind::Api
+            } else {
+                SessionKind::Web
+            },
+        }))
+    }
+
+    pub async fn update_session(
+        &self,
+        token_hash: &str,
+        stage: SessionStage,
+        role: Option<RoleAssignmentId>,
+    ) -> StoreResult<()> {
+        wr!(self, |p| sqlx::query(
+            "UPDATE sessions SET stage = $1, role_assignment_id = $2 WHERE token_hash = $3"
+        )
+        .bind(stage.as_str())
+        .bind(role.map(|r| r.0))
+        .bind(token_hash)
+        .execute(p)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        wr!(self, |p| sqlx::query(
+            "DELETE FROM sessions WHERE token_hash = $1"
+        )
+        .bind(token_hash)
+        .execute(p)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// Test helper: moves a session's clocks back by `minutes`, to exercise the timeouts without waiting.
+    pub async fn age_session(
+        &self,
+        token: &str,
+        idle_minutes: i64,
+        absolute_minutes: i64,
+    ) -> StoreResult<()> {
+        wr!(self, |p| {
+            sqlx::query(
+            "UPDATE sessions SET last_seen_at = last_seen_at - $1, expires_at = expires_at - $2 WHERE token_hash = $3"
+        )
+        .bind(idle_minutes * 60_000)
+        .bind(absolute_minutes * 60_000)
+        .bind(token::sha256_hex(token))
+        .execute(p).await?.rows_affected()
+        });
+        Ok(())
+    }
+}
+
+/// Whether a role binding's place level matches (exposed for forms).
+pub fn role_place_level(role: Role) -> Option<PlaceLevel> {
+    role.place_level()
+}

@@ -1,0 +1,51 @@
+//! Backend dispatch. The body is expanded once per backend with `$p` bound to that backend's pool, so the same
+//! source is type-checked against both drivers.
+
+/// Run `$body` with a pool suited to reads.
+macro_rules! rd {
+    ($store:expr, |$p:ident| $body:expr) => {
+        match &$store.pools {
+            $crate::Pools::Sqlite { read: $p, .. } => $body,
+            $crate::Pools::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Run `$body` with the pool for writes (SQLite: the single writer connection).
+macro_rules! wr {
+    ($store:expr, |$p:ident| $body:expr) => {
+        match &$store.pools {
+            $crate::Pools::Sqlite { write: $p, .. } => $body,
+            $crate::Pools::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Adds ` AND <scope condition>` to a query builder: a subtree range on `$path`, a unit id on `$unit`, a member
+/// id on `$member`. A column given as `""` means the scope kind does not apply and matches nothing.
+macro_rules! push_scope {
+    ($qb:expr, $scope:expr, path = $path:expr, unit = $unit:expr, member = $member:expr) => {{
+        use shanzhi_domain::role::Scope;
+        match $scope {
+            Scope::Everything => {}
+            Scope::Subtree(path) if !$path.is_empty() => {
+                let (lo, hi) = shanzhi_domain::place::subtree_range(path);
+                $qb.push(concat!(" AND ", $path, " >= "));
+                $qb.push_bind(lo);
+                $qb.push(concat!(" AND ", $path, " < "));
+                $qb.push_bind(hi);
+            }
+            Scope::Unit(u) if !$unit.is_empty() => {
+                $qb.push(concat!(" AND ", $unit, " = "));
+                $qb.push_bind(u.0);
+            }
+            Scope::Member(m) if !$member.is_empty() => {
+                $qb.push(concat!(" AND ", $member, " = "));
+                $qb.push_bind(m.0);
+            }
+            _ => {
+                $qb.push(" AND 1 = 0");
+            }
+        }
+    }};
+}

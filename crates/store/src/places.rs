@@ -1,0 +1,345 @@
+//! The place tree: 区 > 街镇 > 村居 > 网格. "This place and below" is a range scan over the materialised path.
+
+use serde::Serialize;
+use shanzhi_domain::org::ValidPlace;
+use shanzhi_domain::place::{self, PartyOrgLevel, PlaceLevel};
+use shanzhi_domain::role::Scope;
+use shanzhi_domain::{Code, PlaceId, Timestamp};
+
+use crate::audit::{Actor, AuditEntry, like_escape};
+use crate::{Page, PageReq, Store, StoreError, StoreResult};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Place {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub level: String,
+    pub code: String,
+    pub name: String,
+    pub path: String,
+    pub party_org_name: Option<String>,
+    pub party_org_level: Option<String>,
+}
+
+impl Place {
+    pub fn id(&self) -> PlaceId {
+        PlaceId(self.id)
+    }
+    pub fn level(&self) -> Option<PlaceLevel> {
+        PlaceLevel::parse(&self.level)
+    }
+    pub fn level_label(&self) -> &'static str {
+        self.level().map(PlaceLevel::label).unwrap_or("")
+    }
+    pub fn party_org_level_label(&self) -> &'static str {
+        self.party_org_level
+            .as_deref()
+            .and_then(PartyOrgLevel::parse)
+            .map(PartyOrgLevel::label)
+            .unwrap_or("")
+    }
+}
+
+/// A child in the drill-down, with counts for its subtree.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlaceSummary {
+    #[serde(flatten)]
+    pub place: Place,
+    pub children: i64,
+    pub units: i64,
+    pub members: i64,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct PlaceFilter {
+    /// Children of this place.
+    pub parent_id: Option<i64>,
+    /// district | town | community | grid
+    pub level: Option<String>,
+    /// Name or code contains.
+    pub q: Option<String>,
+}
+
+macro_rules! place_cols {
+    () => {
+        "id, parent_id, level, code, name, path, party_org_name, party_org_level"
+    };
+}
+
+impl Store {
+    /// One place, if it is inside the caller's subtree.
+    pub async fn get_place(&self, scope: &Scope, id: PlaceId) -> StoreResult<Place> {
+        let place: Option<Place> = rd!(self, |p| {
+            let mut qb = crate::qb(
+                p,
+                concat!("SELECT ", place_cols!(), " FROM places WHERE id = "),
+            );
+            qb.push_bind(id.0);
+            push_scope!(qb, scope, path = "path", unit = "", member = "");
+            qb.build_query_as().fetch_optional(p).await?
+        });
+        place.ok_or(StoreError::NotFound)
+    }
+
+    /// Any place by id, without scope: only for public pickers and breadcrumbs of places already in scope.
+    pub async fn get_place_unscoped(&self, id: PlaceId) -> StoreResult<Place> {
+        let place: Option<Place> = rd!(self, |p| sqlx::query_as(concat!(
+            "SELECT ",
+            place_cols!(),
+            " FROM places WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(p)
+        .await?);
+        place.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn place_by_code(&self, code: &str) -> StoreResult<Option<Place>> {
+        Ok(rd!(self, |p| sqlx::query_as(concat!(
+            "SELECT ",
+            place_cols!(),
+            " FROM places WHERE code = $1"
+        ))
+        .bind(code)
+        .fetch_optional(p)
+        .await?))
+    }
+
+    /// The root place (the district), if created.
+    pub async fn root_place(&self) -> StoreResult<Option<Place>> {
+        Ok(rd!(self, |p| sqlx::query_as(concat!(
+            "SELECT ",
+            place_cols!(),
+            " FROM places WHERE parent_id IS NULL ORDER BY id LIMIT 1"
+        ))
+        .fetch_optional(p)
+        .await?))
+    }
+
+    /// Ancestors of a place, root first (for breadcrumbs), stopping at the caller's own top.
+    pub async fn place_ancestors(&self, scope: &Scope, place: &Place) -> StoreResult<Vec<Place>> {
+        let mut out = Vec::new();
+        for id in place::path_ids(&place.path) {
+            if id.0 == place.id {
+                break;
+            }
+            if let Ok(p) = self.get_place(scope, id).await {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The top places a scope sees: for a subtree, its root.
+    pub async fn scope_roots(&self, scope: &Scope) -> StoreResult<Vec<Place>> {
+        match scope {
+            Scope::Subtree(path) => Ok(rd!(self, |p| sqlx::query_as(concat!(
+                "SELECT ",
+                place_cols!(),
+                " FROM places WHERE path = $1"
+            ))
+            .bind(path)
+            .fetch_all(p)
+            .await?)),
+            Scope::Everything => Ok(self.root_place().await?.into_iter().collect()),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Places in scope, filtered, paginated, ordered by code.
+    pub async fn list_places(
+        &self,
+        scope: &Scope,
+        f: &PlaceFilter,
+        page: PageReq,
+    ) -> StoreResult<Page<Place>> {
+        let q =
+            f.q.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| format!("%{}%", like_escape(s)));
+        let level = f
+            .level
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        rd!(self, |p| {
+            let mut count = crate::qb(p, "SELECT COUNT(*) FROM places WHERE 1 = 1");
+            let mut list = crate::qb(
+                p,
+                concat!("SELECT ", place_cols!(), " FROM places WHERE 1 = 1"),
+            );
+            for qb in [&mut count, &mut list] {
+                push_scope!(qb, scope, path = "path", unit = "", member = "");
+                if let Some(parent) = f.parent_id {
+                    qb.push(" AND parent_id = ").push_bind(parent);
+                }
+                if let Some(l) = &level {
+                    qb.push(" AND level = ").push_bind(l.clone());
+                }
+                if let Some(q) = &q {
+                    qb.push(" AND (name LIKE ")
+                        .push_bind(q.clone())
+                        .push(" ESCAPE '\\' OR code LIKE ")
+                        .push_bind(q.clone())
+                        .push(" ESCAPE '\\')");
+                }
+            }
+            list.push(" ORDER BY path LIMIT ")
+                .push_bind(page.limit())
+                .push(" OFFSET ")
+                .push_bind(page.offset());
+            let (total,): (i64,) = count.build_query_as().fetch_one(p).await?;
+            let items: Vec<Place> = list.build_query_as().fetch_all(p).await?;
+            Ok(Page {
+                items,
+                total,
+                page: page.page,
+                per_page: page.per_page,
+            })
+        })
+    }
+
+    /// Counts for a place's subtree: child places, units and members located within it.
+    pub async fn place_summary(&self, place: Place) -> StoreResult<PlaceSummary> {
+        let (lo, hi) = place::subtree_range(&place.path);
+        let (children, units, members): (i64, i64, i64) = rd!(self, |p| sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM places WHERE parent_id = $1), \
+                    (SELECT COUNT(*) FROM units WHERE place_path >= $2 AND place_path < $3), \
+                    (SELECT COUNT(*) FROM members WHERE place_path >= $2 AND place_path < $3)"
+        )
+        .bind(place.id)
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_one(p)
+        .await?);
+        Ok(PlaceSummary {
+            place,
+            children,
+            units,
+            members,
+        })
+    }
+
+    /// Public search of communities by name (for a member choosing where they live). Names only; no scope needed.
+    pub async fn search_communities(&self, q: &str, limit: i64) -> StoreResult<Vec<Place>> {
+        let pattern = format!("%{}%", like_escape(q.trim()));
+        Ok(rd!(self, |p| {
+            sqlx::query_as(concat!("SELECT ", place_cols!(), " FROM places WHERE level = 'community' AND name LIKE $1 ESCAPE '\\' ORDER BY name LIMIT $2"))
+        .bind(pattern)
+        .bind(limit)
+        .fetch_all(p)
+        .await?
+        }))
+    }
+
+    /// Creates a place under `parent` (which must be in scope), or the district root when `parent` is `None`
+    /// and no root exists yet.
+    pub async fn create_place(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        parent: Option<PlaceId>,
+        v: &ValidPlace,
+    ) -> StoreResult<PlaceId> {
+        let (level, parent_row) = match parent {
+            Some(pid) => {
+                let parent = self
+                    .get_place(scope, pid)
+                    .await
+                    .map_err(|_| StoreError::field("parent_id", Code::InvalidPlace))?;
+                let level = parent
+                    .level()
+                    .and_then(PlaceLevel::child)
+                    .ok_or(StoreError::field("parent_id", Code::InvalidPlaceLevel))?;
+                (level, Some(parent))
+            }
+            None => {
+                if self.root_place().await?.is_some() {
+                    return Err(StoreError::field("parent_id", Code::InvalidPlaceLevel));
+                }
+                (PlaceLevel::District, None)
+            }
+        };
+        let now = Timestamp::now().0;
+        let res: Result<i64, sqlx::Error> = wr!(self, |p| {
+            let mut tx = p.begin().await?;
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO places (parent_id, level, code, name, path, party_org_name, party_org_level, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+            )
+            .bind(parent_row.as_ref().map(|p| p.id))
+            .bind(level.as_str())
+            .bind(&v.code)
+            .bind(&v.name)
+            .bind(format!("#{}", v.code))
+            .bind(v.party_org_name.as_deref())
+            .bind(v.party_org_level.map(|l| l.as_str()))
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let path = match &parent_row {
+                Some(parent) => place::child_path(&parent.path, PlaceId(id)),
+                None => place::root_path(PlaceId(id)),
+            };
+            sqlx::query("UPDATE places SET path = $1 WHERE id = $2")
+                .bind(&path)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            audit_in_tx!(
+                self,
+                tx,
+                actor,
+                &AuditEntry::ok("place.create", format!("place:{id}")).with_detail(v.name.clone())
+            );
+            tx.commit().await?;
+            Ok(id)
+        });
+        match res {
+            Ok(id) => Ok(PlaceId(id)),
+            Err(e) if StoreError::is_unique(&e) => {
+                Err(StoreError::field("code", Code::DuplicateCode))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn update_place(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: PlaceId,
+        v: &ValidPlace,
+    ) -> StoreResult<()> {
+        self.get_place(scope, id).await?;
+        let now = Timestamp::now().0;
+        let res: Result<(), sqlx::Error> = wr!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE places SET code = $1, name = $2, party_org_name = $3, party_org_level = $4, updated_at = $5 WHERE id = $6")
+                .bind(&v.code)
+                .bind(&v.name)
+                .bind(v.party_org_name.as_deref())
+                .bind(v.party_org_level.map(|l| l.as_str()))
+                .bind(now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            audit_in_tx!(
+                self,
+                tx,
+                actor,
+                &AuditEntry::ok("place.update", format!("place:{id}"))
+            );
+            tx.commit().await?;
+            Ok(())
+        });
+        match res {
+            Ok(()) => Ok(()),
+            Err(e) if StoreError::is_unique(&e) => {
+                Err(StoreError::field("code", Code::DuplicateCode))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
