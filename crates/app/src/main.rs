@@ -1,1 +1,315 @@
-fn main() {}
+//! `shanzhi`: the single binary. `serve`, `demo`, `migrate`, `admin create`, `audit verify`, `backup`.
+
+mod demo;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use shanzhi_domain::role::Role;
+use shanzhi_store::accounts::{NewAccount, NewBinding};
+use shanzhi_store::{Actor, DbConfig, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "shanzhi",
+    version,
+    about = "善治 — 双报到、双报告、双服务 management for a district"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Data directory (SQLite database, key file, demo account list).
+    #[arg(
+        long,
+        global = true,
+        env = "SHANZHI_DATA_DIR",
+        default_value = "./data"
+    )]
+    data_dir: PathBuf,
+    /// Database URL: `postgres://…` for PostgreSQL; a SQLite path that must exist; default: SQLite in the data dir.
+    #[arg(
+        long,
+        global = true,
+        env = "SHANZHI_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(
+        long,
+        global = true,
+        env = "SHANZHI_BIND",
+        default_value = "127.0.0.1:8080"
+    )]
+    bind: String,
+    /// Mark cookies Secure (set when users reach the service over HTTPS).
+    #[arg(long, global = true, env = "SHANZHI_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server.
+    Serve,
+    /// Create demo data if the data directory is empty, print the demo accounts, and serve.
+    Demo(DemoArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administrator tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Audit log tasks.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Consistent online copy of the SQLite database.
+    Backup {
+        /// Where to write the copy (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Password for every demo account.
+    #[arg(long, env = "SHANZHI_DEMO_PASSWORD", hide_env_values = true)]
+    demo_password: Option<String>,
+    /// `small` (a few places and people) or `district` (12 towns, 300 communities, 3,000 grids, 2,000 units, 50,000 members).
+    #[arg(long, default_value = "small", value_parser = ["small", "district"])]
+    scale: String,
+    /// Create the data and exit without serving.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account with one role.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// district_admin, town_admin, community_admin, grid_leader, unit_admin, member, resident, security_admin, auditor
+        #[arg(long)]
+        role: String,
+        /// Code of the place the role is bound to (district, town, community or grid as the role needs).
+        #[arg(long)]
+        place_code: Option<String>,
+        /// Unit id (for unit_admin).
+        #[arg(long)]
+        unit_id: Option<i64>,
+        /// Member id (for member).
+        #[arg(long)]
+        member_id: Option<i64>,
+        /// Password; a strong random one is generated and printed when omitted.
+        #[arg(long, env = "SHANZHI_ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; report the first broken link.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SHANZHI_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("错误: cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误: {}", one_line(&format!("{e:#}")));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+async fn open(common: &Common) -> anyhow::Result<Store> {
+    let config = DbConfig {
+        data_dir: common.data_dir.clone(),
+        database_url: common.database_url.clone(),
+    };
+    Ok(Store::open(&config).await?)
+}
+
+async fn serve(common: &Common, store: Store) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&common.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", common.bind))?;
+    let addr = listener.local_addr()?;
+    println!("善治 serving on http://{addr}/ ({:?})", store.backend());
+    shanzhi_web::serve(
+        listener,
+        store,
+        shanzhi_web::WebConfig {
+            secure_cookies: common.secure_cookies,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let common = cli.common;
+    match cli.command {
+        Command::Serve => {
+            let store = open(&common).await?;
+            if store.count_accounts().await? == 0 {
+                eprintln!(
+                    "提示: 还没有任何账号。请先运行 `shanzhi admin create …`,或用 `shanzhi demo` 体验演示数据。"
+                );
+            }
+            serve(&common, store).await?;
+        }
+        Command::Migrate => {
+            let store = open(&common).await?;
+            println!("migrations applied ({:?})", store.backend());
+        }
+        Command::Demo(args) => {
+            let store = open(&common).await?;
+            let password = args
+                .demo_password
+                .unwrap_or_else(|| demo::DEFAULT_PASSWORD.to_string());
+            shanzhi_domain::password::check_policy(&password)
+                .map_err(|c| anyhow::anyhow!("--demo-password: {}", c.message()))?;
+            let accounts = demo::ensure(&store, &password, &args.scale).await?;
+            let list_path = common.data_dir.join("demo-accounts.json");
+            std::fs::write(&list_path, serde_json::to_vec_pretty(&accounts)?)?;
+            println!(
+                "演示账号 (password: {password}) — also in {}:",
+                list_path.display()
+            );
+            for a in &accounts {
+                println!("  {:<16} {:<16} {}", a.username, a.role, a.scope);
+            }
+            if !args.no_serve {
+                serve(&common, store).await?;
+            }
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Create {
+                    username,
+                    name,
+                    role,
+                    place_code,
+                    unit_id,
+                    member_id,
+                    password,
+                },
+        } => {
+            let store = open(&common).await?;
+            let role =
+                Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role `{role}`"))?;
+            let place_id = match place_code {
+                Some(code) => Some(
+                    store
+                        .place_by_code(&code)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no place with code `{code}`"))?
+                        .id(),
+                ),
+                None => None,
+            };
+            let (password, generated) = match password {
+                Some(p) => (p, false),
+                None => (demo::random_password(), true),
+            };
+            shanzhi_domain::password::check_policy(&password)
+                .map_err(|c| anyhow::anyhow!("{}", c.message()))?;
+            let hash = shanzhi_secure::password::hash(&password)?;
+            let account = NewAccount {
+                display_name: name.unwrap_or_else(|| username.clone()),
+                username: username.clone(),
+                mobile: None,
+                password_hash: hash,
+                member_id: member_id.map(shanzhi_domain::MemberId),
+                bindings: vec![NewBinding {
+                    role,
+                    place_id,
+                    unit_id: unit_id.map(shanzhi_domain::UnitId),
+                    member_id: member_id.map(shanzhi_domain::MemberId),
+                }],
+            };
+            store
+                .create_account(&Actor::system("cli"), &account)
+                .await
+                .map_err(|e| match e {
+                    shanzhi_store::StoreError::Fields(f) => anyhow::anyhow!(
+                        "{}",
+                        f.0.iter()
+                            .map(|x| format!("{}: {}", x.field, x.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                    other => other.into(),
+                })?;
+            println!("account `{username}` created with role {}", role.as_str());
+            if generated {
+                println!("initial password: {password}");
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let store = open(&common).await?;
+            match store.verify_audit().await? {
+                Ok(n) => println!("audit log intact: {n} rows verified"),
+                Err(b) => {
+                    eprintln!("audit log BROKEN at row {}: {}", b.id, b.reason);
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Backup { out } => {
+            let store = open(&common).await?;
+            store.backup_to(&out).await?;
+            println!("backup written to {}", out.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -316,7 +316,7 @@ impl Store {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "UPDATE units SET name = $1, kind = $2, credit_code = $3, place_id = $4, place_path = $5, party_org_name = $6, \
-                 party_org_level = $7, contact_name = $8, contact_phone_enc = $9, contact_phone_masked = $10, updated_at = $11 WHERE id = $12",
+                 party_org_level = $7, contact_name = $8, contact_phone_enc = COALESCE($9, contact_phone_enc), contact_phone_masked = COALESCE($10, contact_phone_masked), updated_at = $11 WHERE id = $12",
             )
             .bind(&v.name)
             .bind(&v.kind)
@@ -797,7 +797,7 @@ impl Store {
                 Some(id) => {
                     sqlx::query(
                         "UPDATE social_orgs SET name = $1, credit_code = $2, place_id = $3, place_path = $4, contact_name = $5, \
-                         contact_phone_enc = $6, contact_phone_masked = $7, updated_at = $8 WHERE id = $9",
+                         contact_phone_enc = COALESCE($6, contact_phone_enc), contact_phone_masked = COALESCE($7, contact_phone_masked), updated_at = $8 WHERE id = $9",
                     )
                     .bind(&v.name)
                     .bind(&v.credit_code)
@@ -829,5 +829,38 @@ impl Store {
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+impl Store {
+    /// Units in scope for select boxes (capped at 3,000): (id, name).
+    pub async fn unit_options(&self, scope: &Scope) -> StoreResult<Vec<(i64, String)>> {
+        rd!(self, |p| {
+            let mut qb = crate::qb(p, "SELECT u.id, u.name FROM units u WHERE 1 = 1");
+            push_scope!(qb, scope, path = "u.place_path", unit = "u.id", member = "");
+            qb.push(" ORDER BY u.name LIMIT 3000");
+            Ok(qb.build_query_as().fetch_all(p).await?)
+        })
+    }
+}
+
+impl Store {
+    /// The current numbers, for keeping them when an edit form leaves them blank. Never shown; not audited as a view.
+    pub async fn reveal_member_personal_unaudited(
+        &self,
+        scope: &Scope,
+        id: MemberId,
+    ) -> StoreResult<PersonalNumbers> {
+        self.get_member(scope, id).await?;
+        let (mobile_enc, id_enc): (String, Option<String>) = rd!(self, |p| sqlx::query_as(
+            "SELECT mobile_enc, id_card_enc FROM members WHERE id = $1"
+        )
+        .bind(id.0)
+        .fetch_one(p)
+        .await?);
+        Ok(PersonalNumbers {
+            mobile: self.vault.decrypt(&mobile_enc)?,
+            id_card: id_enc.map(|e| self.vault.decrypt(&e)).transpose()?,
+        })
     }
 }

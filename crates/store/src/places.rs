@@ -343,3 +343,36 @@ impl Store {
         }
     }
 }
+
+/// A place for a picker.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct PlaceOption {
+    pub id: i64,
+    pub name: String,
+    pub level: String,
+    pub path: String,
+}
+
+impl Store {
+    /// Places of the given levels inside the scope, for select boxes (capped at 3,000).
+    pub async fn place_options(
+        &self,
+        scope: &Scope,
+        levels: &[PlaceLevel],
+    ) -> StoreResult<Vec<PlaceOption>> {
+        rd!(self, |p| {
+            let mut qb = crate::qb(
+                p,
+                "SELECT id, name, level, path FROM places WHERE level IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for l in levels {
+                sep.push_bind(l.as_str());
+            }
+            qb.push(")");
+            push_scope!(qb, scope, path = "path", unit = "", member = "");
+            qb.push(" ORDER BY path LIMIT 3000");
+            Ok(qb.build_query_as().fetch_all(p).await?)
+        })
+    }
+}

@@ -1,1 +1,73 @@
+//! The web layer of 善治: server-rendered Chinese pages under `/` and a JSON API under `/api/v1/`, over the same
+//! store and the same rules. A handler reads the request, asks the domain whether the action is allowed, calls
+//! one store method and renders.
 
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod forms;
+pub mod middleware;
+pub mod ui;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use shanzhi_store::Store;
+
+/// Settings the web layer needs.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (set when the service is reached over TLS, e.g. behind an HTTPS proxy).
+    pub secure_cookies: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+}
+
+/// The whole application: pages, API, OpenAPI document, static files, health check and middleware.
+pub fn app(store: Store, config: WebConfig) -> Router {
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+    };
+    let (api_router, openapi) = api::router();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(ui::router())
+        .merge(api_router)
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json((*doc).clone()) }
+            }),
+        )
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            middleware::csrf_cookie,
+        ))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+}
+
+/// Serves until Ctrl-C / SIGTERM.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    config: WebConfig,
+) -> std::io::Result<()> {
+    let router = app(store, config);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}

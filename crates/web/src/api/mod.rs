@@ -1,0 +1,580 @@
+//! The JSON API under `/api/v1/`: bearer tokens from `POST /api/v1/auth/login`, the same scope rules as the
+//! pages, errors as `{"error":{"code","message"}}`. The OpenAPI 3.1 document is generated from these handlers.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use shanzhi_domain::org::{
+    DictEntryInput, DictKind, MemberInput, PlaceInput, SocialOrgInput, UnitInput,
+};
+use shanzhi_domain::role::Action;
+use shanzhi_domain::{Code, DictEntryId, MemberId, PlaceId, SocialOrgId, UnitId};
+use shanzhi_store::dict::DictEntry;
+use shanzhi_store::orgs::{
+    Member, MemberFilter, PersonalNumbers, SocialOrg, SocialOrgFilter, Unit, UnitFilter,
+};
+use shanzhi_store::places::{Place, PlaceFilter, PlaceSummary};
+use shanzhi_store::{AuditFilter, AuditRow, Page, PageReq, SessionKind, SessionStage};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::{Ctx, NoCtx, after_second_factor, check_password, client_addr, load, totp_ok};
+use crate::error::{ApiError, AppError, ErrorBody};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "善治 shanzhi API", description = "双报到、双报告、双服务 — JSON API. Authenticate with POST /api/v1/auth/login, then send `Authorization: Bearer <token>`."),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(list_places, create_place))
+        .routes(routes!(get_place))
+        .routes(routes!(list_units, create_unit))
+        .routes(routes!(get_unit, update_unit))
+        .routes(routes!(list_members, create_member))
+        .routes(routes!(get_member, update_member))
+        .routes(routes!(reveal_member))
+        .routes(routes!(list_social_orgs, create_social_org))
+        .routes(routes!(get_social_org, update_social_org))
+        .routes(routes!(list_dictionary, create_dictionary_entry))
+        .routes(routes!(update_dictionary_entry))
+        .routes(routes!(list_audit))
+        .split_for_parts()
+}
+
+/// A signed-in API caller.
+pub struct ApiCtx(pub Ctx);
+
+impl FromRequestParts<AppState> for ApiCtx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match load(state, parts, SessionKind::Api).await {
+            Ok(ctx) => Ok(ApiCtx(ctx)),
+            Err(NoCtx::Anonymous { expired: true }) => {
+                Err(ApiError(AppError::new(Code::SessionExpired)))
+            }
+            Err(NoCtx::Anonymous { expired: false }) | Err(NoCtx::Pending(_)) => {
+                Err(ApiError(AppError::new(Code::Unauthenticated)))
+            }
+            Err(NoCtx::Error(e)) => Err(ApiError(e)),
+        }
+    }
+}
+
+/// JSON body extractor whose rejection is our JSON error.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(_) => Err(ApiError(AppError::new(Code::BadRequest))),
+        }
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+#[derive(Deserialize, ToSchema)]
+struct LoginRequest {
+    /// Username or mobile number.
+    username: String,
+    password: String,
+    /// Six-digit TOTP code; required for admin roles outside demo mode.
+    #[serde(default)]
+    totp: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct LoginResponse {
+    token: String,
+    /// Idle timeout in seconds.
+    idle_timeout: i64,
+}
+
+/// Log in and receive a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn login(
+    State(state): State<AppState>,
+    parts: Parts,
+    Body(req): Body<LoginRequest>,
+) -> ApiResult<LoginResponse> {
+    let outcome = check_password(&state, &req.username, &req.password, client_addr(&parts)).await?;
+    let stage = match outcome.stage {
+        SessionStage::TotpEnroll => {
+            return Err(ApiError(AppError::new(Code::TotpEnrollmentRequired)));
+        }
+        SessionStage::Totp => {
+            let code = req
+                .totp
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .ok_or(AppError::new(Code::TotpRequired))?;
+            if !totp_ok(&state, &outcome.account, code)? {
+                let locked = state.store.login_failed(outcome.account.id()).await?;
+                return Err(ApiError(AppError::new(if locked {
+                    Code::AccountLocked
+                } else {
+                    Code::TotpInvalid
+                })));
+            }
+            after_second_factor(&outcome.account, true)
+        }
+        other => other,
+    };
+    if stage == SessionStage::PasswordChange {
+        return Err(ApiError(AppError::new(Code::PasswordChangeRequired)));
+    }
+    let token = state
+        .store
+        .create_session(
+            outcome.account.id(),
+            SessionKind::Api,
+            SessionStage::Full,
+            outcome.first_binding,
+        )
+        .await?;
+    Ok(Json(LoginResponse {
+        token,
+        idle_timeout: shanzhi_domain::password::SESSION_IDLE_MINUTES * 60,
+    }))
+}
+
+/// End the current API session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])), responses((status = 204)))]
+async fn logout(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+) -> Result<StatusCode, ApiError> {
+    state.store.delete_session(&ctx.session.token_hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+struct Me {
+    username: String,
+    display_name: String,
+    role: String,
+    scope_name: String,
+    roles: Vec<MeRole>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MeRole {
+    id: i64,
+    role: String,
+    scope_name: String,
+}
+
+/// The signed-in account and the role in use.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])), responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn me(ApiCtx(ctx): ApiCtx) -> ApiResult<Me> {
+    Ok(Json(Me {
+        username: ctx.session.username.clone(),
+        display_name: ctx.session.display_name.clone(),
+        role: ctx.role().as_str().to_string(),
+        scope_name: ctx.binding.scope_name.clone(),
+        roles: ctx
+            .bindings
+            .iter()
+            .map(|(id, b)| MeRole {
+                id: id.0,
+                role: b.role.as_str().into(),
+                scope_name: b.scope_name.clone(),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct Paging {
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+impl Paging {
+    fn req(&self) -> PageReq {
+        PageReq::new(self.page, self.per_page)
+    }
+}
+
+/// Places in scope (filter by parent, level, name).
+#[utoipa::path(get, path = "/api/v1/places", tag = "places", security(("bearer" = [])), params(PlaceFilter, Paging),
+    responses((status = 200, body = Page<Place>), (status = 403, body = ErrorBody)))]
+async fn list_places(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Query(f): Query<PlaceFilter>,
+    Query(p): Query<Paging>,
+) -> ApiResult<Page<Place>> {
+    ctx.require(Action::PlaceView)?;
+    Ok(Json(
+        state.store.list_places(&ctx.scope, &f, p.req()).await?,
+    ))
+}
+
+/// One place with counts for its subtree.
+#[utoipa::path(get, path = "/api/v1/places/{id}", tag = "places", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = PlaceSummary), (status = 404, body = ErrorBody)))]
+async fn get_place(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<i64>,
+) -> ApiResult<PlaceSummary> {
+    ctx.require(Action::PlaceView)?;
+    let place = state.store.get_place(&ctx.scope, PlaceId(id)).await?;
+    Ok(Json(state.store.place_summary(place).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct NewPlace {
+    parent_id: i64,
+    #[serde(flatten)]
+    place: PlaceInput,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Created {
+    id: i64,
+}
+
+/// Add a town, community or grid under a place in scope.
+#[utoipa::path(post, path = "/api/v1/places", tag = "places", security(("bearer" = [])), request_body = NewPlace,
+    responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
+async fn create_place(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Body(b): Body<NewPlace>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    ctx.require(Action::PlaceEdit)?;
+    let v = b.place.validate().map_err(AppError::fields)?;
+    let id = state
+        .store
+        .create_place(&ctx.actor, &ctx.scope, Some(PlaceId(b.parent_id)), &v)
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
+}
+
+/// Units in scope.
+#[utoipa::path(get, path = "/api/v1/units", tag = "units", security(("bearer" = [])), params(UnitFilter, Paging),
+    responses((status = 200, body = Page<Unit>), (status = 403, body = ErrorBody)))]
+async fn list_units(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Query(f): Query<UnitFilter>,
+    Query(p): Query<Paging>,
+) -> ApiResult<Page<Unit>> {
+    ctx.require(Action::UnitView)?;
+    Ok(Json(state.store.list_units(&ctx.scope, &f, p.req()).await?))
+}
+
+/// One unit.
+#[utoipa::path(get, path = "/api/v1/units/{id}", tag = "units", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Unit), (status = 404, body = ErrorBody)))]
+async fn get_unit(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<i64>,
+) -> ApiResult<Unit> {
+    ctx.require(Action::UnitView)?;
+    Ok(Json(state.store.get_unit(&ctx.scope, UnitId(id)).await?))
+}
+
+/// Register a unit.
+#[utoipa::path(post, path = "/api/v1/units", tag = "units", security(("bearer" = [])), request_body = UnitInput,
+    responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
+async fn create_unit(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Body(b): Body<UnitInput>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    ctx.require(Action::UnitCreate)?;
+    let v = b.validate().map_err(AppError::fields)?;
+    let id = state.store.create_unit(&ctx.actor, &ctx.scope, &v).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
+}
+
+/// Update a unit.
+#[utoipa::path(put, path = "/api/v1/units/{id}", tag = "units", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UnitInput,
+    responses((status = 200, body = Unit), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_unit(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<i64>,
+    Body(b): Body<UnitInput>,
+) -> ApiResult<Unit> {
+    ctx.require(Action::UnitEdit)?;
+    let v = b.validate().map_err(AppError::fields)?;
+    state
+        .store
+        .update_unit(&ctx.actor, &ctx.scope, UnitId(id), &v)
+        .await?;
+    Ok(Json(state.store.get_unit(&ctx.scope, UnitId(id)).await?))
+}
+
+/// Members in scope; numbers are masked.
+#[utoipa::path(get, path = "/api/v1/members", tag = "members", security(("bearer" = [])), params(MemberFilter, Paging),
+    responses((status = 200, body = Page<Member>), (status = 403, body = ErrorBody)))]
+async fn list_members(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Query(f): Query<MemberFilter>,
+    Query(p): Query<Paging>,
+) -> ApiResult<Page<Member>> {
+    ctx.require(Action::MemberView)?;
+    Ok(Json(
+        state.store.list_members(&ctx.scope, &f, p.req()).await?,
+    ))
+}
+
+/// One member; numbers are masked.
+#[utoipa::path(get, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Member), (status = 404, body = ErrorBody)))]
+async fn get_member(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<i64>,
+) -> ApiResult<Member> {
+    ctx.require(Action::MemberView)?;
+    Ok(Json(
+        state.store.get_member(&ctx.scope, MemberId(id)).await?,
+    ))
+}
+
+/// Full mobile and ID numbers, for roles that need them. Every call is audited.
+#[utoipa::path(post, path = "/api/v1/members/{id}/reveal", tag = "members", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = PersonalNumbers), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn reveal_member(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<i64>,
+) -> ApiResult<PersonalNumbers> {
+    ctx.require(Action::PersonalReveal)?;
+    Ok(Json(
+        state
+            .store
+            .reveal_member_personal(&ctx.actor, &ctx.scope, MemberId(id))
+            .await?,
+    ))
+}
+
+/// Register a member.
+#[utoipa::path(post, path = "/api/v1/members", tag = "members", security(("bearer" = [])), request_body = MemberInput,
+    responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
+async fn create_member(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Body(b): Body<MemberInput>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    ctx.require(Action::MemberCreate)?;
+    let v = b.validate().map_err(AppError::fields)?;
+    let id = state
+        .store
+        .create_member(&ctx.actor, &ctx.scope, &v)
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
+}
+
+/// Update a member (all fields, including the mobile number).
+#[utoipa::path(put, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = MemberInput,
+    responses((status = 200, body = Member), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_member(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<i64>,
+    Body(b): Body<MemberInput>,
+) -> ApiResult<Member> {
+    ctx.require(Action::MemberEdit)?;
+    let v = b.validate().map_err(AppError::fields)?;
+    state
+        .store
+        .update_member(&ctx.actor, &ctx.scope, MemberId(id), &v)
+        .await?;
+    Ok(Json(
+        state.store.get_member(&ctx.scope, MemberId(id)).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct SocialQuery {
+    q: Option<String>,
+    place_id: Option<i64>,
+}
+
+/// Social organisations in scope.
+#[utoipa::path(get, path = "/api/v1/social-orgs", tag = "social-orgs", security(("bearer" = [])), params(SocialQuery, Paging),
+    responses((status = 200, body = Page<SocialOrg>)))]
+async fn list_social_orgs(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Query(f): Query<SocialQuery>,
+    Query(p): Query<Paging>,
+) -> ApiResult<Page<SocialOrg>> {
+    ctx.require(Action::SocialOrgView)?;
+    Ok(Json(
+        state
+            .store
+            .list_social_orgs(
+                &ctx.scope,
+                &SocialOrgFilter {
+                    q: f.q,
+                    place_id: f.place_id,
+                },
+                p.req(),
+            )
+            .await?,
+    ))
+}
+
+/// One social organisation.
+#[utoipa::path(get, path = "/api/v1/social-orgs/{id}", tag = "social-orgs", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = SocialOrg), (status = 404, body = ErrorBody)))]
+async fn get_social_org(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<i64>,
+) -> ApiResult<SocialOrg> {
+    ctx.require(Action::SocialOrgView)?;
+    Ok(Json(
+        state
+            .store
+            .get_social_org(&ctx.scope, SocialOrgId(id))
+            .await?,
+    ))
+}
+
+/// Register a social organisation.
+#[utoipa::path(post, path = "/api/v1/social-orgs", tag = "social-orgs", security(("bearer" = [])), request_body = SocialOrgInput,
+    responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
+async fn create_social_org(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Body(b): Body<SocialOrgInput>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    ctx.require(Action::SocialOrgEdit)?;
+    let v = b.validate().map_err(AppError::fields)?;
+    let id = state
+        .store
+        .save_social_org(&ctx.actor, &ctx.scope, None, &v)
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
+}
+
+/// Update a social organisation.
+#[utoipa::path(put, path = "/api/v1/social-orgs/{id}", tag = "social-orgs", security(("bearer" = [])), params(("id" = i64, Path)), request_body = SocialOrgInput,
+    responses((status = 200, body = SocialOrg), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_social_org(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<i64>,
+    Body(b): Body<SocialOrgInput>,
+) -> ApiResult<SocialOrg> {
+    ctx.require(Action::SocialOrgEdit)?;
+    let v = b.validate().map_err(AppError::fields)?;
+    state
+        .store
+        .save_social_org(&ctx.actor, &ctx.scope, Some(SocialOrgId(id)), &v)
+        .await?;
+    Ok(Json(
+        state
+            .store
+            .get_social_org(&ctx.scope, SocialOrgId(id))
+            .await?,
+    ))
+}
+
+fn dict_kind(s: &str) -> Result<DictKind, ApiError> {
+    DictKind::parse(s).ok_or(ApiError(AppError::new(Code::NotFound)))
+}
+
+/// Entries of a dictionary: `skill`, `unit_kind` or `need_category`.
+#[utoipa::path(get, path = "/api/v1/dictionaries/{kind}", tag = "dictionaries", security(("bearer" = [])), params(("kind" = String, Path)),
+    responses((status = 200, body = Vec<DictEntry>), (status = 404, body = ErrorBody)))]
+async fn list_dictionary(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(kind): Path<String>,
+) -> ApiResult<Vec<DictEntry>> {
+    ctx.require(Action::DictionaryView)?;
+    Ok(Json(state.store.list_dict(dict_kind(&kind)?, false).await?))
+}
+
+/// Add a dictionary entry (district admin).
+#[utoipa::path(post, path = "/api/v1/dictionaries/{kind}", tag = "dictionaries", security(("bearer" = [])), params(("kind" = String, Path)), request_body = DictEntryInput,
+    responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
+async fn create_dictionary_entry(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(kind): Path<String>,
+    Body(b): Body<DictEntryInput>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    ctx.require(Action::DictionaryEdit)?;
+    let kind = dict_kind(&kind)?;
+    let v = b.validate().map_err(AppError::fields)?;
+    let id = state.store.create_dict_entry(&ctx.actor, kind, &v).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
+}
+
+/// Rename, re-sort or (de)activate a dictionary entry; its code cannot change.
+#[utoipa::path(put, path = "/api/v1/dictionaries/entries/{id}", tag = "dictionaries", security(("bearer" = [])), params(("id" = i64, Path)), request_body = DictEntryInput,
+    responses((status = 200, body = DictEntry), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_dictionary_entry(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<i64>,
+    Body(mut b): Body<DictEntryInput>,
+) -> ApiResult<DictEntry> {
+    ctx.require(Action::DictionaryEdit)?;
+    let current = state.store.get_dict_entry(DictEntryId(id)).await?;
+    b.code = current.code;
+    let v = b.validate().map_err(AppError::fields)?;
+    state
+        .store
+        .update_dict_entry(&ctx.actor, DictEntryId(id), &v)
+        .await?;
+    Ok(Json(state.store.get_dict_entry(DictEntryId(id)).await?))
+}
+
+/// The audit log (auditor only), newest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditFilter, Paging),
+    responses((status = 200, body = Page<AuditRow>), (status = 403, body = ErrorBody)))]
+async fn list_audit(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Query(f): Query<AuditFilter>,
+    Query(p): Query<Paging>,
+) -> ApiResult<Page<AuditRow>> {
+    ctx.require(Action::AuditView)?;
+    Ok(Json(state.store.list_audit(&f, p.req()).await?))
+}

@@ -1,0 +1,317 @@
+//! Who is asking: the session (cookie for pages, bearer token for the API), the role binding in use, its scope,
+//! and the login procedure shared by pages and API (Argon2id off the async threads, the same answer for an
+//! unknown user and a wrong password, lockout after five failures, second factor for admins outside demo mode).
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use shanzhi_domain::role::{Action, Role, RoleBinding, Scope, permits};
+use shanzhi_domain::{AccountId, Code, RoleAssignmentId, Timestamp};
+use shanzhi_store::{Account, Actor, AuditEntry, SessionInfo, SessionKind, SessionStage};
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::middleware::{CsrfToken, SESSION_COOKIE, cookie};
+
+/// The signed-in caller with the role binding in use.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub session: SessionInfo,
+    pub bindings: Vec<(RoleAssignmentId, RoleBinding)>,
+    pub binding_id: RoleAssignmentId,
+    pub binding: RoleBinding,
+    pub scope: Scope,
+    pub actor: Actor,
+    pub csrf: String,
+}
+
+impl Ctx {
+    pub fn role(&self) -> Role {
+        self.binding.role
+    }
+    /// Fails closed: an action with no rule for the role is refused.
+    pub fn require(&self, action: Action) -> Result<(), AppError> {
+        if permits(self.binding.role, action) {
+            Ok(())
+        } else {
+            Err(AppError::new(Code::Forbidden))
+        }
+    }
+    pub fn can(&self, action: Action) -> bool {
+        permits(self.binding.role, action)
+    }
+    pub fn account_id(&self) -> AccountId {
+        self.session.account_id
+    }
+}
+
+/// Peer address of the connection (never a forwarded header, which a client can forge).
+pub fn client_addr(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
+/// How the caller presented a session.
+pub enum Presented {
+    Cookie(String),
+    Bearer(String),
+    Nothing,
+}
+
+pub fn presented(parts: &Parts) -> Presented {
+    if let Some(v) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        && let Some(t) = v.strip_prefix("Bearer ")
+    {
+        return Presented::Bearer(t.trim().to_string());
+    }
+    match cookie(&parts.headers, SESSION_COOKIE) {
+        Some(t) if !t.is_empty() => Presented::Cookie(t),
+        _ => Presented::Nothing,
+    }
+}
+
+/// Why a request has no usable full session.
+#[derive(Debug)]
+pub enum NoCtx {
+    /// No session, or it expired.
+    Anonymous {
+        expired: bool,
+    },
+    /// Logged in but a login step remains (TOTP, enrolment, password change).
+    Pending(SessionStage),
+    Error(AppError),
+}
+
+/// Loads the session and role binding for a request.
+pub async fn load(state: &AppState, parts: &Parts, want: SessionKind) -> Result<Ctx, NoCtx> {
+    let token = match (presented(parts), want) {
+        (Presented::Bearer(t), SessionKind::Api) => t,
+        (Presented::Cookie(t), SessionKind::Web) => t,
+        _ => return Err(NoCtx::Anonymous { expired: false }),
+    };
+    let session = match state.store.session(&token).await {
+        Ok(Some(s)) if s.kind == want => s,
+        Ok(_) => return Err(NoCtx::Anonymous { expired: true }),
+        Err(e) => return Err(NoCtx::Error(e.into())),
+    };
+    if session.stage != SessionStage::Full {
+        return Err(NoCtx::Pending(session.stage));
+    }
+    let bindings = state
+        .store
+        .account_bindings(session.account_id)
+        .await
+        .map_err(|e| NoCtx::Error(e.into()))?;
+    let chosen = session
+        .role_assignment_id
+        .and_then(|id| bindings.iter().find(|(bid, _)| *bid == id))
+        .or_else(|| bindings.first())
+        .cloned();
+    let Some((binding_id, binding)) = chosen else {
+        return Err(NoCtx::Error(AppError::new(Code::Forbidden)));
+    };
+    let actor = Actor {
+        account_id: Some(session.account_id),
+        name: session.username.clone(),
+        role: Some(binding.role),
+        place: Some(binding.scope_name.clone()),
+        client_addr: client_addr(parts),
+    };
+    let csrf = parts
+        .extensions
+        .get::<CsrfToken>()
+        .map(|c| c.0.clone())
+        .unwrap_or_default();
+    Ok(Ctx {
+        scope: binding.scope(),
+        session,
+        bindings,
+        binding_id,
+        binding,
+        actor,
+        csrf,
+    })
+}
+
+/// What a successful password check leads to.
+pub struct LoginOutcome {
+    pub account: Account,
+    pub stage: SessionStage,
+    pub first_binding: Option<RoleAssignmentId>,
+}
+
+fn anon_actor(login: &str, client: Option<String>) -> Actor {
+    // Only what the user typed as a username; never the password.
+    let name: String = login.chars().take(40).collect();
+    Actor {
+        account_id: None,
+        name,
+        role: None,
+        place: None,
+        client_addr: client,
+    }
+}
+
+/// Checks a password. Unknown user and wrong password give the same code and take similar time.
+pub async fn check_password(
+    state: &AppState,
+    login: &str,
+    password: &str,
+    client: Option<String>,
+) -> Result<LoginOutcome, AppError> {
+    let store = &state.store;
+    let account = store.find_login(login).await?;
+    let pw = password.to_string();
+    let Some(account) = account else {
+        tokio::task::spawn_blocking(move || shanzhi_secure::password::verify_dummy(&pw))
+            .await
+            .map_err(AppError::internal)?;
+        store
+            .append_audit(
+                &anon_actor(login, client),
+                &AuditEntry::failed("login", "account:unknown", "invalid_credentials"),
+            )
+            .await?;
+        return Err(AppError::new(Code::InvalidCredentials));
+    };
+    let actor = Actor {
+        account_id: Some(account.id()),
+        name: account.username.clone(),
+        role: None,
+        place: None,
+        client_addr: client,
+    };
+    if account.is_locked(Timestamp::now()) {
+        tokio::task::spawn_blocking(move || shanzhi_secure::password::verify_dummy(&pw))
+            .await
+            .map_err(AppError::internal)?;
+        store
+            .append_audit(
+                &actor,
+                &AuditEntry::failed("login", format!("account:{}", account.id), "account_locked"),
+            )
+            .await?;
+        return Err(AppError::new(Code::AccountLocked));
+    }
+    let hash = account.password_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || shanzhi_secure::password::verify(&pw, &hash))
+        .await
+        .map_err(AppError::internal)?;
+    if !ok {
+        let locked = store.login_failed(account.id()).await?;
+        let reason = if locked {
+            "invalid_credentials;locked"
+        } else {
+            "invalid_credentials"
+        };
+        store
+            .append_audit(
+                &actor,
+                &AuditEntry::failed("login", format!("account:{}", account.id), reason),
+            )
+            .await?;
+        return Err(AppError::new(if locked {
+            Code::AccountLocked
+        } else {
+            Code::InvalidCredentials
+        }));
+    }
+    if !account.active {
+        store
+            .append_audit(
+                &actor,
+                &AuditEntry::failed(
+                    "login",
+                    format!("account:{}", account.id),
+                    "account_disabled",
+                ),
+            )
+            .await?;
+        return Err(AppError::new(Code::AccountDisabled));
+    }
+    store.login_succeeded(account.id()).await?;
+    let bindings = store.account_bindings(account.id()).await?;
+    let is_admin = bindings.iter().any(|(_, b)| b.role.is_admin());
+    let demo = store.demo_mode().await?;
+    let stage = if is_admin && !demo {
+        if account.totp_enabled {
+            SessionStage::Totp
+        } else {
+            SessionStage::TotpEnroll
+        }
+    } else {
+        after_second_factor(&account, is_admin)
+    };
+    store
+        .append_audit(
+            &actor,
+            &AuditEntry::ok("login", format!("account:{}", account.id)).with_detail(stage.as_str()),
+        )
+        .await?;
+    Ok(LoginOutcome {
+        first_binding: bindings.first().map(|(id, _)| *id),
+        account,
+        stage,
+    })
+}
+
+/// The stage after the second factor (or right after the password when none is needed).
+pub fn after_second_factor(account: &Account, is_admin: bool) -> SessionStage {
+    if is_admin
+        && shanzhi_domain::password::expired(
+            Timestamp(account.password_changed_at),
+            Timestamp::now(),
+        )
+    {
+        SessionStage::PasswordChange
+    } else {
+        SessionStage::Full
+    }
+}
+
+/// Verifies a TOTP code for an account that has one.
+pub fn totp_ok(state: &AppState, account: &Account, code: &str) -> Result<bool, AppError> {
+    let secret = state.store.decrypt_totp(account)?;
+    let now = u64::try_from(Timestamp::now().0 / 1000).unwrap_or(0);
+    Ok(secret.is_some_and(|s| shanzhi_secure::totp::verify(&s, code.trim(), now)))
+}
+
+/// Extractor for a pending (not yet full) web session: the login steps use it.
+pub struct PendingSession {
+    pub session: SessionInfo,
+    pub csrf: String,
+    pub client: Option<String>,
+}
+
+impl FromRequestParts<AppState> for PendingSession {
+    type Rejection = crate::ui::UiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Presented::Cookie(token) = presented(parts) else {
+            return Err(crate::ui::UiError(AppError::new(Code::Unauthenticated)));
+        };
+        match state.store.session(&token).await {
+            Ok(Some(s)) if s.kind == SessionKind::Web => Ok(PendingSession {
+                session: s,
+                csrf: parts
+                    .extensions
+                    .get::<CsrfToken>()
+                    .map(|c| c.0.clone())
+                    .unwrap_or_default(),
+                client: client_addr(parts),
+            }),
+            Ok(_) => Err(crate::ui::UiError(AppError::new(Code::SessionExpired))),
+            Err(e) => Err(crate::ui::UiError(e.into())),
+        }
+    }
+}

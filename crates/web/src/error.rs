@@ -1,0 +1,152 @@
+//! Errors as users see them: the same stable code and Chinese message in the JSON API and on pages. A 500 is
+//! logged once, here, with an id the user can quote.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use shanzhi_domain::{Code, FieldErrors};
+use shanzhi_store::StoreError;
+
+#[derive(Debug)]
+pub struct AppError {
+    pub code: Code,
+    pub fields: Option<FieldErrors>,
+    /// For internal errors: an id to quote, logged with the cause.
+    pub incident: Option<String>,
+}
+
+impl AppError {
+    pub fn new(code: Code) -> Self {
+        AppError {
+            code,
+            fields: None,
+            incident: None,
+        }
+    }
+    pub fn fields(fields: FieldErrors) -> Self {
+        AppError {
+            code: Code::ValidationFailed,
+            fields: Some(fields),
+            incident: None,
+        }
+    }
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let incident = shanzhi_secure::token::random_token()
+            .chars()
+            .take(10)
+            .collect::<String>();
+        tracing::error!(incident = %incident, "internal error: {cause}");
+        AppError {
+            code: Code::Internal,
+            fields: None,
+            incident: Some(incident),
+        }
+    }
+    pub fn status(&self) -> StatusCode {
+        match self.code {
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::Forbidden | Code::CsrfRejected => StatusCode::FORBIDDEN,
+            Code::Unauthenticated
+            | Code::InvalidCredentials
+            | Code::SessionExpired
+            | Code::TotpRequired
+            | Code::TotpInvalid
+            | Code::TotpEnrollmentRequired => StatusCode::UNAUTHORIZED,
+            Code::AccountLocked | Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Code::PasswordChangeRequired | Code::AccountDisabled => StatusCode::FORBIDDEN,
+            Code::Conflict
+            | Code::AlreadyRegistered
+            | Code::IllegalTransition
+            | Code::RoundOverlap => StatusCode::CONFLICT,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::BadRequest | Code::TooManyFields => StatusCode::BAD_REQUEST,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+    pub fn message(&self) -> String {
+        match &self.incident {
+            Some(id) => format!("{}(错误编号 {id},可告知管理员)", self.code.message()),
+            None => self.code.message().to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::new(Code::NotFound),
+            StoreError::Fields(f) => AppError::fields(f),
+            StoreError::Refused(c) => AppError::new(c),
+            other => AppError::internal(other),
+        }
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code, e.g. `invalid_credit_code`.
+    pub code: String,
+    /// Chinese message for people.
+    pub message: String,
+    /// Per-field errors of a validation failure.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldErrorBody>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct FieldErrorBody {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// The JSON form: `{"error":{"code":"…","message":"…"}}`.
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let fields = e
+            .fields
+            .as_ref()
+            .map(|f| {
+                f.0.iter()
+                    .map(|x| FieldErrorBody {
+                        field: x.field.to_string(),
+                        code: x.code.as_str().to_string(),
+                        message: x.message.to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        // A validation failure with a single field reports that field's own code (e.g. invalid_credit_code).
+        let code = match &e.fields {
+            Some(f) if f.0.len() == 1 => f.0[0].code,
+            _ => e.code,
+        };
+        let message = if code == e.code {
+            e.message()
+        } else {
+            code.message().to_string()
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.as_str().to_string(),
+                message,
+                fields,
+            },
+        };
+        (e.status(), Json(body)).into_response()
+    }
+}

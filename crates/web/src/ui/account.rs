@@ -1,0 +1,168 @@
+//! The home page for each role, "my account" (password change, roles), and switching the role in use.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use shanzhi_domain::role::{Role, Scope};
+use shanzhi_domain::{Code, RoleAssignmentId};
+use shanzhi_store::places::PlaceSummary;
+use shanzhi_store::{PageReq, SessionStage};
+
+use super::{Layout, UiCtx, UiError, render, see_other};
+use crate::AppState;
+use crate::error::AppError;
+use crate::forms::Form;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/account", get(account_page))
+        .route("/account/password", post(account_password))
+        .route("/account/role", post(switch_role))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct OkQuery {
+    pub ok: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    l: Layout,
+    role: &'static str,
+    summaries: Vec<PlaceSummary>,
+    unit: Option<shanzhi_store::orgs::Unit>,
+    member: Option<shanzhi_store::orgs::Member>,
+    accounts_total: i64,
+    audit_total: i64,
+}
+
+async fn home(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Query(q): Query<OkQuery>,
+) -> Result<Response, UiError> {
+    let mut page = HomePage {
+        l: Layout::new(&ctx, "首页", "/").flash(q.ok.as_deref()),
+        role: ctx.role().as_str(),
+        summaries: vec![],
+        unit: None,
+        member: None,
+        accounts_total: 0,
+        audit_total: 0,
+    };
+    match (&ctx.scope, ctx.role()) {
+        (Scope::Subtree(_), _) => {
+            for p in state.store.scope_roots(&ctx.scope).await? {
+                page.summaries.push(state.store.place_summary(p).await?);
+            }
+        }
+        (Scope::Unit(u), _) => page.unit = Some(state.store.get_unit(&ctx.scope, *u).await?),
+        (Scope::Member(m), _) => page.member = Some(state.store.get_member(&ctx.scope, *m).await?),
+        (Scope::Everything, Role::SecurityAdmin) => {
+            page.accounts_total = state
+                .store
+                .list_accounts(None, PageReq::new(Some(1), Some(1)))
+                .await?
+                .total
+        }
+        (Scope::Everything, Role::Auditor) => {
+            page.audit_total = state
+                .store
+                .list_audit(&Default::default(), PageReq::new(Some(1), Some(1)))
+                .await?
+                .total
+        }
+        _ => {}
+    }
+    Ok(render(&page))
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    l: Layout,
+    username: String,
+    mobile: String,
+    error: &'static str,
+}
+
+async fn account_page(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Query(q): Query<OkQuery>,
+) -> Result<Response, UiError> {
+    let mobile = state
+        .store
+        .account_mobile_masked(ctx.account_id())
+        .await?
+        .unwrap_or_else(|| "未登记".into());
+    Ok(render(&AccountPage {
+        l: Layout::new(&ctx, "我的账号", "/account").flash(q.ok.as_deref()),
+        username: ctx.session.username.clone(),
+        mobile,
+        error: "",
+    }))
+}
+
+async fn account_password(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    form: Form,
+) -> Result<Response, UiError> {
+    match super::login::change_password(
+        &state,
+        &ctx.actor,
+        ctx.account_id(),
+        &form.get("current"),
+        &form.get("new"),
+        &form.get("confirm"),
+    )
+    .await
+    {
+        Ok(()) => {
+            // Every session ended with the change (including this one): sign in again with the new password.
+            Ok(see_other("/login"))
+        }
+        Err(e) if e.code == Code::Internal => Err(UiError(e)),
+        Err(e) => {
+            let mobile = state
+                .store
+                .account_mobile_masked(ctx.account_id())
+                .await?
+                .unwrap_or_default();
+            Ok(render(&AccountPage {
+                l: Layout::new(&ctx, "我的账号", "/account"),
+                username: ctx.session.username.clone(),
+                mobile,
+                error: e.code.message(),
+            }))
+        }
+    }
+}
+
+async fn switch_role(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    form: Form,
+) -> Result<Response, UiError> {
+    let id: i64 = form
+        .get("role_id")
+        .parse()
+        .map_err(|_| AppError::new(Code::InvalidRole))?;
+    if !ctx.bindings.iter().any(|(b, _)| b.0 == id) {
+        return Err(UiError(AppError::new(Code::InvalidRole)));
+    }
+    state
+        .store
+        .update_session(
+            &ctx.session.token_hash,
+            SessionStage::Full,
+            Some(RoleAssignmentId(id)),
+        )
+        .await?;
+    Ok(see_other("/?ok=role"))
+}

@@ -1,0 +1,419 @@
+//! Login, second factor (TOTP verify and first-time enrolment), forced password change, logout.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use shanzhi_domain::Code;
+use shanzhi_store::{Actor, AuditEntry, SessionKind, SessionStage};
+
+use super::{UiError, render, see_other};
+use crate::AppState;
+use crate::auth::{PendingSession, after_second_factor, check_password, client_addr, totp_ok};
+use crate::error::AppError;
+use crate::forms::Form;
+use crate::middleware::{CsrfToken, SESSION_COOKIE};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login_submit))
+        .route("/login/totp", get(totp_page).post(totp_submit))
+        .route("/login/totp-enroll", get(enroll_page).post(enroll_submit))
+        .route("/login/password", get(password_page).post(password_submit))
+        .route("/logout", post(logout))
+}
+
+pub fn stage_path(stage: SessionStage) -> &'static str {
+    match stage {
+        SessionStage::Totp => "/login/totp",
+        SessionStage::TotpEnroll => "/login/totp-enroll",
+        SessionStage::PasswordChange => "/login/password",
+        SessionStage::Full => "/",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    username: String,
+    error: String,
+    notice: &'static str,
+}
+
+#[derive(serde::Deserialize)]
+struct LoginQuery {
+    expired: Option<String>,
+    bye: Option<String>,
+}
+
+async fn login_page(csrf: axum::Extension<CsrfToken>, Query(q): Query<LoginQuery>) -> Response {
+    let notice = if q.expired.is_some() {
+        "登录已超时,请重新登录"
+    } else if q.bye.is_some() {
+        "您已安全退出"
+    } else {
+        ""
+    };
+    render(&LoginPage {
+        csrf: csrf.0.0.clone(),
+        username: String::new(),
+        error: String::new(),
+        notice,
+    })
+}
+
+fn session_cookie(state: &AppState, token: &str, max_age: Option<i64>) -> Option<HeaderValue> {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let age = max_age
+        .map(|a| format!("; Max-Age={a}"))
+        .unwrap_or_default();
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}{age}"
+    ))
+    .ok()
+}
+
+/// Redirect that also sets (or clears) the session cookie.
+fn with_cookie(state: &AppState, to: &str, token: &str, max_age: Option<i64>) -> Response {
+    let mut res = see_other(to);
+    if let Some(v) = session_cookie(state, token, max_age) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    form: Form,
+) -> Response {
+    let username = form.get("username");
+    let password = form.get("password");
+    let csrf = form.get("_csrf");
+    let again = |error: &str| {
+        render(&LoginPage {
+            csrf: csrf.clone(),
+            username: username.clone(),
+            error: error.to_string(),
+            notice: "",
+        })
+    };
+    if username.trim().is_empty() || password.is_empty() {
+        return again("请输入用户名(或手机号)和密码");
+    }
+    match check_password(&state, &username, &password, client_addr(&parts)).await {
+        Ok(outcome) => {
+            // A fresh token at every login (no session fixation); the old session, if any, ends.
+            if let Some(old) = crate::middleware::cookie(&parts.headers, SESSION_COOKIE) {
+                let _ = state
+                    .store
+                    .delete_session(&shanzhi_secure::token::sha256_hex(&old))
+                    .await;
+            }
+            match state
+                .store
+                .create_session(
+                    outcome.account.id(),
+                    SessionKind::Web,
+                    outcome.stage,
+                    outcome.first_binding,
+                )
+                .await
+            {
+                Ok(token) => with_cookie(&state, stage_path(outcome.stage), &token, None),
+                Err(e) => UiError(e.into()).into_response(),
+            }
+        }
+        Err(e) if e.code == Code::Internal => UiError(e).into_response(),
+        Err(e) => again(e.code.message()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "totp.html")]
+struct TotpPage {
+    csrf: String,
+    error: &'static str,
+}
+
+async fn totp_page(p: PendingSession) -> Response {
+    if p.session.stage != SessionStage::Totp {
+        return see_other(stage_path(p.session.stage));
+    }
+    render(&TotpPage {
+        csrf: p.csrf,
+        error: "",
+    })
+}
+
+async fn totp_submit(
+    State(state): State<AppState>,
+    p: PendingSession,
+    form: Form,
+) -> Result<Response, UiError> {
+    if p.session.stage != SessionStage::Totp {
+        return Ok(see_other(stage_path(p.session.stage)));
+    }
+    let account = state.store.get_account(p.session.account_id).await?;
+    let actor = Actor {
+        account_id: Some(account.id()),
+        name: account.username.clone(),
+        client_addr: p.client.clone(),
+        ..Actor::default()
+    };
+    if !totp_ok(&state, &account, &form.get("code"))? {
+        let locked = state.store.login_failed(account.id()).await?;
+        state
+            .store
+            .append_audit(
+                &actor,
+                &AuditEntry::failed(
+                    "login.totp",
+                    format!("account:{}", account.id),
+                    "totp_invalid",
+                ),
+            )
+            .await?;
+        if locked {
+            state.store.delete_session(&p.session.token_hash).await?;
+            return Err(UiError(AppError::new(Code::AccountLocked)));
+        }
+        return Ok(render(&TotpPage {
+            csrf: p.csrf,
+            error: Code::TotpInvalid.message(),
+        }));
+    }
+    state.store.login_succeeded(account.id()).await?;
+    state
+        .store
+        .append_audit(
+            &actor,
+            &AuditEntry::ok("login.totp", format!("account:{}", account.id)),
+        )
+        .await?;
+    let next = after_second_factor(&account, true);
+    state
+        .store
+        .update_session(&p.session.token_hash, next, p.session.role_assignment_id)
+        .await?;
+    Ok(see_other(stage_path(next)))
+}
+
+#[derive(Template)]
+#[template(path = "totp_enroll.html")]
+struct EnrollPage {
+    csrf: String,
+    secret: String,
+    qr_svg: String,
+    error: &'static str,
+}
+
+async fn enroll_page(
+    State(state): State<AppState>,
+    p: PendingSession,
+) -> Result<Response, UiError> {
+    if p.session.stage != SessionStage::TotpEnroll {
+        return Ok(see_other(stage_path(p.session.stage)));
+    }
+    let account = state.store.get_account(p.session.account_id).await?;
+    // Keep a pending secret across reloads until it is confirmed.
+    let secret = match state.store.decrypt_totp(&account)? {
+        Some(s) if !account.totp_enabled => s,
+        _ => {
+            let s = shanzhi_secure::totp::new_secret();
+            let actor = Actor {
+                account_id: Some(account.id()),
+                name: account.username.clone(),
+                client_addr: p.client.clone(),
+                ..Actor::default()
+            };
+            state
+                .store
+                .set_totp(&actor, account.id(), Some(&s), false)
+                .await?;
+            s
+        }
+    };
+    let url = shanzhi_secure::totp::otpauth_url(&secret, &account.username)
+        .map_err(AppError::internal)?;
+    let qr_svg = shanzhi_secure::qr::svg(&url).map_err(AppError::internal)?;
+    Ok(render(&EnrollPage {
+        csrf: p.csrf,
+        secret,
+        qr_svg,
+        error: "",
+    }))
+}
+
+async fn enroll_submit(
+    State(state): State<AppState>,
+    p: PendingSession,
+    form: Form,
+) -> Result<Response, UiError> {
+    if p.session.stage != SessionStage::TotpEnroll {
+        return Ok(see_other(stage_path(p.session.stage)));
+    }
+    let account = state.store.get_account(p.session.account_id).await?;
+    if !totp_ok(&state, &account, &form.get("code"))? {
+        let secret = state.store.decrypt_totp(&account)?.unwrap_or_default();
+        let url = shanzhi_secure::totp::otpauth_url(&secret, &account.username)
+            .map_err(AppError::internal)?;
+        let qr_svg = shanzhi_secure::qr::svg(&url).map_err(AppError::internal)?;
+        return Ok(render(&EnrollPage {
+            csrf: p.csrf,
+            secret,
+            qr_svg,
+            error: Code::TotpInvalid.message(),
+        }));
+    }
+    let actor = Actor {
+        account_id: Some(account.id()),
+        name: account.username.clone(),
+        client_addr: p.client.clone(),
+        ..Actor::default()
+    };
+    let secret = state.store.decrypt_totp(&account)?;
+    state
+        .store
+        .set_totp(&actor, account.id(), secret.as_deref(), true)
+        .await?;
+    let next = after_second_factor(&account, true);
+    state
+        .store
+        .update_session(&p.session.token_hash, next, p.session.role_assignment_id)
+        .await?;
+    Ok(see_other(stage_path(next)))
+}
+
+#[derive(Template)]
+#[template(path = "password_forced.html")]
+struct PasswordPage {
+    csrf: String,
+    error: &'static str,
+}
+
+async fn password_page(p: PendingSession) -> Response {
+    if p.session.stage != SessionStage::PasswordChange {
+        return see_other(stage_path(p.session.stage));
+    }
+    render(&PasswordPage {
+        csrf: p.csrf,
+        error: "",
+    })
+}
+
+/// Checks and applies a password change; shared by the forced change and "my account".
+pub async fn change_password(
+    state: &AppState,
+    actor: &Actor,
+    account_id: shanzhi_domain::AccountId,
+    current: &str,
+    new: &str,
+    confirm: &str,
+) -> Result<(), AppError> {
+    let account = state.store.get_account(account_id).await?;
+    let hash = account.password_hash.clone();
+    let cur = current.to_string();
+    let ok = tokio::task::spawn_blocking(move || shanzhi_secure::password::verify(&cur, &hash))
+        .await
+        .map_err(AppError::internal)?;
+    if !ok {
+        return Err(AppError::new(Code::WrongPassword));
+    }
+    if new != confirm {
+        return Err(AppError::new(Code::PasswordMismatch));
+    }
+    if new == current {
+        return Err(AppError::new(Code::PasswordReused));
+    }
+    shanzhi_domain::password::check_policy(new).map_err(AppError::new)?;
+    let pw = new.to_string();
+    let new_hash = tokio::task::spawn_blocking(move || shanzhi_secure::password::hash(&pw))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    state
+        .store
+        .set_password(actor, account_id, &new_hash)
+        .await?;
+    Ok(())
+}
+
+async fn password_submit(
+    State(state): State<AppState>,
+    p: PendingSession,
+    form: Form,
+) -> Result<Response, UiError> {
+    if p.session.stage != SessionStage::PasswordChange {
+        return Ok(see_other(stage_path(p.session.stage)));
+    }
+    let actor = Actor {
+        account_id: Some(p.session.account_id),
+        name: p.session.username.clone(),
+        client_addr: p.client.clone(),
+        ..Actor::default()
+    };
+    match change_password(
+        &state,
+        &actor,
+        p.session.account_id,
+        &form.get("current"),
+        &form.get("new"),
+        &form.get("confirm"),
+    )
+    .await
+    {
+        Ok(()) => {
+            // All sessions ended with the change; start a fresh full one.
+            let token = state
+                .store
+                .create_session(
+                    p.session.account_id,
+                    SessionKind::Web,
+                    SessionStage::Full,
+                    p.session.role_assignment_id,
+                )
+                .await?;
+            Ok(with_cookie(&state, "/?ok=password", &token, None))
+        }
+        Err(e) if e.code == Code::Internal => Err(UiError(e)),
+        Err(e) => Ok(render(&PasswordPage {
+            csrf: p.csrf,
+            error: e.code.message(),
+        })),
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    _form: Form,
+) -> Result<Response, UiError> {
+    if let Some(token) = crate::middleware::cookie(&parts.headers, SESSION_COOKIE) {
+        let hash = shanzhi_secure::token::sha256_hex(&token);
+        if let Ok(Some(s)) = state.store.session(&token).await {
+            let actor = Actor {
+                account_id: Some(s.account_id),
+                name: s.username.clone(),
+                client_addr: client_addr(&parts),
+                ..Actor::default()
+            };
+            state
+                .store
+                .append_audit(
+                    &actor,
+                    &AuditEntry::ok("logout", format!("account:{}", s.account_id)),
+                )
+                .await?;
+        }
+        state.store.delete_session(&hash).await?;
+    }
+    Ok(with_cookie(&state, "/login?bye=1", "", Some(0)))
+}

@@ -1,0 +1,261 @@
+//! Server-rendered pages (Chinese, phone-first, no inline scripts). Each page is an askama template struct; the
+//! layout carries the signed-in user, the role in use and the navigation for that role.
+
+pub mod account;
+pub mod admin;
+pub mod login;
+pub mod orgs;
+pub mod places;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use shanzhi_domain::Code;
+use shanzhi_domain::role::Action;
+use shanzhi_store::{Page, SessionKind, SessionStage};
+
+use crate::AppState;
+use crate::auth::{Ctx, NoCtx, load};
+use crate::error::AppError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(login::routes())
+        .merge(account::routes())
+        .merge(places::routes())
+        .merge(orgs::routes())
+        .merge(admin::routes())
+        .route(
+            "/static/app.css",
+            axum::routing::get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    include_str!("../../static/app.css"),
+                )
+            }),
+        )
+        .route(
+            "/static/app.js",
+            axum::routing::get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    include_str!("../../static/app.js"),
+                )
+            }),
+        )
+        .fallback(|| async { UiError(AppError::new(Code::NotFound)) })
+}
+
+/// An error shown as a page.
+#[derive(Debug)]
+pub struct UiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for UiError {
+    fn from(e: E) -> Self {
+        UiError(e.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    code: &'static str,
+    message: String,
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        if matches!(e.code, Code::Unauthenticated | Code::SessionExpired) {
+            let to = if e.code == Code::SessionExpired {
+                "/login?expired=1"
+            } else {
+                "/login"
+            };
+            return Redirect::to(to).into_response();
+        }
+        let page = ErrorPage {
+            status: e.status().as_u16(),
+            code: e.code.as_str(),
+            message: e.message(),
+        };
+        match page.render() {
+            Ok(html) => (e.status(), Html(html)).into_response(),
+            Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, e.message()).into_response(),
+        }
+    }
+}
+
+/// Renders a template to a response.
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => UiError(AppError::internal(format!("template: {e}"))).into_response(),
+    }
+}
+
+/// A page request from a fully signed-in user. Anonymous → login page; pending login step → that step.
+pub struct UiCtx(pub Ctx);
+
+impl FromRequestParts<AppState> for UiCtx {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match load(state, parts, SessionKind::Web).await {
+            Ok(ctx) => Ok(UiCtx(ctx)),
+            Err(NoCtx::Anonymous { expired }) => Err(Redirect::to(if expired {
+                "/login?expired=1"
+            } else {
+                "/login"
+            })
+            .into_response()),
+            Err(NoCtx::Pending(stage)) => {
+                Err(Redirect::to(login::stage_path(stage)).into_response())
+            }
+            Err(NoCtx::Error(e)) => Err(UiError(e).into_response()),
+        }
+    }
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// What every signed-in page shows around its content.
+pub struct Layout {
+    pub title: String,
+    pub user: String,
+    pub role_label: &'static str,
+    pub scope_name: String,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub flash: Option<&'static str>,
+    /// Other role bindings the user can switch to: (id, label, current).
+    pub roles: Vec<(i64, String, bool)>,
+}
+
+impl Layout {
+    pub fn new(ctx: &Ctx, title: impl Into<String>, current: &str) -> Layout {
+        let mut nav = vec![NavItem {
+            href: "/",
+            label: "首页",
+            active: current == "/",
+        }];
+        let items: [(&'static str, &'static str, Action); 7] = [
+            ("/places", "地区", Action::PlaceView),
+            ("/units", "驻区单位", Action::UnitView),
+            ("/members", "在职党员", Action::MemberView),
+            ("/social-orgs", "社会组织", Action::SocialOrgView),
+            ("/dictionaries", "字典", Action::DictionaryEdit),
+            ("/audit", "审计日志", Action::AuditView),
+            ("/accounts", "账号", Action::AccountManage),
+        ];
+        for (href, label, action) in items {
+            if ctx.can(action) {
+                nav.push(NavItem {
+                    href,
+                    label,
+                    active: current == href,
+                });
+            }
+        }
+        nav.push(NavItem {
+            href: "/account",
+            label: "我的账号",
+            active: current == "/account",
+        });
+        Layout {
+            title: title.into(),
+            user: ctx.session.display_name.clone(),
+            role_label: ctx.binding.role.label(),
+            scope_name: ctx.binding.scope_name.clone(),
+            csrf: ctx.csrf.clone(),
+            nav,
+            flash: None,
+            roles: ctx
+                .bindings
+                .iter()
+                .map(|(id, b)| {
+                    (
+                        id.0,
+                        format!("{} · {}", b.role.label(), b.scope_name),
+                        *id == ctx.binding_id,
+                    )
+                })
+                .collect(),
+        }
+    }
+    pub fn flash(mut self, ok: Option<&str>) -> Layout {
+        self.flash = ok.and_then(flash_text);
+        self
+    }
+}
+
+/// Known flash keys (`?ok=saved`) and their text; unknown keys show nothing.
+fn flash_text(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "saved" => "已保存",
+        "created" => "已创建",
+        "password" => "密码已修改",
+        "unlocked" => "账号已解锁",
+        "totp" => "身份验证器已绑定",
+        "role" => "已切换角色",
+        _ => return None,
+    })
+}
+
+/// Links for a paginated list, keeping the other query parameters.
+pub struct Pager {
+    pub total: i64,
+    pub page: u32,
+    pub pages: u32,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    pub fn new<T>(page: &Page<T>, base: &str, params: &[(&str, String)]) -> Pager {
+        let link = |p: u32| {
+            let mut s = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in params {
+                if !v.is_empty() {
+                    s.append_pair(k, v);
+                }
+            }
+            s.append_pair("page", &p.to_string());
+            format!("{base}?{}", s.finish())
+        };
+        Pager {
+            total: page.total,
+            page: page.page,
+            pages: page.pages(),
+            prev: page.has_prev().then(|| link(page.page - 1)),
+            next: page.has_next().then(|| link(page.page + 1)),
+        }
+    }
+}
+
+/// Redirect after a successful POST (post/redirect/get).
+pub fn see_other(to: impl AsRef<str>) -> Response {
+    Redirect::to(to.as_ref()).into_response()
+}
+
+/// Where the stage of a pending login sends the user.
+pub fn pending_redirect(stage: SessionStage) -> Response {
+    Redirect::to(login::stage_path(stage)).into_response()
+}
