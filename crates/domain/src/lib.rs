@@ -7,6 +7,7 @@ pub mod mask;
 pub mod org;
 pub mod password;
 pub mod place;
+pub mod registration;
 pub mod role;
 pub mod time;
 pub mod validate;

@@ -7,6 +7,9 @@ use crate::time::Timestamp;
 pub const MAX_AGE_DAYS: i64 = 90;
 pub const MAX_FAILURES: i64 = 5;
 pub const LOCK_MINUTES: i64 = 15;
+/// Sessions end after 30 idle minutes and at most 12 hours after login.
+pub const SESSION_IDLE_MINUTES: i64 = 30;
+pub const SESSION_ABSOLUTE_HOURS: i64 = 12;
 
 /// Checks a new password against the policy.
 pub fn check_policy(password: &str) -> Result<(), Code> {
@@ -51,7 +54,3 @@ mod tests {
         assert!(expired(t, t.plus_days(91)));
     }
 }
-
-/// Sessions end after 30 idle minutes and at most 12 hours after login.
-pub const SESSION_IDLE_MINUTES: i64 = 30;
-pub const SESSION_ABSOLUTE_HOURS: i64 = 12;

@@ -219,6 +219,7 @@ impl Store {
         let mobile_hash = mobile.as_deref().map(|m| self.vault.search_hash(m));
         let now = Timestamp::now().0;
         let res: Result<i64, sqlx::Error> = wr!(self, |p| {
+            async {
             let mut tx = p.begin().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO accounts (username, display_name, mobile_enc, mobile_hash, password_hash, password_changed_at, member_id, active, created_at) \
@@ -253,7 +254,9 @@ impl Store {
                     .with_detail(roles.join(","))
             );
             tx.commit().await?;
-            Ok(id)
+            Ok::<_, sqlx::Error>(id)
+        }
+        .await
         });
         match res {
             Ok(id) => Ok(AccountId(id)),

@@ -91,6 +91,7 @@ impl AuditRow {
 }
 
 /// The text a row's hash covers.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn canonical(
     at: i64,
     actor_id: Option<i64>,

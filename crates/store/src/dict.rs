@@ -73,6 +73,7 @@ impl Store {
         v: &ValidDictEntry,
     ) -> StoreResult<DictEntryId> {
         let res: Result<i64, sqlx::Error> = wr!(self, |p| {
+            async {
             let mut tx = p.begin().await?;
             let (id,): (i64,) = sqlx::query_as("INSERT INTO dict_entries (kind, code, name, sort, active) VALUES ($1,$2,$3,$4,$5) RETURNING id")
                 .bind(kind.as_str())
@@ -89,7 +90,9 @@ impl Store {
                 &AuditEntry::ok("dict.create", format!("dict:{}:{}", kind.as_str(), v.code))
             );
             tx.commit().await?;
-            Ok(id)
+            Ok::<_, sqlx::Error>(id)
+        }
+        .await
         });
         match res {
             Ok(id) => Ok(DictEntryId(id)),

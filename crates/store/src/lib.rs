@@ -16,6 +16,7 @@ pub mod error;
 pub mod orgs;
 pub mod page;
 pub mod places;
+pub mod registration;
 
 pub use accounts::{Account, NewAccount, SessionInfo, SessionKind, SessionStage};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditRow};

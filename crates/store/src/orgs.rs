@@ -260,6 +260,7 @@ impl Store {
         let (phone_enc, phone_masked) = phone_cols(self, v.contact_phone.as_deref())?;
         let now = Timestamp::now().0;
         let res: Result<i64, sqlx::Error> = wr!(self, |p| {
+            async {
             let mut tx = p.begin().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO units (name, kind, credit_code, place_id, place_path, party_org_name, party_org_level, contact_name, \
@@ -285,7 +286,9 @@ impl Store {
                 &AuditEntry::ok("unit.create", format!("unit:{id}")).with_detail(v.name.clone())
             );
             tx.commit().await?;
-            Ok(id)
+            Ok::<_, sqlx::Error>(id)
+        }
+        .await
         });
         match res {
             Ok(id) => Ok(UnitId(id)),
@@ -313,6 +316,7 @@ impl Store {
         let (phone_enc, phone_masked) = phone_cols(self, v.contact_phone.as_deref())?;
         let now = Timestamp::now().0;
         let res: Result<(), sqlx::Error> = wr!(self, |p| {
+            async {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "UPDATE units SET name = $1, kind = $2, credit_code = $3, place_id = $4, place_path = $5, party_org_name = $6, \
@@ -339,7 +343,9 @@ impl Store {
                 &AuditEntry::ok("unit.update", format!("unit:{id}"))
             );
             tx.commit().await?;
-            Ok(())
+            Ok::<_, sqlx::Error>(())
+        }
+        .await
         });
         match res {
             Ok(()) => Ok(()),
@@ -536,6 +542,7 @@ impl Store {
         let id_masked = v.id_card.as_deref().map(mask::id_card);
         let now = Timestamp::now().0;
         let res: Result<i64, sqlx::Error> = wr!(self, |p| {
+            async {
             let mut tx = p.begin().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO members (name, mobile_enc, mobile_hash, mobile_masked, id_card_enc, id_card_hash, id_card_masked, unit_id, \
@@ -570,7 +577,9 @@ impl Store {
                 &AuditEntry::ok("member.create", format!("member:{id}"))
             );
             tx.commit().await?;
-            Ok(id)
+            Ok::<_, sqlx::Error>(id)
+        }
+        .await
         });
         res.map(MemberId).map_err(Self::map_member_unique)
     }
@@ -617,6 +626,7 @@ impl Store {
         let id_masked = v.id_card.as_deref().map(mask::id_card);
         let now = Timestamp::now().0;
         let res: Result<(), sqlx::Error> = wr!(self, |p| {
+            async {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "UPDATE members SET name = $1, mobile_enc = $2, mobile_hash = $3, mobile_masked = $4, id_card_enc = $5, id_card_hash = $6, \
@@ -657,7 +667,9 @@ impl Store {
                 &AuditEntry::ok("member.update", format!("member:{id}"))
             );
             tx.commit().await?;
-            Ok(())
+            Ok::<_, sqlx::Error>(())
+        }
+        .await
         });
         res.map_err(Self::map_member_unique)
     }
@@ -768,6 +780,7 @@ impl Store {
         let (phone_enc, phone_masked) = phone_cols(self, v.contact_phone.as_deref())?;
         let now = Timestamp::now().0;
         let res: Result<i64, sqlx::Error> = wr!(self, |p| {
+            async {
             let mut tx = p.begin().await?;
             let id = match id {
                 None => {
@@ -820,7 +833,9 @@ impl Store {
                 }
             };
             tx.commit().await?;
-            Ok(id)
+            Ok::<_, sqlx::Error>(id)
+        }
+        .await
         });
         match res {
             Ok(id) => Ok(SocialOrgId(id)),

@@ -263,6 +263,7 @@ impl Store {
         };
         let now = Timestamp::now().0;
         let res: Result<i64, sqlx::Error> = wr!(self, |p| {
+            async {
             let mut tx = p.begin().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO places (parent_id, level, code, name, path, party_org_name, party_org_level, created_at, updated_at) \
@@ -294,7 +295,9 @@ impl Store {
                 &AuditEntry::ok("place.create", format!("place:{id}")).with_detail(v.name.clone())
             );
             tx.commit().await?;
-            Ok(id)
+            Ok::<_, sqlx::Error>(id)
+        }
+        .await
         });
         match res {
             Ok(id) => Ok(PlaceId(id)),
@@ -315,6 +318,7 @@ impl Store {
         self.get_place(scope, id).await?;
         let now = Timestamp::now().0;
         let res: Result<(), sqlx::Error> = wr!(self, |p| {
+            async {
             let mut tx = p.begin().await?;
             sqlx::query("UPDATE places SET code = $1, name = $2, party_org_name = $3, party_org_level = $4, updated_at = $5 WHERE id = $6")
                 .bind(&v.code)
@@ -332,7 +336,9 @@ impl Store {
                 &AuditEntry::ok("place.update", format!("place:{id}"))
             );
             tx.commit().await?;
-            Ok(())
+            Ok::<_, sqlx::Error>(())
+        }
+        .await
         });
         match res {
             Ok(()) => Ok(()),

@@ -1,0 +1,522 @@
+//! HTTP-level tests against the real server: login, lockout, session expiry, CSRF, scope (404), second factor,
+//! password age, security headers, JSON errors and the OpenAPI document.
+
+use shanzhi_domain::Timestamp;
+use shanzhi_domain::role::Scope;
+use shanzhi_store::PageReq;
+use shanzhi_store::orgs::{MemberFilter, UnitFilter};
+
+use crate::both;
+use crate::support::{Db, PASSWORD, TestApp};
+
+async fn login_and_lockout(db: Db) {
+    let app = TestApp::start(db).await;
+    // Wrong password and unknown user look the same.
+    let wrong = app.api_login("fanjia_admin", "Wrong#Pass1", None).await;
+    assert_eq!(wrong.status(), 401);
+    let wrong: serde_json::Value = wrong.json().await.unwrap();
+    let unknown: serde_json::Value = app
+        .api_login("nobody_here", "Wrong#Pass1", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(wrong["error"]["code"], "invalid_credentials");
+    assert_eq!(wrong, unknown);
+    // Five failures in a row lock the account, even for the right password.
+    for _ in 0..4 {
+        app.api_login("fanjia_admin", "Wrong#Pass1", None).await;
+    }
+    let locked = app.api_login("fanjia_admin", PASSWORD, None).await;
+    assert_eq!(locked.status(), 429);
+    let body: serde_json::Value = locked.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "account_locked");
+    // Another account is unaffected; login by username works in the page form too.
+    let browser = app.browser();
+    let (status, location) = app.web_login(&browser, "jiaxiao_admin", PASSWORD).await;
+    assert_eq!((status, location.as_str()), (303, "/"));
+    let home = browser.get(app.url("/")).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.unwrap().contains("嘉筱社区"));
+    // Logins and failures are audited.
+    let audit = app
+        .store
+        .list_audit(
+            &shanzhi_store::AuditFilter {
+                action: Some("login".into()),
+                ..Default::default()
+            },
+            PageReq::new(Some(1), Some(100)),
+        )
+        .await
+        .unwrap();
+    assert!(
+        audit
+            .items
+            .iter()
+            .any(|r| r.result.starts_with("denied:invalid_credentials"))
+    );
+    assert!(audit.items.iter().any(|r| r.result == "ok"));
+    assert!(
+        audit
+            .items
+            .iter()
+            .all(|r| !r.detail.clone().unwrap_or_default().contains(PASSWORD))
+    );
+}
+both!(login_and_lockout);
+
+async fn sessions_expire_and_end_at_logout(db: Db) {
+    let app = TestApp::start(db).await;
+    let token = app.token("malu_admin").await;
+    assert_eq!(app.get_json(&token, "/api/v1/me").await.0, 200);
+    // 31 idle minutes end the session.
+    app.store.age_session(&token, 31, 0).await.unwrap();
+    let (status, body) = app.get_json(&token, "/api/v1/me").await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "session_expired");
+    // The absolute limit holds even for an active session.
+    let token = app.token("malu_admin").await;
+    app.store.age_session(&token, 0, 12 * 60 + 1).await.unwrap();
+    assert_eq!(app.get_json(&token, "/api/v1/me").await.0, 401);
+    // Logout ends the session server-side.
+    let token = app.token("malu_admin").await;
+    let res = app
+        .api()
+        .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.get_json(&token, "/api/v1/me").await.0, 401);
+    // Page sessions: an aged cookie sends the browser back to the login page.
+    let browser = app.browser();
+    app.web_login(&browser, "malu_admin", PASSWORD).await;
+    assert_eq!(
+        browser
+            .get(app.url("/units"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+both!(sessions_expire_and_end_at_logout);
+
+async fn forms_without_the_csrf_token_are_refused(db: Db) {
+    let app = TestApp::start(db).await;
+    let browser = app.browser();
+    app.web_login(&browser, "malu_admin", PASSWORD).await;
+    let malu = app.store.place_by_code("malu").await.unwrap().unwrap();
+    let form = [
+        ("name", "跨站单位"),
+        ("kind", "soe"),
+        ("credit_code", "x"),
+        ("place_id", "1"),
+        ("party_org_name", "x"),
+        ("party_org_level", "branch"),
+    ];
+    let res = browser
+        .post(app.url("/units/new"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("csrf_rejected"));
+    let forged: Vec<(&str, &str)> = form
+        .iter()
+        .copied()
+        .chain([("_csrf", "forged-token-value-123456")])
+        .collect();
+    assert_eq!(
+        browser
+            .post(app.url("/units/new"))
+            .form(&forged)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    // The login form itself is protected too.
+    let res = app
+        .browser()
+        .post(app.url("/login"))
+        .form(&[("username", "malu_admin"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // With the token, a bad form comes back with the typed values and the error beside the field.
+    let csrf = app.csrf(&browser).await;
+    let place = malu.id.to_string();
+    let with: Vec<(&str, &str)> = vec![
+        ("_csrf", &csrf),
+        ("name", "马陆测试单位"),
+        ("kind", "soe"),
+        ("credit_code", "913101"),
+        ("place_id", &place),
+        ("party_org_name", "测试党支部"),
+        ("party_org_level", "branch"),
+    ];
+    let res = browser
+        .post(app.url("/units/new"))
+        .form(&with)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("马陆测试单位"), "typed value kept");
+    assert!(html.contains("统一社会信用代码不正确"), "error shown");
+}
+both!(forms_without_the_csrf_token_are_refused);
+
+async fn out_of_scope_ids_answer_404_for_every_role(db: Db) {
+    let app = TestApp::start(db).await;
+    let store = &app.store;
+    let fanjia = store.place_by_code("fanjia").await.unwrap().unwrap();
+    let jiaxiao = store.place_by_code("jiaxiao").await.unwrap().unwrap();
+    let jdz = store.place_by_code("jdz").await.unwrap().unwrap();
+    let first_member = |path: String| async move {
+        store
+            .list_members(
+                &Scope::Subtree(path),
+                &MemberFilter::default(),
+                PageReq::default(),
+            )
+            .await
+            .unwrap()
+            .items[0]
+            .clone()
+    };
+    let in_fanjia = first_member(fanjia.path.clone()).await;
+    let in_jiaxiao = first_member(jiaxiao.path.clone()).await;
+    let unit_in_jdz = store
+        .list_units(
+            &Scope::Subtree(jdz.path.clone()),
+            &UnitFilter::default(),
+            PageReq::default(),
+        )
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    // (account, path that exists but is outside its scope)
+    let cases: Vec<(&str, String)> = vec![
+        ("malu_admin", format!("/api/v1/units/{}", unit_in_jdz.id)),
+        ("malu_admin", format!("/api/v1/places/{}", jdz.id)),
+        ("juyuan_admin", format!("/api/v1/members/{}", in_fanjia.id)),
+        ("fanjia_admin", format!("/api/v1/members/{}", in_jiaxiao.id)),
+        ("jiaxiao_admin", format!("/api/v1/places/{}", fanjia.id)),
+        ("fanjia_grid1", format!("/api/v1/members/{}", in_jiaxiao.id)),
+        ("qu_admin", "/api/v1/members/999999".to_string()),
+    ];
+    for (user, path) in cases {
+        let token = app.token(user).await;
+        let (status, body) = app.get_json(&token, &path).await;
+        assert_eq!(status, 404, "{user} GET {path}: {body}");
+        assert_eq!(body["error"]["code"], "not_found");
+    }
+    // Unit admins: members of other units are 404.
+    let linye = app.token("linye_admin").await;
+    let (_, me) = app.get_json(&linye, "/api/v1/units").await;
+    let own_unit = me["items"][0]["id"].as_i64().unwrap();
+    let other = store
+        .list_members(
+            &Scope::Everything,
+            &MemberFilter::default(),
+            PageReq::new(Some(1), Some(200)),
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|m| m.unit_id != own_unit)
+        .unwrap();
+    assert_eq!(
+        app.get_json(&linye, &format!("/api/v1/members/{}", other.id))
+            .await
+            .0,
+        404
+    );
+    // Members: only their own record.
+    let wang = app.token("member_wang").await;
+    let (status, own) = app.get_json(&wang, "/api/v1/members").await;
+    assert_eq!(status, 200);
+    assert_eq!(own["total"], 1);
+    let own_id = own["items"][0]["id"].as_i64().unwrap();
+    let someone_else = if own_id == in_fanjia.id {
+        in_jiaxiao.id
+    } else {
+        in_fanjia.id
+    };
+    assert_eq!(
+        app.get_json(&wang, &format!("/api/v1/members/{someone_else}"))
+            .await
+            .0,
+        404
+    );
+    // Roles with no rule for an action are refused outright (fail closed).
+    for user in ["resident_zhao", "security", "auditor"] {
+        let token = app.token(user).await;
+        let (status, body) = app
+            .get_json(&token, &format!("/api/v1/members/{}", in_fanjia.id))
+            .await;
+        assert_eq!(status, 403, "{user}: {body}");
+        assert_eq!(body["error"]["code"], "forbidden");
+    }
+    // The same through the pages: another community's member is "not found".
+    let browser = app.browser();
+    app.web_login(&browser, "jiaxiao_admin", PASSWORD).await;
+    let res = browser
+        .get(app.url(&format!("/members/{}", in_fanjia.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let res = browser
+        .get(app.url(&format!("/members/{}", in_jiaxiao.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(&in_jiaxiao.mobile_masked));
+    // The auditor reads the audit log; the district admin cannot (三员分立).
+    let auditor = app.token("auditor").await;
+    assert_eq!(app.get_json(&auditor, "/api/v1/audit").await.0, 200);
+    let qu = app.token("qu_admin").await;
+    assert_eq!(app.get_json(&qu, "/api/v1/audit").await.0, 403);
+}
+both!(out_of_scope_ids_answer_404_for_every_role);
+
+async fn admins_need_a_second_factor_outside_demo_mode(db: Db) {
+    let app = TestApp::start(db).await;
+    app.store.set_setting("demo_mode", "false").await.unwrap();
+    let res = app.api_login("malu_admin", PASSWORD, None).await;
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "totp_enrollment_required");
+    // Members need no second factor.
+    assert_eq!(
+        app.api_login("member_wang", PASSWORD, None).await.status(),
+        200
+    );
+    // Enrol through the pages: password, then the enrolment page shows a secret.
+    let browser = app.browser();
+    let (status, loc) = app.web_login(&browser, "malu_admin", PASSWORD).await;
+    assert_eq!((status, loc.as_str()), (303, "/login/totp-enroll"));
+    // A page other than the login steps sends the user back to the step.
+    let res = browser.get(app.url("/units")).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/login/totp-enroll");
+    let html = browser
+        .get(app.url("/login/totp-enroll"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let secret = html
+        .split("<code>")
+        .nth(1)
+        .unwrap()
+        .split("</code>")
+        .next()
+        .unwrap()
+        .to_string();
+    let now = u64::try_from(Timestamp::now().0 / 1000).unwrap();
+    let code = shanzhi_secure::totp::code_at(&secret, now).unwrap();
+    let csrf = app.csrf(&browser).await;
+    let res = browser
+        .post(app.url("/login/totp-enroll"))
+        .form(&[("_csrf", csrf.as_str()), ("code", "000000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "a wrong code keeps the user on the page");
+    let res = browser
+        .post(app.url("/login/totp-enroll"))
+        .form(&[("_csrf", csrf.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/");
+    assert_eq!(
+        browser
+            .get(app.url("/units"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Now the API login takes the code.
+    let res = app.api_login("malu_admin", PASSWORD, None).await;
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "totp_required"
+    );
+    let res = app.api_login("malu_admin", PASSWORD, Some("123456")).await;
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "totp_invalid"
+    );
+    let code =
+        shanzhi_secure::totp::code_at(&secret, u64::try_from(Timestamp::now().0 / 1000).unwrap())
+            .unwrap();
+    assert_eq!(
+        app.api_login("malu_admin", PASSWORD, Some(&code))
+            .await
+            .status(),
+        200
+    );
+}
+both!(admins_need_a_second_factor_outside_demo_mode);
+
+async fn old_admin_passwords_must_be_changed(db: Db) {
+    let app = TestApp::start(db).await;
+    let account = app.store.find_login("fanjia_admin").await.unwrap().unwrap();
+    app.store
+        .set_password_changed_at(account.id(), Timestamp::now().plus_days(-91))
+        .await
+        .unwrap();
+    let res = app.api_login("fanjia_admin", PASSWORD, None).await;
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "password_change_required"
+    );
+    let browser = app.browser();
+    let (_, loc) = app.web_login(&browser, "fanjia_admin", PASSWORD).await;
+    assert_eq!(loc, "/login/password");
+    let csrf = app.csrf(&browser).await;
+    let weak = browser
+        .post(app.url("/login/password"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("current", PASSWORD),
+            ("new", "weakpass"),
+            ("confirm", "weakpass"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(weak.text().await.unwrap().contains("密码至少8位"));
+    let ok = browser
+        .post(app.url("/login/password"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("current", PASSWORD),
+            ("new", "New#Pass2027"),
+            ("confirm", "New#Pass2027"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 303);
+    assert_eq!(
+        browser
+            .get(app.url("/members"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.api_login("fanjia_admin", "New#Pass2027", None)
+            .await
+            .status(),
+        200
+    );
+}
+both!(old_admin_passwords_must_be_changed);
+
+async fn headers_health_errors_and_openapi(db: Db) {
+    let app = TestApp::start(db).await;
+    let res = app.api().get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let h = res.headers();
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert!(h.contains_key("referrer-policy"));
+    let page = app.api().get(app.url("/login")).send().await.unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite"));
+    // Unauthenticated API calls and bad JSON get coded JSON errors.
+    let (status, body) = app.get_json("nonsense", "/api/v1/units").await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "session_expired");
+    let res = app
+        .api()
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "bad_request"
+    );
+    // Invalid credit code through the API.
+    let token = app.token("malu_admin").await;
+    let res = app.api().post(app.url("/api/v1/units")).bearer_auth(&token)
+        .json(&serde_json::json!({"name":"x","kind":"soe","credit_code":"91310114MA1GT35K70","place_id":"2","party_org_name":"p","party_org_level":"branch"}))
+        .send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "invalid_credit_code"
+    );
+    // The OpenAPI document covers every /api/v1 operation.
+    let doc: serde_json::Value = app
+        .api()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/auth/login",
+        "/api/v1/me",
+        "/api/v1/places",
+        "/api/v1/places/{id}",
+        "/api/v1/units",
+        "/api/v1/units/{id}",
+        "/api/v1/members",
+        "/api/v1/members/{id}",
+        "/api/v1/members/{id}/reveal",
+        "/api/v1/social-orgs",
+        "/api/v1/social-orgs/{id}",
+        "/api/v1/dictionaries/{kind}",
+        "/api/v1/dictionaries/entries/{id}",
+        "/api/v1/audit",
+    ] {
+        assert!(paths.contains_key(p), "OpenAPI lacks {p}");
+    }
+    // Pages: an unknown path is a Chinese 404 page, not a panic.
+    let res = app
+        .api()
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("找不到"));
+}
+both!(headers_health_errors_and_openapi);

@@ -1,0 +1,10 @@
+//! The integration suite: one binary; every test runs against embedded SQLite and against PostgreSQL
+//! (`SHANZHI_TEST_PG`, default `postgres://postgres@127.0.0.1:5432`, a fresh database per test). If PostgreSQL
+//! cannot be reached the PostgreSQL tests fail; they are never skipped.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod http;
+mod store_contract;

@@ -1,0 +1,356 @@
+//! Store contract tests: the same behaviour on SQLite and PostgreSQL.
+
+use shanzhi_domain::org::{MemberInput, UnitInput};
+use shanzhi_domain::role::Scope;
+use shanzhi_domain::validate::credit_code_check_char;
+use shanzhi_domain::{Code, MemberId, PlaceId, UnitId};
+use shanzhi_store::orgs::MemberFilter;
+use shanzhi_store::places::PlaceFilter;
+use shanzhi_store::{Actor, PageReq, StoreError};
+
+use crate::both;
+use crate::support::{Db, TestDb};
+
+fn credit(n: usize) -> String {
+    let first = format!("91310114{:09}", n);
+    format!("{first}{}", credit_code_check_char(&first).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemas_of_both_backends_have_the_same_tables_and_columns() {
+    let a = TestDb::new(Db::Sqlite).await;
+    let b = TestDb::new(Db::Postgres).await;
+    let sa = a.store().await.schema_columns().await.unwrap();
+    let sb = b.store().await.schema_columns().await.unwrap();
+    assert!(sa.len() > 50, "schema looks empty: {sa:?}");
+    assert_eq!(sa, sb);
+}
+
+async fn subtree_scope_is_enforced_in_queries(db: Db) {
+    let t = TestDb::new(db);
+    let t = t.await;
+    t.demo();
+    let store = t.store().await;
+    let malu = store.place_by_code("malu").await.unwrap().unwrap();
+    let juyuan = store.place_by_code("juyuan").await.unwrap().unwrap();
+    let scope = Scope::Subtree(malu.path.clone());
+    // Everything a town admin lists lies inside the town.
+    let places = store
+        .list_places(
+            &scope,
+            &PlaceFilter::default(),
+            PageReq::new(Some(1), Some(200)),
+        )
+        .await
+        .unwrap();
+    assert!(places.total > 3);
+    assert!(places.items.iter().all(|p| p.path.starts_with(&malu.path)));
+    // A place of another town is "not found", exactly like a missing one.
+    assert!(matches!(
+        store.get_place(&scope, juyuan.id()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.get_place(&scope, PlaceId(999_999)).await,
+        Err(StoreError::NotFound)
+    ));
+    let members = store
+        .list_members(
+            &scope,
+            &MemberFilter::default(),
+            PageReq::new(Some(1), Some(200)),
+        )
+        .await
+        .unwrap();
+    assert!(members.total > 0);
+    assert!(
+        members
+            .items
+            .iter()
+            .all(|m| m.place_path.starts_with(&malu.path))
+    );
+    let other = store
+        .list_members(
+            &Scope::Subtree(juyuan.path.clone()),
+            &MemberFilter::default(),
+            PageReq::new(Some(1), Some(1)),
+        )
+        .await
+        .unwrap();
+    let outsider = MemberId(other.items[0].id);
+    assert!(matches!(
+        store.get_member(&scope, outsider).await,
+        Err(StoreError::NotFound)
+    ));
+    // Unit scope: only the unit's own members; member scope: only oneself.
+    let unit = UnitId(members.items[0].unit_id);
+    let of_unit = store
+        .list_members(
+            &Scope::Unit(unit),
+            &MemberFilter::default(),
+            PageReq::new(Some(1), Some(200)),
+        )
+        .await
+        .unwrap();
+    assert!(of_unit.items.iter().all(|m| m.unit_id == unit.0));
+    let me = MemberId(members.items[0].id);
+    let mine = store
+        .list_members(
+            &Scope::Member(me),
+            &MemberFilter::default(),
+            PageReq::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(mine.total, 1);
+    assert!(
+        store
+            .list_members(
+                &Scope::Nothing,
+                &MemberFilter::default(),
+                PageReq::default()
+            )
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+both!(subtree_scope_is_enforced_in_queries);
+
+async fn units_validate_and_refuse_duplicates(db: Db) {
+    let t = TestDb::new(db).await;
+    t.demo();
+    let store = t.store().await;
+    let actor = Actor::system("test");
+    let malu = store.place_by_code("malu").await.unwrap().unwrap();
+    let jdz = store.place_by_code("jdz").await.unwrap().unwrap();
+    let scope = Scope::Subtree(malu.path.clone());
+    let input = UnitInput {
+        name: "马陆镇测试单位".into(),
+        kind: "soe".into(),
+        credit_code: credit(777),
+        place_id: malu.id.to_string(),
+        party_org_name: "测试党支部".into(),
+        party_org_level: "branch".into(),
+        contact_name: String::new(),
+        contact_phone: "13912345678".into(),
+    };
+    let v = input.validate().unwrap();
+    let id = store.create_unit(&actor, &scope, &v).await.unwrap();
+    let unit = store.get_unit(&scope, id).await.unwrap();
+    assert_eq!(unit.contact_phone_masked.as_deref(), Some("139****5678"));
+    match store.create_unit(&actor, &scope, &v).await {
+        Err(StoreError::Fields(f)) => assert_eq!(
+            f.get("credit_code").unwrap().code,
+            Code::DuplicateCreditCode
+        ),
+        other => panic!("expected duplicate, got {other:?}"),
+    }
+    // A place outside the caller's subtree is refused as an invalid choice.
+    let mut elsewhere = v.clone();
+    elsewhere.credit_code = credit(778);
+    elsewhere.place_id = jdz.id();
+    match store.create_unit(&actor, &scope, &elsewhere).await {
+        Err(StoreError::Fields(f)) => {
+            assert_eq!(f.get("place_id").unwrap().code, Code::InvalidPlace)
+        }
+        other => panic!("expected invalid place, got {other:?}"),
+    }
+    // Unknown unit kind.
+    let mut bad_kind = v.clone();
+    bad_kind.credit_code = credit(779);
+    bad_kind.kind = "nonsense".into();
+    assert!(matches!(
+        store.create_unit(&actor, &scope, &bad_kind).await,
+        Err(StoreError::Fields(_))
+    ));
+}
+both!(units_validate_and_refuse_duplicates);
+
+async fn personal_numbers_are_encrypted_at_rest_and_searchable(db: Db) {
+    let t = TestDb::new(db).await;
+    t.demo();
+    let store = t.store().await;
+    let actor = Actor::system("test");
+    let fanjia = store.place_by_code("fanjia").await.unwrap().unwrap();
+    let scope = Scope::Subtree(fanjia.path.clone());
+    let unit = store.unit_options(&Scope::Everything).await.unwrap()[0].0;
+    let input = MemberInput {
+        name: "测试党员".into(),
+        mobile: "13787654321".into(),
+        id_card: "11010519491231002X".into(),
+        unit_id: unit.to_string(),
+        community_id: fanjia.id.to_string(),
+        skills: vec!["it".into()],
+        separated_residence: true,
+    };
+    let id = store
+        .create_member(&actor, &scope, &input.validate().unwrap())
+        .await
+        .unwrap();
+    let m = store.get_member(&scope, id).await.unwrap();
+    assert_eq!(m.mobile_masked, "137****4321");
+    assert_eq!(m.id_card_masked.as_deref(), Some("110***********002X"));
+    assert_eq!(m.skills, vec!["信息技术".to_string()]);
+    // Exact search by mobile works through the keyed hash.
+    let found = store
+        .list_members(
+            &scope,
+            &MemberFilter {
+                mobile: Some("137 8765 4321".into()),
+                ..Default::default()
+            },
+            PageReq::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.items.len(), 1);
+    assert_eq!(found.items[0].id, id.0);
+    // Duplicate mobile is refused with its own code.
+    let mut again = input.clone();
+    again.id_card = String::new();
+    match store
+        .create_member(&actor, &scope, &again.validate().unwrap())
+        .await
+    {
+        Err(StoreError::Fields(f)) => {
+            assert_eq!(f.get("mobile").unwrap().code, Code::DuplicateMobile)
+        }
+        other => panic!("expected duplicate mobile, got {other:?}"),
+    }
+    // The full value comes back only through the audited reveal.
+    let full = store
+        .reveal_member_personal(&actor, &scope, id)
+        .await
+        .unwrap();
+    assert_eq!(full.mobile, "13787654321");
+    let audit = store
+        .list_audit(
+            &shanzhi_store::AuditFilter {
+                action: Some("member.reveal".into()),
+                ..Default::default()
+            },
+            PageReq::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.total, 1);
+    assert!(
+        !audit.items[0]
+            .target
+            .clone()
+            .unwrap_or_default()
+            .contains("13787654321")
+    );
+    // At rest: no column holds the number in clear.
+    let raw = t.raw_strings("SELECT mobile_enc FROM members").await;
+    assert!(
+        raw.iter()
+            .all(|v| !v.contains("13787654321") && v.starts_with('k'))
+    );
+    store.close().await;
+    if db == Db::Sqlite {
+        // Scan the raw database files (main file and WAL) for the seeded number.
+        for suffix in ["", "-wal"] {
+            let path = format!("{}{suffix}", t.sqlite_file().display());
+            if let Ok(bytes) = std::fs::read(&path) {
+                let needle = b"13787654321";
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle),
+                    "found a mobile number in clear in {path}"
+                );
+                let needle = b"11010519491231002X";
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle),
+                    "found an ID number in clear in {path}"
+                );
+            }
+        }
+    }
+}
+both!(personal_numbers_are_encrypted_at_rest_and_searchable);
+
+async fn audit_chain_detects_edits_and_deletions(db: Db) {
+    let t = TestDb::new(db).await;
+    t.demo();
+    let store = t.store().await;
+    let n = store.verify_audit().await.unwrap().expect("intact chain");
+    assert!(n > 10, "the demo writes are audited ({n} rows)");
+    t.raw_exec("UPDATE audit_log SET result = 'forged' WHERE id = 5")
+        .await;
+    let broken = store
+        .verify_audit()
+        .await
+        .unwrap()
+        .expect_err("edited row detected");
+    assert_eq!(broken.id, 5);
+    // Restore by re-deriving is impossible; instead check deletion on a fresh database.
+    let t2 = TestDb::new(db).await;
+    t2.demo();
+    let s2 = t2.store().await;
+    t2.raw_exec("DELETE FROM audit_log WHERE id = 7").await;
+    let broken = s2
+        .verify_audit()
+        .await
+        .unwrap()
+        .expect_err("deleted row detected");
+    assert_eq!(broken.id, 8);
+}
+both!(audit_chain_detects_edits_and_deletions);
+
+async fn concurrent_writes_keep_the_audit_chain_linear(db: Db) {
+    let t = TestDb::new(db).await;
+    t.demo();
+    let store = t.store().await;
+    let fanjia = store.place_by_code("fanjia").await.unwrap().unwrap();
+    let unit = store.unit_options(&Scope::Everything).await.unwrap()[0].0;
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let store = store.clone();
+        let fanjia = fanjia.clone();
+        tasks.push(tokio::spawn(async move {
+            let input = MemberInput {
+                name: format!("并发{i}"),
+                mobile: format!("1380000{:04}", i),
+                id_card: String::new(),
+                unit_id: unit.to_string(),
+                community_id: fanjia.id.to_string(),
+                skills: vec![],
+                separated_residence: false,
+            };
+            store
+                .create_member(
+                    &Actor::system("t"),
+                    &Scope::Subtree(fanjia.path.clone()),
+                    &input.validate().unwrap(),
+                )
+                .await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    store
+        .verify_audit()
+        .await
+        .unwrap()
+        .expect("chain intact after concurrent writes");
+}
+both!(concurrent_writes_keep_the_audit_chain_linear);
+
+async fn a_bare_sqlite_path_must_exist(_db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = shanzhi_store::DbConfig {
+        data_dir: dir.path().into(),
+        database_url: Some(dir.path().join("typo.db").display().to_string()),
+    };
+    let err = shanzhi_store::Store::open(&config).await.unwrap_err();
+    assert!(err.to_string().contains("不存在"));
+    assert!(!dir.path().join("typo.db").exists());
+}
+
+#[tokio::test]
+async fn bare_sqlite_path() {
+    a_bare_sqlite_path_must_exist(Db::Sqlite).await;
+}

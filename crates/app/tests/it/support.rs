@@ -1,0 +1,342 @@
+//! Test harness: a fresh database (SQLite temp dir or a new PostgreSQL database), the demo data loaded by the
+//! real `shanzhi demo` command, and the real server on 127.0.0.1:0.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use shanzhi_store::{DbConfig, Store};
+use sqlx::Connection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `sqlite` and `postgres` tests from one async fn taking a [`Db`].
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::support::Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::support::Db::Postgres).await
+            }
+        }
+    };
+}
+
+pub const PASSWORD: &str = "Demo#Pass2026";
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn pg_base() -> String {
+    std::env::var("SHANZHI_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub struct TestDb {
+    pub db: Db,
+    pub dir: tempfile::TempDir,
+    pub url: Option<String>,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new(db: Db) -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, pg_name) = match db {
+            Db::Sqlite => (None, None),
+            Db::Postgres => {
+                let name = format!(
+                    "shanzhi_t_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    shanzhi_secure::token::random_token()[..6]
+                        .to_lowercase()
+                        .replace(['-', '_'], "x")
+                );
+                let mut conn = sqlx::PgConnection::connect(&format!("{}/postgres", pg_base()))
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "PostgreSQL tests need a server at {} (set SHANZHI_TEST_PG): {e}",
+                            pg_base()
+                        )
+                    });
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                (Some(format!("{}/{name}", pg_base())), Some(name))
+            }
+        };
+        TestDb {
+            db,
+            dir,
+            url,
+            pg_name,
+        }
+    }
+
+    pub fn config(&self) -> DbConfig {
+        DbConfig {
+            data_dir: self.dir.path().to_path_buf(),
+            database_url: self.url.clone(),
+        }
+    }
+
+    pub async fn store(&self) -> Store {
+        Store::open(&self.config()).await.unwrap()
+    }
+
+    /// Loads the demo data through the real command.
+    pub fn demo(&self) {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_shanzhi"));
+        cmd.arg("demo")
+            .arg("--no-serve")
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .arg("--demo-password")
+            .arg(PASSWORD);
+        if let Some(u) = &self.url {
+            cmd.arg("--database-url").arg(u);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "demo failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn sqlite_file(&self) -> PathBuf {
+        self.dir.path().join("shanzhi.db")
+    }
+
+    /// Runs raw SQL against the database, bypassing the store (to tamper, or to read raw columns).
+    pub async fn raw_exec(&self, sql: &str) {
+        match self.db {
+            Db::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&format!(
+                    "sqlite://{}",
+                    self.sqlite_file().display()
+                ))
+                .await
+                .unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+            Db::Postgres => {
+                let mut c = sqlx::PgConnection::connect(self.url.as_deref().unwrap())
+                    .await
+                    .unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    pub async fn raw_strings(&self, sql: &str) -> Vec<String> {
+        match self.db {
+            Db::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&format!(
+                    "sqlite://{}",
+                    self.sqlite_file().display()
+                ))
+                .await
+                .unwrap();
+                sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.to_string()))
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap()
+            }
+            Db::Postgres => {
+                let mut c = sqlx::PgConnection::connect(self.url.as_deref().unwrap())
+                    .await
+                    .unwrap();
+                sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.to_string()))
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            // Best effort: drop the database from a separate thread with its own runtime.
+            let base = pg_base();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                rt.block_on(async move {
+                    let mut conn = sqlx::PgConnection::connect(&format!("{base}/postgres"))
+                        .await
+                        .ok()?;
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+/// The real application on 127.0.0.1:0, over a database with the demo data.
+pub struct TestApp {
+    #[allow(dead_code)]
+    pub db: TestDb,
+    pub store: Store,
+    pub base: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub async fn start(db: Db) -> TestApp {
+        let db = TestDb::new(db).await;
+        db.demo();
+        let store = db.store().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = shanzhi_web::app(store.clone(), shanzhi_web::WebConfig::default());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
+        });
+        TestApp {
+            db,
+            store,
+            base,
+            server,
+        }
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub fn api(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// API login; returns the raw response.
+    pub async fn api_login(
+        &self,
+        username: &str,
+        password: &str,
+        totp: Option<&str>,
+    ) -> reqwest::Response {
+        let mut body = serde_json::json!({"username": username, "password": password});
+        if let Some(t) = totp {
+            body["totp"] = serde_json::json!(t);
+        }
+        self.api()
+            .post(self.url("/api/v1/auth/login"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn token(&self, username: &str) -> String {
+        let res = self.api_login(username, PASSWORD, None).await;
+        assert_eq!(res.status(), 200, "login {username}");
+        let v: serde_json::Value = res.json().await.unwrap();
+        v["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn get_json(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        let res = self
+            .api()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// The CSRF token of a browser client (fetches the login page to get the cookie and the form value).
+    pub async fn csrf(&self, client: &reqwest::Client) -> String {
+        let html = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let start = html.find("name=\"_csrf\" value=\"").unwrap() + "name=\"_csrf\" value=\"".len();
+        html[start..].split('"').next().unwrap().to_string()
+    }
+
+    /// Logs a browser client in through the login form; returns the redirect location.
+    pub async fn web_login(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> (u16, String) {
+        let csrf = self.csrf(client).await;
+        let res = client
+            .post(self.url("/login"))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let loc = res
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let body = if status == 200 {
+            res.text().await.unwrap()
+        } else {
+            String::new()
+        };
+        (status, if loc.is_empty() { body } else { loc })
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
