@@ -23,6 +23,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+
+mod imports;
+mod pairing;
+mod registration;
 use crate::auth::{Ctx, NoCtx, after_second_factor, check_password, client_addr, load, totp_ok};
 use crate::error::{ApiError, AppError, ErrorBody};
 
@@ -47,7 +51,11 @@ impl Modify for BearerAuth {
 }
 
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    let router = registration::routes(router);
+    let router = pairing::routes(router);
+    let router = imports::routes(router);
+    router
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
@@ -102,7 +110,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     }
 }
 
-type ApiResult<T> = Result<Json<T>, ApiError>;
+pub(crate) type ApiResult<T> = Result<Json<T>, ApiError>;
 
 #[derive(Deserialize, ToSchema)]
 struct LoginRequest {
@@ -218,13 +226,13 @@ async fn me(ApiCtx(ctx): ApiCtx) -> ApiResult<Me> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
-struct Paging {
-    page: Option<u32>,
-    per_page: Option<u32>,
+pub(crate) struct Paging {
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
 }
 
 impl Paging {
-    fn req(&self) -> PageReq {
+    pub(crate) fn req(&self) -> PageReq {
         PageReq::new(self.page, self.per_page)
     }
 }
@@ -265,8 +273,8 @@ struct NewPlace {
 }
 
 #[derive(Serialize, ToSchema)]
-struct Created {
-    id: i64,
+pub(crate) struct Created {
+    pub id: i64,
 }
 
 /// Add a town, community or grid under a place in scope.

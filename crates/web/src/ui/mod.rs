@@ -3,9 +3,12 @@
 
 pub mod account;
 pub mod admin;
+pub mod imports;
 pub mod login;
 pub mod orgs;
+pub mod pairing;
 pub mod places;
+pub mod registration;
 
 use askama::Template;
 use axum::Router;
@@ -28,6 +31,9 @@ pub fn router() -> Router<AppState> {
         .merge(places::routes())
         .merge(orgs::routes())
         .merge(admin::routes())
+        .merge(registration::routes())
+        .merge(pairing::routes())
+        .merge(imports::routes())
         .route(
             "/static/app.css",
             axum::routing::get(|| async {
@@ -156,8 +162,13 @@ impl Layout {
             label: "首页",
             active: current == "/",
         }];
-        let items: [(&'static str, &'static str, Action); 7] = [
+        let items: [(&'static str, &'static str, Action); 12] = [
+            ("/my/registration", "我的报到", Action::RegistrationSubmit),
             ("/places", "地区", Action::PlaceView),
+            ("/registrations", "报到接收", Action::RegistrationView),
+            ("/rounds", "报到轮次", Action::RoundManage),
+            ("/pairings", "结对共建", Action::PairingView),
+            ("/imports", "导入导出", Action::Import),
             ("/units", "驻区单位", Action::UnitView),
             ("/members", "在职党员", Action::MemberView),
             ("/social-orgs", "社会组织", Action::SocialOrgView),
