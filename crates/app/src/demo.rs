@@ -467,6 +467,21 @@ pub async fn ensure(
         }
     }
 
+    // An open registration round, so members can register (报到) right away.
+    store
+        .open_round(
+            &actor,
+            &root_scope,
+            &shanzhi_domain::registration::ValidRound {
+                name: "2026年度".into(),
+                year: 2026,
+                starts_on: "2026-01-01".into(),
+                ends_on: "2026-12-31".into(),
+                carry_over: false,
+            },
+        )
+        .await?;
+
     // Accounts.
     let hash = shanzhi_secure::password::hash(password)?;
     for (username, role, scope) in &accounts {

@@ -139,6 +139,15 @@ pub fn next(
     }
 }
 
+/// Whether a member whose latest registration has this status shows a member card (亮身份): accepted, or
+/// carried over from an accepted one and not yet confirmed.
+pub fn has_card(status: RegistrationStatus) -> bool {
+    matches!(
+        status,
+        RegistrationStatus::Accepted | RegistrationStatus::Carried
+    )
+}
+
 /// The receipt (回执) number for an accepted registration: `HZ2026-000123`.
 pub fn receipt_no(round_year: i32, registration_id: i64) -> String {
     format!("HZ{round_year}-{registration_id:06}")
@@ -1073,6 +1082,12 @@ mod tests {
         for s in PairingStatus::ALL {
             assert_eq!(PairingStatus::parse(s.as_str()), Some(s));
         }
+    }
+
+    #[test]
+    fn only_accepted_members_have_a_card() {
+        let with: Vec<S> = S::ALL.into_iter().filter(|s| has_card(*s)).collect();
+        assert_eq!(with, vec![S::Carried, S::Accepted]);
     }
 
     #[test]

@@ -161,6 +161,8 @@ pub enum Action {
     ProjectGrade,
     Import,
     Export,
+    /// Switch one's own public member card (亮身份) on or off.
+    MemberCardManage,
 }
 
 /// The permission table. Anything not listed is denied.
@@ -253,7 +255,12 @@ pub fn permits(role: Role, action: Action) -> bool {
         ),
         Member => matches!(
             action,
-            MemberView | PersonalReveal | DictionaryView | RegistrationSubmit | RegistrationView
+            MemberView
+                | PersonalReveal
+                | DictionaryView
+                | RegistrationSubmit
+                | RegistrationView
+                | MemberCardManage
         ),
         Resident => false,
         SecurityAdmin => matches!(action, AccountManage),
@@ -326,6 +333,12 @@ mod tests {
         // District and town admins see masked numbers only.
         assert!(!permits(Role::DistrictAdmin, Action::PersonalReveal));
         assert!(permits(Role::CommunityAdmin, Action::PersonalReveal));
+        // Only the member switches their own card; reviewing is for communities, not towns or grid leaders.
+        assert!(permits(Role::Member, Action::MemberCardManage));
+        assert!(!permits(Role::CommunityAdmin, Action::MemberCardManage));
+        assert!(permits(Role::CommunityAdmin, Action::RegistrationReview));
+        assert!(!permits(Role::TownAdmin, Action::RegistrationReview));
+        assert!(!permits(Role::GridLeader, Action::RegistrationReview));
     }
 
     #[test]

@@ -38,6 +38,7 @@ macro_rules! reg_event {
     }};
 }
 
+pub mod cards;
 pub mod pairing;
 pub mod units;
 

@@ -8,3 +8,4 @@ mod support;
 
 mod http;
 mod store_contract;
+mod registration_web;

@@ -226,6 +226,16 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "unlocked" => "账号已解锁",
         "totp" => "身份验证器已绑定",
         "role" => "已切换角色",
+        "submitted" => "报到已提交,请等待社区接收",
+        "accepted" => "已接收并编入网格,回执已生成",
+        "returned" => "已退回,党员将看到退回原因",
+        "withdrawn" => "报到已撤回",
+        "confirmed" => "已确认延续本轮报到",
+        "transferred" => "已申请转移,等待新社区接收",
+        "round_opened" => "报到轮次已开启",
+        "round_closed" => "报到轮次已结束,未完成的报到已记为过期",
+        "card_on" => "亮身份卡片已公开",
+        "card_off" => "亮身份卡片已关闭,他人扫码将无法查看",
         _ => return None,
     })
 }

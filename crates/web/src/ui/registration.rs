@@ -1,9 +1,1213 @@
-//! Pages for this part of 报到接收 (see the module's routes).
+//! 报到接收 for members (志愿式): the district's rounds, the member's registration on a phone (pick the community,
+//! skills, intentions and availability — four fields), the community's review queue (accept into a grid or return
+//! with a reason), transfers, receipts (回执), the home unit's overview and the member card (亮身份).
 
+use askama::Template;
 use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use shanzhi_domain::org::DictKind;
+use shanzhi_domain::place::PlaceLevel;
+use shanzhi_domain::registration::{
+    Availability, RegistrationInput, RegistrationStatus, RoundInput, Slot,
+};
+use shanzhi_domain::role::{Action, Scope};
+use shanzhi_domain::{
+    Code, FieldErrors, MemberId, PlaceId, RegistrationId, RoundId, Timestamp, UnitId,
+};
+use shanzhi_store::dict::DictEntry;
+use shanzhi_store::places::{Place, PlaceFilter};
+use shanzhi_store::registration::cards::{MemberCard, PublicCard};
+use shanzhi_store::registration::{
+    Receipt, Registration, RegistrationFilter, Round, UnitRegistrationRate,
+};
+use shanzhi_store::{PageReq, SessionKind, StoreError};
 
+use super::account::OkQuery;
+use super::{Layout, Pager, UiCtx, UiError, render, see_other};
 use crate::AppState;
+use crate::auth::{Ctx, load};
+use crate::error::AppError;
+use crate::forms::Form;
+
+/// Cookie that remembers the community of a scanned QR code (/join/{code}) across the login.
+const JOIN_COOKIE: &str = "sz_join";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/rounds", get(round_list))
+        .route("/rounds/new", get(round_new).post(round_create))
+        .route("/rounds/{id}/close", post(round_close))
+        .route("/my/registration", get(my_page).post(my_submit))
+        .route("/join/{code}", get(join))
+        .route("/registrations", get(queue))
+        .route("/registrations/qr", get(join_qr))
+        .route("/registrations/{id}", get(detail))
+        .route("/registrations/{id}/accept", post(accept))
+        .route("/registrations/{id}/return", post(return_))
+        .route("/registrations/{id}/withdraw", post(withdraw))
+        .route("/registrations/{id}/confirm", post(confirm))
+        .route(
+            "/registrations/{id}/transfer",
+            get(transfer_page).post(transfer),
+        )
+        .route("/registrations/{id}/receipt", get(receipt))
+        .route("/units/{id}/registrations", get(unit_overview))
+        .route("/members/{id}/card", get(card).post(card_switch))
+        .route("/card/{token}", get(public_card))
+}
+
+// ------------------------------------------------------------------ helpers
+
+/// A checkbox: code, label, checked.
+pub struct Choice {
+    pub code: String,
+    pub name: String,
+    pub checked: bool,
+}
+
+fn dict_choices(entries: &[DictEntry], selected: &[String]) -> Vec<Choice> {
+    entries
+        .iter()
+        .map(|e| Choice {
+            code: e.code.clone(),
+            name: e.name.clone(),
+            checked: selected.contains(&e.code),
+        })
+        .collect()
+}
+
+fn slot_choices(selected: &[String]) -> Vec<Choice> {
+    Slot::ALL
+        .iter()
+        .map(|s| Choice {
+            code: s.as_str().into(),
+            name: s.label().into(),
+            checked: selected.iter().any(|x| x == s.as_str()),
+        })
+        .collect()
+}
+
+/// Dictionary names for comma-separated codes (unknown codes as they are).
+fn names(codes: &[&str], dict: &[DictEntry]) -> String {
+    let v: Vec<String> = codes
+        .iter()
+        .map(|c| {
+            dict.iter()
+                .find(|e| e.code == *c)
+                .map(|e| e.name.clone())
+                .unwrap_or_else(|| c.to_string())
+        })
+        .collect();
+    if v.is_empty() {
+        "—".into()
+    } else {
+        v.join("、")
+    }
+}
+
+fn ts(ms: i64) -> String {
+    Timestamp(ms).shanghai()
+}
+
+fn parse_id(s: &str) -> Option<i64> {
+    s.trim().parse().ok()
+}
+
+/// The member the caller acts as, or `forbidden`.
+fn own_member(ctx: &Ctx) -> Result<MemberId, UiError> {
+    match ctx.scope {
+        Scope::Member(m) => Ok(m),
+        _ => Err(UiError(AppError::new(Code::Forbidden))),
+    }
+}
+
+/// `https://host` or `http://host` of this request, for links printed in QR codes.
+fn origin(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or("localhost");
+    let scheme = if state.config.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+fn qr(url: &str) -> Result<String, UiError> {
+    shanzhi_secure::qr::svg(url).map_err(|e| UiError(AppError::internal(e)))
+}
+
+/// A registration with what the pages print beside it.
+pub struct RegView {
+    pub r: Registration,
+    pub submitted: String,
+    pub decided: String,
+    pub skills: String,
+    pub intentions: String,
+    pub availability: String,
+}
+
+async fn reg_view(state: &AppState, r: Registration) -> Result<RegView, UiError> {
+    let skills = state.store.list_dict(DictKind::Skill, false).await?;
+    let cats = state.store.list_dict(DictKind::NeedCategory, false).await?;
+    Ok(RegView {
+        submitted: ts(r.submitted_at),
+        decided: r.decided_at.map(ts).unwrap_or_default(),
+        skills: names(&r.skill_codes(), &skills),
+        intentions: names(&r.intention_codes(), &cats),
+        availability: {
+            let a = r.availability_label();
+            if a.is_empty() { "—".into() } else { a }
+        },
+        r,
+    })
+}
+
+// ------------------------------------------------------------------ rounds
+
+#[derive(Template)]
+#[template(path = "registration/rounds.html")]
+struct RoundList {
+    l: Layout,
+    items: Vec<(Round, String)>,
+    has_open: bool,
+}
+
+async fn round_list(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Query(q): Query<OkQuery>,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RoundManage)?;
+    let rounds = state.store.list_rounds().await?;
+    let has_open = rounds.iter().any(Round::is_open);
+    Ok(render(&RoundList {
+        l: Layout::new(&ctx, "报到轮次", "/rounds").flash(q.ok.as_deref()),
+        items: rounds
+            .into_iter()
+            .map(|r| {
+                let closed = r.closed_at.map(ts).unwrap_or_default();
+                (r, closed)
+            })
+            .collect(),
+        has_open,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "registration/round_form.html")]
+struct RoundForm {
+    l: Layout,
+    form: RoundInput,
+    errors: FieldErrors,
+    error: &'static str,
+    previous: Option<String>,
+}
+
+async fn round_form(
+    state: &AppState,
+    ctx: &Ctx,
+    form: RoundInput,
+    errors: FieldErrors,
+    error: &'static str,
+) -> Result<Response, UiError> {
+    let previous = state
+        .store
+        .list_rounds()
+        .await?
+        .into_iter()
+        .find(|r| !r.is_open())
+        .map(|r| r.name);
+    Ok(render(&RoundForm {
+        l: Layout::new(ctx, "开启报到轮次", "/rounds"),
+        form,
+        errors,
+        error,
+        previous,
+    }))
+}
+
+async fn round_new(State(state): State<AppState>, UiCtx(ctx): UiCtx) -> Result<Response, UiError> {
+    ctx.require(Action::RoundManage)?;
+    let year: i32 = Timestamp::now()
+        .shanghai_date()
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(2026);
+    let form = RoundInput {
+        name: format!("{year}年度"),
+        year: year.to_string(),
+        starts_on: format!("{year}-01-01"),
+        ends_on: format!("{year}-12-31"),
+        carry_over: true,
+    };
+    round_form(&state, &ctx, form, FieldErrors::new(), "").await
+}
+
+async fn round_create(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    form: Form,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RoundManage)?;
+    let input = RoundInput {
+        name: form.get("name"),
+        year: form.get("year"),
+        starts_on: form.get("starts_on"),
+        ends_on: form.get("ends_on"),
+        carry_over: form.checked("carry_over"),
+    };
+    let res = match input.validate() {
+        Ok(v) => state.store.open_round(&ctx.actor, &ctx.scope, &v).await,
+        Err(e) => Err(StoreError::Fields(e)),
+    };
+    match res {
+        Ok(_) => Ok(see_other("/rounds?ok=round_opened")),
+        Err(StoreError::Fields(e)) => round_form(&state, &ctx, input, e, "").await,
+        Err(StoreError::Refused(c @ Code::RoundOverlap)) => {
+            round_form(&state, &ctx, input, FieldErrors::new(), c.message()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn round_close(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    _form: Form,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RoundManage)?;
+    state.store.get_round(RoundId(id)).await?;
+    state
+        .store
+        .close_round(&ctx.actor, &ctx.scope, RoundId(id))
+        .await?;
+    Ok(see_other("/rounds?ok=round_closed"))
+}
+
+// ------------------------------------------------------------------ the member's registration
+
+#[derive(serde::Deserialize, Default)]
+struct MyQuery {
+    ok: Option<String>,
+    /// Community search.
+    q: Option<String>,
+    /// Preset community (from a QR code or a search result).
+    community_id: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "registration/my.html")]
+struct MyPage {
+    l: Layout,
+    member_id: i64,
+    round: Option<Round>,
+    /// This round's registrations of the member, newest first.
+    regs: Vec<RegView>,
+    /// The active one (submitted, carried or accepted).
+    active: Option<RegView>,
+    /// A returned registration to correct and resubmit (when none is active).
+    returned: Option<RegView>,
+    show_form: bool,
+    q: String,
+    communities: Vec<(i64, String)>,
+    community_id: String,
+    skills: Vec<Choice>,
+    intentions: Vec<Choice>,
+    slots: Vec<Choice>,
+    errors: FieldErrors,
+    error: &'static str,
+}
+
+/// What the member typed (or the defaults), to show in the form.
+struct Typed {
+    q: String,
+    community_id: String,
+    skills: Vec<String>,
+    intentions: Vec<String>,
+    availability: Vec<String>,
+}
+
+async fn my_render(
+    state: &AppState,
+    ctx: &Ctx,
+    flash: Option<&str>,
+    typed: Option<Typed>,
+    errors: FieldErrors,
+    error: &'static str,
+    headers: &HeaderMap,
+) -> Result<Response, UiError> {
+    let member = own_member(ctx)?;
+    let m = state.store.get_member(&ctx.scope, member).await?;
+    let round = state.store.current_round().await?;
+    let mut regs = Vec::new();
+    if let Some(r) = &round {
+        let f = RegistrationFilter {
+            round_id: Some(r.id),
+            ..Default::default()
+        };
+        let page = state
+            .store
+            .list_registrations(&ctx.scope, &f, PageReq::new(Some(1), Some(50)))
+            .await?;
+        for r in page.items {
+            regs.push(reg_view(state, r).await?);
+        }
+    }
+    let active_idx = regs.iter().position(|v| v.r.status().is_active());
+    let active = active_idx.map(|i| regs.remove(i));
+    let returned = if active.is_none() {
+        regs.iter()
+            .position(|v| v.r.status() == RegistrationStatus::Returned)
+            .map(|i| regs.remove(i))
+    } else {
+        None
+    };
+    let show_form = round.is_some() && active.is_none();
+    // Defaults: what was typed; else the returned registration; else the member's own record.
+    let typed = match typed {
+        Some(t) => t,
+        None => {
+            let preset = cookie_or(headers, None);
+            match &returned {
+                Some(v) => Typed {
+                    q: String::new(),
+                    community_id: v.r.community_id.to_string(),
+                    skills: v.r.skill_codes().iter().map(|s| s.to_string()).collect(),
+                    intentions: v
+                        .r
+                        .intention_codes()
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                    availability: Availability::parse(&v.r.availability)
+                        .unwrap_or_default()
+                        .slots()
+                        .iter()
+                        .map(|s| s.as_str().to_string())
+                        .collect(),
+                },
+                None => Typed {
+                    q: String::new(),
+                    community_id: preset.unwrap_or_else(|| m.community_id.to_string()),
+                    skills: state.store.member_skill_codes(member).await?,
+                    intentions: vec![],
+                    availability: vec![],
+                },
+            }
+        }
+    };
+    let communities = community_choices(state, &typed.q, &typed.community_id).await?;
+    let skill_dict = state.store.list_dict(DictKind::Skill, true).await?;
+    let cat_dict = state.store.list_dict(DictKind::NeedCategory, true).await?;
+    Ok(render(&MyPage {
+        l: Layout::new(ctx, "我的报到", "/my/registration").flash(flash),
+        member_id: member.0,
+        round,
+        regs,
+        active,
+        returned,
+        show_form,
+        q: typed.q,
+        communities,
+        community_id: typed.community_id,
+        skills: dict_choices(&skill_dict, &typed.skills),
+        intentions: dict_choices(&cat_dict, &typed.intentions),
+        slots: slot_choices(&typed.availability),
+        errors,
+        error,
+    }))
+}
+
+/// The community remembered from a scanned QR code, unless another is given.
+fn cookie_or(headers: &HeaderMap, given: Option<String>) -> Option<String> {
+    given.filter(|s| parse_id(s).is_some()).or_else(|| {
+        crate::middleware::cookie(headers, JOIN_COOKIE).filter(|s| parse_id(s).is_some())
+    })
+}
+
+/// Communities to pick from: the search results for `q` (or the first ones by name), with the chosen one first.
+async fn community_choices(
+    state: &AppState,
+    q: &str,
+    chosen: &str,
+) -> Result<Vec<(i64, String)>, UiError> {
+    let mut out: Vec<(i64, String)> = Vec::new();
+    if let Some(id) = parse_id(chosen)
+        && let Ok(p) = state.store.get_place_unscoped(PlaceId(id)).await
+        && p.level() == Some(PlaceLevel::Community)
+    {
+        out.push((p.id, p.name));
+    }
+    for p in state.store.search_communities(q, 30).await? {
+        if !out.iter().any(|(id, _)| *id == p.id) {
+            out.push((p.id, p.name));
+        }
+    }
+    Ok(out)
+}
+
+async fn my_page(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Query(q): Query<MyQuery>,
+    headers: HeaderMap,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RegistrationSubmit)?;
+    let typed = if q.q.is_some() || q.community_id.is_some() {
+        let member = own_member(&ctx)?;
+        Some(Typed {
+            q: q.q.clone().unwrap_or_default(),
+            community_id: cookie_or(&headers, q.community_id.clone()).unwrap_or_default(),
+            skills: state.store.member_skill_codes(member).await?,
+            intentions: vec![],
+            availability: vec![],
+        })
+    } else {
+        None
+    };
+    my_render(
+        &state,
+        &ctx,
+        q.ok.as_deref(),
+        typed,
+        FieldErrors::new(),
+        "",
+        &headers,
+    )
+    .await
+}
+
+fn registration_input(form: &Form) -> RegistrationInput {
+    RegistrationInput {
+        community_id: form.get("community_id"),
+        skills: form.all("skills"),
+        intentions: form.all("intentions"),
+        availability: form.all("availability"),
+    }
+}
+
+async fn my_submit(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    headers: HeaderMap,
+    form: Form,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RegistrationSubmit)?;
+    let member = own_member(&ctx)?;
+    let input = registration_input(&form);
+    let resubmit = parse_id(&form.get("registration_id")).map(RegistrationId);
+    let res = match input.validate() {
+        Ok(v) => match resubmit {
+            Some(id) => state
+                .store
+                .resubmit_registration(&ctx.actor, &ctx.scope, id, &v)
+                .await
+                .map(|()| id),
+            None => {
+                state
+                    .store
+                    .submit_registration(&ctx.actor, &ctx.scope, member, &v)
+                    .await
+            }
+        },
+        Err(e) => Err(StoreError::Fields(e)),
+    };
+    let typed = Typed {
+        q: String::new(),
+        community_id: input.community_id.clone(),
+        skills: input.skills.clone(),
+        intentions: input.intentions.clone(),
+        availability: input.availability.clone(),
+    };
+    match res {
+        Ok(_) => {
+            let mut res = see_other("/my/registration?ok=submitted");
+            // The QR code's community has served its purpose.
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "{JOIN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
+            )) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            Ok(res)
+        }
+        Err(StoreError::Fields(e)) => {
+            my_render(&state, &ctx, None, Some(typed), e, "", &headers).await
+        }
+        Err(StoreError::Refused(c @ (Code::AlreadyRegistered | Code::RoundNotOpen))) => {
+            my_render(
+                &state,
+                &ctx,
+                None,
+                Some(typed),
+                FieldErrors::new(),
+                c.message(),
+                &headers,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "registration/join.html")]
+struct JoinPage {
+    community: Place,
+}
+
+/// A community's QR code leads here: the community is remembered (a cookie, across the login) and the member
+/// continues to the registration form.
+async fn join(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    parts: axum::http::request::Parts,
+) -> Result<Response, UiError> {
+    let community = state
+        .store
+        .place_by_code(&code)
+        .await?
+        .filter(|p| p.level() == Some(PlaceLevel::Community))
+        .ok_or(AppError::new(Code::NotFound))?;
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = HeaderValue::from_str(&format!(
+        "{JOIN_COOKIE}={}; Path=/; Max-Age=86400; HttpOnly; SameSite=Lax{secure}",
+        community.id
+    ))
+    .map_err(|e| UiError(AppError::internal(e)))?;
+    let signed_in = load(&state, &parts, SessionKind::Web).await.ok();
+    let mut res = match signed_in {
+        Some(ctx) if ctx.can(Action::RegistrationSubmit) => see_other(format!(
+            "/my/registration?community_id={}",
+            community.id
+        )),
+        _ => render(&JoinPage { community }),
+    };
+    res.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "registration/join_qr.html")]
+struct JoinQr {
+    l: Layout,
+    community: Place,
+    url: String,
+    svg: String,
+}
+
+/// The community's registration QR code to print and post (扫码报到).
+async fn join_qr(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    headers: HeaderMap,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RegistrationReview)?;
+    let place = match ctx.binding.place_id {
+        Some(p) => state.store.get_place(&ctx.scope, p).await?,
+        None => return Err(UiError(AppError::new(Code::NotFound))),
+    };
+    if place.level() != Some(PlaceLevel::Community) {
+        return Err(UiError(AppError::new(Code::NotFound)));
+    }
+    let url = format!("{}/join/{}", origin(&state, &headers), place.code);
+    Ok(render(&JoinQr {
+        l: Layout::new(&ctx, "扫码报到二维码", "/registrations"),
+        svg: qr(&url)?,
+        url,
+        community: place,
+    }))
+}
+
+// ------------------------------------------------------------------ review queue and detail
+
+#[derive(serde::Deserialize, Default)]
+struct QueueQuery {
+    status: Option<String>,
+    round_id: Option<String>,
+    q: Option<String>,
+    page: Option<u32>,
+    ok: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "registration/list.html")]
+struct QueuePage {
+    l: Layout,
+    items: Vec<RegView>,
+    pager: Pager,
+    status: String,
+    round_id: String,
+    q: String,
+    statuses: Vec<(&'static str, &'static str)>,
+    rounds: Vec<Round>,
+    is_community: bool,
+}
+
+async fn queue(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RegistrationView)?;
+    if matches!(ctx.scope, Scope::Member(_)) {
+        return Ok(see_other("/my/registration"));
+    }
+    let can_review = ctx.can(Action::RegistrationReview);
+    let rounds = state.store.list_rounds().await?;
+    // Defaults: the open (or latest) round; reviewers start with what waits for them.
+    let round_id = match &q.round_id {
+        Some(r) => r.clone(),
+        None => rounds
+            .first()
+            .map(|r| r.id.to_string())
+            .unwrap_or_default(),
+    };
+    let status = match &q.status {
+        Some(s) => s.clone(),
+        None if can_review => RegistrationStatus::Submitted.as_str().into(),
+        None => String::new(),
+    };
+    let f = RegistrationFilter {
+        round_id: parse_id(&round_id),
+        status: RegistrationStatus::parse(&status).map(|s| s.as_str().to_string()),
+        q: q.q.clone(),
+        place_id: None,
+        unit_id: None,
+    };
+    let page = state
+        .store
+        .list_registrations(&ctx.scope, &f, PageReq::new(q.page, Some(20)))
+        .await?;
+    let pager = Pager::new(
+        &page,
+        "/registrations",
+        &[
+            ("status", status.clone()),
+            ("round_id", round_id.clone()),
+            ("q", q.q.clone().unwrap_or_default()),
+        ],
+    );
+    let mut items = Vec::new();
+    for r in page.items {
+        items.push(reg_view(&state, r).await?);
+    }
+    let is_community = match ctx.binding.place_id {
+        Some(p) => state
+            .store
+            .get_place(&ctx.scope, p)
+            .await
+            .is_ok_and(|p| p.level() == Some(PlaceLevel::Community)),
+        None => false,
+    };
+    Ok(render(&QueuePage {
+        l: Layout::new(&ctx, "报到接收", "/registrations").flash(q.ok.as_deref()),
+        items,
+        pager,
+        status,
+        round_id,
+        q: q.q.unwrap_or_default(),
+        statuses: RegistrationStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
+        rounds,
+        is_community: is_community && can_review,
+    }))
+}
+
+/// One step of the history, ready to print.
+pub struct HistoryView {
+    pub at: String,
+    pub actor: String,
+    pub community: String,
+    pub to: &'static str,
+    pub note: String,
+}
+
+#[derive(Template)]
+#[template(path = "registration/show.html")]
+struct DetailPage {
+    l: Layout,
+    v: RegView,
+    history: Vec<HistoryView>,
+    grids: Vec<(i64, String)>,
+    can_review: bool,
+    is_owner: bool,
+    can_transfer: bool,
+    errors: FieldErrors,
+    reason: String,
+    grid_id: String,
+}
+
+async fn detail_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: RegistrationId,
+    flash: Option<&str>,
+    errors: FieldErrors,
+    reason: String,
+    grid_id: String,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RegistrationView)?;
+    let r = state.store.get_registration(&ctx.scope, id).await?;
+    let history = state
+        .store
+        .registration_history(&ctx.scope, id)
+        .await?
+        .into_iter()
+        .map(|h| HistoryView {
+            at: ts(h.at),
+            to: h.to_label(),
+            actor: h.actor,
+            community: h.community_name,
+            note: h.note.unwrap_or_default(),
+        })
+        .collect();
+    let pending = r.status() == RegistrationStatus::Submitted;
+    let can_review = ctx.can(Action::RegistrationReview) && pending;
+    let grids = if can_review {
+        state
+            .store
+            .list_places(
+                &ctx.scope,
+                &PlaceFilter {
+                    parent_id: Some(r.community_id),
+                    level: Some(PlaceLevel::Grid.as_str().into()),
+                    q: None,
+                },
+                PageReq::new(Some(1), Some(100)),
+            )
+            .await?
+            .items
+            .into_iter()
+            .map(|g| (g.id, g.name))
+            .collect()
+    } else {
+        vec![]
+    };
+    let is_owner = ctx.scope == Scope::Member(MemberId(r.member_id));
+    let can_transfer = r.status() == RegistrationStatus::Accepted
+        && (is_owner || ctx.can(Action::RegistrationReview));
+    Ok(render(&DetailPage {
+        l: Layout::new(
+            ctx,
+            format!("{} 的报到", r.member_name),
+            if is_owner {
+                "/my/registration"
+            } else {
+                "/registrations"
+            },
+        )
+        .flash(flash),
+        v: reg_view(state, r).await?,
+        history,
+        grids,
+        can_review,
+        is_owner,
+        can_transfer,
+        errors,
+        reason,
+        grid_id,
+    }))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    Query(q): Query<OkQuery>,
+) -> Result<Response, UiError> {
+    detail_page(
+        &state,
+        &ctx,
+        RegistrationId(id),
+        q.ok.as_deref(),
+        FieldErrors::new(),
+        String::new(),
+        String::new(),
+    )
+    .await
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    form: Form,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RegistrationReview)?;
+    let grid_id = form.get("grid_id");
+    let grid = parse_id(&grid_id).map(PlaceId);
+    match state
+        .store
+        .accept_registration(&ctx.actor, &ctx.scope, RegistrationId(id), grid)
+        .await
+    {
+        Ok(_) => Ok(see_other(format!("/registrations/{id}?ok=accepted"))),
+        Err(StoreError::Fields(e)) => {
+            detail_page(
+                &state,
+                &ctx,
+                RegistrationId(id),
+                None,
+                e,
+                String::new(),
+                grid_id,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn return_(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    form: Form,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RegistrationReview)?;
+    let reason = form.get("reason");
+    match state
+        .store
+        .return_registration(&ctx.actor, &ctx.scope, RegistrationId(id), &reason)
+        .await
+    {
+        Ok(()) => Ok(see_other("/registrations?ok=returned")),
+        Err(StoreError::Fields(e)) => {
+            detail_page(
+                &state,
+                &ctx,
+                RegistrationId(id),
+                None,
+                e,
+                reason,
+                String::new(),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    _form: Form,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RegistrationSubmit)?;
+    state
+        .store
+        .withdraw_registration(&ctx.actor, &ctx.scope, RegistrationId(id))
+        .await?;
+    Ok(see_other("/my/registration?ok=withdrawn"))
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    _form: Form,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RegistrationSubmit)?;
+    state
+        .store
+        .confirm_carried(&ctx.actor, &ctx.scope, RegistrationId(id))
+        .await?;
+    Ok(see_other("/my/registration?ok=confirmed"))
+}
+
+#[derive(Template)]
+#[template(path = "registration/transfer.html")]
+struct TransferPage {
+    l: Layout,
+    v: RegView,
+    q: String,
+    communities: Vec<(i64, String)>,
+    community_id: String,
+    errors: FieldErrors,
+    back: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct TransferQuery {
+    q: Option<String>,
+}
+
+fn may_transfer(ctx: &Ctx) -> Result<(), UiError> {
+    if ctx.can(Action::RegistrationSubmit) || ctx.can(Action::RegistrationReview) {
+        Ok(())
+    } else {
+        Err(UiError(AppError::new(Code::Forbidden)))
+    }
+}
+
+async fn transfer_render(
+    state: &AppState,
+    ctx: &Ctx,
+    id: RegistrationId,
+    q: String,
+    community_id: String,
+    errors: FieldErrors,
+) -> Result<Response, UiError> {
+    let r = state.store.get_registration(&ctx.scope, id).await?;
+    let mut communities = community_choices(state, &q, &community_id).await?;
+    communities.retain(|(cid, _)| *cid != r.community_id);
+    let back = if matches!(ctx.scope, Scope::Member(_)) {
+        "/my/registration".to_string()
+    } else {
+        format!("/registrations/{id}")
+    };
+    Ok(render(&TransferPage {
+        l: Layout::new(ctx, "转移报到", "/my/registration"),
+        v: reg_view(state, r).await?,
+        q,
+        communities,
+        community_id,
+        errors,
+        back,
+    }))
+}
+
+async fn transfer_page(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    Query(q): Query<TransferQuery>,
+) -> Result<Response, UiError> {
+    may_transfer(&ctx)?;
+    transfer_render(
+        &state,
+        &ctx,
+        RegistrationId(id),
+        q.q.unwrap_or_default(),
+        String::new(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+async fn transfer(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    form: Form,
+) -> Result<Response, UiError> {
+    may_transfer(&ctx)?;
+    let community_id = form.get("community_id");
+    let res = match parse_id(&community_id) {
+        Some(c) => {
+            state
+                .store
+                .transfer_registration(&ctx.actor, &ctx.scope, RegistrationId(id), PlaceId(c))
+                .await
+        }
+        None => Err(StoreError::Fields(FieldErrors::single(
+            "community_id",
+            Code::Required,
+        ))),
+    };
+    match res {
+        Ok(_) if matches!(ctx.scope, Scope::Member(_)) => {
+            Ok(see_other("/my/registration?ok=transferred"))
+        }
+        Ok(new_id) => Ok(see_other(format!("/registrations/{new_id}?ok=transferred"))),
+        Err(StoreError::Fields(e)) => {
+            transfer_render(
+                &state,
+                &ctx,
+                RegistrationId(id),
+                String::new(),
+                community_id,
+                e,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "registration/receipt.html")]
+struct ReceiptPage {
+    l: Layout,
+    rc: Receipt,
+    accepted: String,
+    back: String,
+}
+
+async fn receipt(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RegistrationView)?;
+    let rc = state
+        .store
+        .registration_receipt(&ctx.scope, RegistrationId(id))
+        .await?;
+    let back = match ctx.scope {
+        Scope::Member(_) => "/my/registration".to_string(),
+        Scope::Unit(u) => format!("/units/{u}/registrations"),
+        _ => format!("/registrations/{id}"),
+    };
+    Ok(render(&ReceiptPage {
+        l: Layout::new(&ctx, format!("报到回执 {}", rc.receipt_no), "/registrations"),
+        accepted: rc.accepted_at.map(ts).unwrap_or_default(),
+        rc,
+        back,
+    }))
+}
+
+// ------------------------------------------------------------------ the home unit's overview
+
+#[derive(serde::Deserialize, Default)]
+struct UnitQuery {
+    round_id: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "registration/unit.html")]
+struct UnitPage {
+    l: Layout,
+    unit_id: i64,
+    unit_name: String,
+    rounds: Vec<Round>,
+    round_id: String,
+    rate: Option<UnitRegistrationRate>,
+    percent: String,
+}
+
+async fn unit_overview(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    Query(q): Query<UnitQuery>,
+) -> Result<Response, UiError> {
+    ctx.require(Action::RegistrationView)?;
+    let unit = state.store.get_unit(&ctx.scope, UnitId(id)).await?;
+    let rounds = state.store.list_rounds().await?;
+    let round = q
+        .round_id
+        .as_deref()
+        .and_then(parse_id)
+        .or_else(|| rounds.first().map(|r| r.id));
+    let rate = match round {
+        Some(r) => Some(
+            state
+                .store
+                .unit_registration_rate(&ctx.scope, UnitId(id), RoundId(r))
+                .await?,
+        ),
+        None => None,
+    };
+    let percent = rate
+        .as_ref()
+        .map(|r| format!("{:.1}%", r.rate * 100.0))
+        .unwrap_or_default();
+    Ok(render(&UnitPage {
+        l: Layout::new(&ctx, format!("{} · 报到情况", unit.name), "/units"),
+        unit_id: unit.id,
+        unit_name: unit.name,
+        rounds,
+        round_id: round.map(|r| r.to_string()).unwrap_or_default(),
+        rate,
+        percent,
+    }))
+}
+
+// ------------------------------------------------------------------ member card (亮身份)
+
+#[derive(Template)]
+#[template(path = "registration/card.html")]
+struct CardPage {
+    l: Layout,
+    c: MemberCard,
+    url: String,
+    svg: String,
+    can_switch: bool,
+}
+
+async fn card(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    Query(q): Query<OkQuery>,
+    headers: HeaderMap,
+) -> Result<Response, UiError> {
+    ctx.require(Action::MemberView)?;
+    let c = state
+        .store
+        .member_card(&ctx.actor, &ctx.scope, MemberId(id))
+        .await?;
+    let (url, svg) = match &c.token {
+        Some(t) => {
+            let url = format!("{}/card/{t}", origin(&state, &headers));
+            let svg = qr(&url)?;
+            (url, svg)
+        }
+        None => (String::new(), String::new()),
+    };
+    Ok(render(&CardPage {
+        l: Layout::new(&ctx, "亮身份", "/my/registration").flash(q.ok.as_deref()),
+        can_switch: ctx.can(Action::MemberCardManage) && ctx.scope == Scope::Member(MemberId(id)),
+        c,
+        url,
+        svg,
+    }))
+}
+
+async fn card_switch(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    form: Form,
+) -> Result<Response, UiError> {
+    ctx.require(Action::MemberCardManage)?;
+    let public = form.get("public") == "on";
+    state
+        .store
+        .set_card_public(&ctx.actor, &ctx.scope, MemberId(id), public)
+        .await?;
+    Ok(see_other(format!(
+        "/members/{id}/card?ok={}",
+        if public { "card_on" } else { "card_off" }
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "registration/public_card.html")]
+struct PublicCardPage {
+    c: PublicCard,
+}
+
+/// The public card behind a QR code: no login; not found when switched off.
+async fn public_card(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, UiError> {
+    if token.len() > 64 {
+        return Err(UiError(AppError::new(Code::NotFound)));
+    }
+    let c = state.store.public_card(&token).await?;
+    let mut res = render(&PublicCardPage { c });
+    res.headers_mut()
+        .insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    Ok(res.into_response())
 }
