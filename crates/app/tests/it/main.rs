@@ -7,5 +7,5 @@
 mod support;
 
 mod http;
-mod store_contract;
 mod registration_web;
+mod store_contract;

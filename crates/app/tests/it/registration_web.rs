@@ -32,12 +32,7 @@ async fn post_form(
     let csrf = csrf_of(&html);
     let mut form: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
     form.extend_from_slice(fields);
-    let res = client
-        .post(app.url(path))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let res = client.post(app.url(path)).form(&form).send().await.unwrap();
     let status = res.status().as_u16();
     let loc = res
         .headers()
@@ -131,10 +126,16 @@ async fn member_registers_on_the_page_and_is_accepted(db: Db) {
         ],
     )
     .await;
-    assert_eq!((status, loc.as_str()), (303, "/my/registration?ok=submitted"));
+    assert_eq!(
+        (status, loc.as_str()),
+        (303, "/my/registration?ok=submitted")
+    );
     let (_, html) = page(&wang, &app, "/my/registration").await;
     assert!(html.contains("待接收") && html.contains("樊家村"));
-    assert!(!html.contains("提交报到"), "no second form while one is active");
+    assert!(
+        !html.contains("提交报到"),
+        "no second form while one is active"
+    );
 
     // It waits in 樊家村's queue.
     let admin = signed_in(&app, "fanjia_admin").await;
@@ -144,7 +145,10 @@ async fn member_registers_on_the_page_and_is_accepted(db: Db) {
         .await;
     assert_eq!(list["total"], 1);
     let id = list["items"][0]["id"].as_i64().unwrap();
-    let name = list["items"][0]["member_name"].as_str().unwrap().to_string();
+    let name = list["items"][0]["member_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (status, html) = page(&admin, &app, "/registrations").await;
     assert_eq!(status, 200);
     assert!(html.contains(&name) && html.contains(&format!("/registrations/{id}")));
@@ -152,7 +156,12 @@ async fn member_registers_on_the_page_and_is_accepted(db: Db) {
     let jiaxiao = signed_in(&app, "jiaxiao_admin").await;
     let (_, html) = page(&jiaxiao, &app, "/registrations").await;
     assert!(!html.contains(&format!("/registrations/{id}\"")));
-    assert_eq!(page(&jiaxiao, &app, &format!("/registrations/{id}")).await.0, 404);
+    assert_eq!(
+        page(&jiaxiao, &app, &format!("/registrations/{id}"))
+            .await
+            .0,
+        404
+    );
 
     // Returning needs a reason: the form comes back with the error.
     let detail = format!("/registrations/{id}");
@@ -239,7 +248,10 @@ async fn member_registers_on_the_page_and_is_accepted(db: Db) {
         404
     );
     let (status, rate) = app
-        .get_json(&linye_token, &format!("/api/v1/units/{unit}/registration-rate"))
+        .get_json(
+            &linye_token,
+            &format!("/api/v1/units/{unit}/registration-rate"),
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(rate["accepted"], 1);
@@ -258,11 +270,23 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
     let accept = format!("/api/v1/registrations/{id}/accept");
 
     // Confirming a registration that was not carried over is illegal.
-    let (status, body) = post_json(&app, &wang, &format!("/api/v1/registrations/{id}/confirm"), json!({})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("illegal_transition")));
+    let (status, body) = post_json(
+        &app,
+        &wang,
+        &format!("/api/v1/registrations/{id}/confirm"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("illegal_transition"))
+    );
     // Another community's admin does not see it: 404, not 403.
     let (status, body) = post_json(&app, &jiaxiao, &accept, json!({"grid_id": other_grid})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
     // A member may not accept; a town admin may not either.
     let (status, _) = post_json(&app, &wang, &accept, json!({"grid_id": grid})).await;
     assert_eq!(status, 403);
@@ -270,12 +294,27 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
     let (status, _) = post_json(&app, &malu, &accept, json!({"grid_id": grid})).await;
     assert_eq!(status, 403);
     // Returning needs a reason; accepting needs one of this community's grids.
-    let (status, body) = post_json(&app, &fanjia, &format!("/api/v1/registrations/{id}/return"), json!({"reason": ""})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("reason_required")));
+    let (status, body) = post_json(
+        &app,
+        &fanjia,
+        &format!("/api/v1/registrations/{id}/return"),
+        json!({"reason": ""}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("reason_required"))
+    );
     let (status, body) = post_json(&app, &fanjia, &accept, json!({})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("grid_required")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("grid_required"))
+    );
     let (status, body) = post_json(&app, &fanjia, &accept, json!({"grid_id": other_grid})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("invalid_grid")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("invalid_grid"))
+    );
 
     let (status, body) = post_json(&app, &fanjia, &accept, json!({"grid_id": grid})).await;
     assert_eq!(status, 200, "{body}");
@@ -283,9 +322,21 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
     assert!(receipt_no.starts_with("HZ2026-"));
     // Now accepting or returning again is illegal, and a second registration is refused.
     let (status, body) = post_json(&app, &fanjia, &accept, json!({"grid_id": grid})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("illegal_transition")));
-    let (status, body) = post_json(&app, &fanjia, &format!("/api/v1/registrations/{id}/return"), json!({"reason": "重复"})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("illegal_transition")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("illegal_transition"))
+    );
+    let (status, body) = post_json(
+        &app,
+        &fanjia,
+        &format!("/api/v1/registrations/{id}/return"),
+        json!({"reason": "重复"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("illegal_transition"))
+    );
     let jiaxiao_place = place_id(&app, "jiaxiao").await;
     let (status, body) = post_json(
         &app,
@@ -294,12 +345,18 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
         json!({"community_id": jiaxiao_place.to_string()}),
     )
     .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("already_registered")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("already_registered"))
+    );
 
     // The receipt for the member and the home unit; not for another unit.
     let path = format!("/api/v1/registrations/{id}/receipt");
     let (status, rc) = app.get_json(&wang, &path).await;
-    assert_eq!((status, rc["receipt_no"].as_str()), (200, Some(receipt_no.as_str())));
+    assert_eq!(
+        (status, rc["receipt_no"].as_str()),
+        (200, Some(receipt_no.as_str()))
+    );
     let linye = app.token("linye_admin").await;
     assert_eq!(app.get_json(&linye, &path).await.0, 200);
     let weijian = app.token("weijian_admin").await;
@@ -315,7 +372,9 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
     .await;
     assert_eq!(status, 201, "{body}");
     let new_id = body["id"].as_i64().unwrap();
-    let (_, old) = app.get_json(&wang, &format!("/api/v1/registrations/{id}")).await;
+    let (_, old) = app
+        .get_json(&wang, &format!("/api/v1/registrations/{id}"))
+        .await;
     assert_eq!(old["registration"]["status"], "transferred_out");
     let steps: Vec<String> = old["history"]
         .as_array()
@@ -323,19 +382,43 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
         .iter()
         .map(|h| h["to_status"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(steps, ["submitted", "accepted", "transferred_out", "submitted"]);
+    assert_eq!(
+        steps,
+        ["submitted", "accepted", "transferred_out", "submitted"]
+    );
     // Withdrawing a transferred-out registration is illegal; the new one waits in 嘉筱社区's queue.
-    let (status, body) = post_json(&app, &wang, &format!("/api/v1/registrations/{id}/withdraw"), json!({})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("illegal_transition")));
+    let (status, body) = post_json(
+        &app,
+        &wang,
+        &format!("/api/v1/registrations/{id}/withdraw"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("illegal_transition"))
+    );
     let (_, queue) = app
         .get_json(&jiaxiao, "/api/v1/registrations?status=submitted")
         .await;
     assert_eq!(queue["items"][0]["id"].as_i64(), Some(new_id));
     let jgrid = place_id(&app, "jiaxiao_g01").await;
-    let (status, _) = post_json(&app, &jiaxiao, &format!("/api/v1/registrations/{new_id}/accept"), json!({"grid_id": jgrid})).await;
+    let (status, _) = post_json(
+        &app,
+        &jiaxiao,
+        &format!("/api/v1/registrations/{new_id}/accept"),
+        json!({"grid_id": jgrid}),
+    )
+    .await;
     assert_eq!(status, 200);
     // The member withdraws; it is recorded, not deleted.
-    let (status, body) = post_json(&app, &wang, &format!("/api/v1/registrations/{new_id}/withdraw"), json!({})).await;
+    let (status, body) = post_json(
+        &app,
+        &wang,
+        &format!("/api/v1/registrations/{new_id}/withdraw"),
+        json!({}),
+    )
+    .await;
     assert_eq!((status, body["status"].as_str()), (200, Some("withdrawn")));
     let (_, mine) = app.get_json(&wang, "/api/v1/registrations").await;
     assert_eq!(mine["total"], 2);
@@ -378,7 +461,13 @@ async fn concurrent_submissions_leave_one_registration(db: Db) {
     assert_eq!(mine["total"], 1);
     // Only a member submits for themself.
     let admin = app.token("jiaxiao_admin").await;
-    let (status, _) = post_json(&app, &admin, "/api/v1/registrations", json!({"community_id": community})).await;
+    let (status, _) = post_json(
+        &app,
+        &admin,
+        "/api/v1/registrations",
+        json!({"community_id": community}),
+    )
+    .await;
     assert_eq!(status, 403);
 }
 both!(concurrent_submissions_leave_one_registration);
@@ -388,11 +477,23 @@ async fn rounds_close_and_carry_over(db: Db) {
     let wang_reg = wang_submits(&app).await;
     let fanjia = app.token("fanjia_admin").await;
     let grid = place_id(&app, "fanjia_g01").await;
-    let (status, _) = post_json(&app, &fanjia, &format!("/api/v1/registrations/{wang_reg}/accept"), json!({"grid_id": grid})).await;
+    let (status, _) = post_json(
+        &app,
+        &fanjia,
+        &format!("/api/v1/registrations/{wang_reg}/accept"),
+        json!({"grid_id": grid}),
+    )
+    .await;
     assert_eq!(status, 200);
     let li = app.token("member_li").await;
     let jiaxiao = place_id(&app, "jiaxiao").await.to_string();
-    let (status, body) = post_json(&app, &li, "/api/v1/registrations", json!({"community_id": jiaxiao})).await;
+    let (status, body) = post_json(
+        &app,
+        &li,
+        "/api/v1/registrations",
+        json!({"community_id": jiaxiao}),
+    )
+    .await;
     assert_eq!(status, 201);
     let li_reg = body["id"].as_i64().unwrap();
 
@@ -407,14 +508,26 @@ async fn rounds_close_and_carry_over(db: Db) {
     let (_, rounds) = app.get_json(&qu_token, "/api/v1/rounds").await;
     let round = rounds[0]["id"].as_i64().unwrap();
     // A second open round is refused.
-    let (status, body) = post_json(&app, &qu_token, "/api/v1/rounds", json!({"name": "x", "year": "2026",
-        "starts_on": "2026-01-01", "ends_on": "2026-12-31"})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("round_overlap")));
+    let (status, body) = post_json(
+        &app,
+        &qu_token,
+        "/api/v1/rounds",
+        json!({"name": "x", "year": "2026",
+        "starts_on": "2026-01-01", "ends_on": "2026-12-31"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("round_overlap"))
+    );
 
-    let (status, loc, _) = post_form(&qu, &app, "/rounds", &format!("/rounds/{round}/close"), &[]).await;
+    let (status, loc, _) =
+        post_form(&qu, &app, "/rounds", &format!("/rounds/{round}/close"), &[]).await;
     assert_eq!((status, loc.as_str()), (303, "/rounds?ok=round_closed"));
     // The pending registration expired (recorded, not deleted).
-    let (_, r) = app.get_json(&li, &format!("/api/v1/registrations/{li_reg}")).await;
+    let (_, r) = app
+        .get_json(&li, &format!("/api/v1/registrations/{li_reg}"))
+        .await;
     assert_eq!(r["registration"]["status"], "expired");
     // Without an open round the member sees an empty state and the API refuses.
     let wang = signed_in(&app, "member_wang").await;
@@ -422,15 +535,35 @@ async fn rounds_close_and_carry_over(db: Db) {
     assert!(html.contains("当前没有开放的报到轮次"));
 
     // The new-round form validates dates and re-shows them.
-    let (status, _, html) = post_form(&qu, &app, "/rounds/new", "/rounds/new", &[
-        ("name", "2027年度"), ("year", "2027"), ("starts_on", "2027-12-31"), ("ends_on", "2027-01-01"),
-    ]).await;
+    let (status, _, html) = post_form(
+        &qu,
+        &app,
+        "/rounds/new",
+        "/rounds/new",
+        &[
+            ("name", "2027年度"),
+            ("year", "2027"),
+            ("starts_on", "2027-12-31"),
+            ("ends_on", "2027-01-01"),
+        ],
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(html.contains("结束日期不能早于开始日期") && html.contains("2027-12-31"));
-    let (status, loc, _) = post_form(&qu, &app, "/rounds/new", "/rounds/new", &[
-        ("name", "2027年度"), ("year", "2027"), ("starts_on", "2027-01-01"), ("ends_on", "2027-12-31"),
-        ("carry_over", "on"),
-    ]).await;
+    let (status, loc, _) = post_form(
+        &qu,
+        &app,
+        "/rounds/new",
+        "/rounds/new",
+        &[
+            ("name", "2027年度"),
+            ("year", "2027"),
+            ("starts_on", "2027-01-01"),
+            ("ends_on", "2027-12-31"),
+            ("carry_over", "on"),
+        ],
+    )
+    .await;
     assert_eq!((status, loc.as_str()), (303, "/rounds?ok=round_opened"));
 
     // 王's accepted registration was carried over; 李's expired one was not.
@@ -440,7 +573,10 @@ async fn rounds_close_and_carry_over(db: Db) {
     let (_, rounds) = app.get_json(&wang_token, "/api/v1/rounds").await;
     let new_round = rounds[0]["id"].as_i64().unwrap();
     let (_, mine) = app
-        .get_json(&wang_token, &format!("/api/v1/registrations?round_id={new_round}"))
+        .get_json(
+            &wang_token,
+            &format!("/api/v1/registrations?round_id={new_round}"),
+        )
         .await;
     assert_eq!(mine["items"][0]["status"], "carried");
     let carried = mine["items"][0]["id"].as_i64().unwrap();
@@ -449,10 +585,23 @@ async fn rounds_close_and_carry_over(db: Db) {
         .await;
     assert_eq!(lis["total"], 0);
     // The member confirms through the page; the new receipt is this round's.
-    let (status, loc, _) = post_form(&wang, &app, "/my/registration", &format!("/registrations/{carried}/confirm"), &[]).await;
-    assert_eq!((status, loc.as_str()), (303, "/my/registration?ok=confirmed"));
+    let (status, loc, _) = post_form(
+        &wang,
+        &app,
+        "/my/registration",
+        &format!("/registrations/{carried}/confirm"),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status, loc.as_str()),
+        (303, "/my/registration?ok=confirmed")
+    );
     let (_, rc) = app
-        .get_json(&wang_token, &format!("/api/v1/registrations/{carried}/receipt"))
+        .get_json(
+            &wang_token,
+            &format!("/api/v1/registrations/{carried}/receipt"),
+        )
         .await;
     assert!(rc["receipt_no"].as_str().unwrap().starts_with("HZ2027-"));
 }
@@ -472,12 +621,20 @@ async fn member_card_is_public_until_switched_off(db: Db) {
     let id = wang_submits(&app).await;
     let fanjia = app.token("fanjia_admin").await;
     let grid = place_id(&app, "fanjia_g01").await;
-    let (status, _) = post_json(&app, &fanjia, &format!("/api/v1/registrations/{id}/accept"), json!({"grid_id": grid})).await;
+    let (status, _) = post_json(
+        &app,
+        &fanjia,
+        &format!("/api/v1/registrations/{id}/accept"),
+        json!({"grid_id": grid}),
+    )
+    .await;
     assert_eq!(status, 200);
 
     let (status, html) = page(&wang, &app, &card).await;
     assert_eq!(status, 200);
-    assert!(html.contains("<svg") && html.contains("樊家村第一网格") && html.contains("区林业站党支部"));
+    assert!(
+        html.contains("<svg") && html.contains("樊家村第一网格") && html.contains("区林业站党支部")
+    );
     let start = html.find("/card/").unwrap() + "/card/".len();
     let token: String = html[start..]
         .chars()
@@ -490,13 +647,21 @@ async fn member_card_is_public_until_switched_off(db: Db) {
     let anonymous = app.browser();
     let (status, html) = page(&anonymous, &app, &public).await;
     assert_eq!(status, 200);
-    let m = app.store.get_member(&Scope::Everything, MemberId(mid)).await.unwrap();
+    let m = app
+        .store
+        .get_member(&Scope::Everything, MemberId(mid))
+        .await
+        .unwrap();
     let full = app
         .store
         .reveal_member_personal_unaudited(&Scope::Everything, MemberId(mid))
         .await
         .unwrap();
-    assert!(html.contains(&m.name) && html.contains("樊家村第一网格") && html.contains("区林业站党支部"));
+    assert!(
+        html.contains(&m.name)
+            && html.contains("樊家村第一网格")
+            && html.contains("区林业站党支部")
+    );
     assert!(!html.contains(&full.mobile) && !html.contains(&m.mobile_masked));
     if let Some(id_card) = &full.id_card {
         assert!(!html.contains(id_card.as_str()));
@@ -508,9 +673,11 @@ async fn member_card_is_public_until_switched_off(db: Db) {
     assert!(!html.contains("关闭公开卡片"));
     let li = signed_in(&app, "member_li").await;
     assert_eq!(page(&li, &app, &card).await.0, 404);
-    let (status, _, _) = post_form(&li, &app, "/my/registration", &card, &[("public", "off")]).await;
+    let (status, _, _) =
+        post_form(&li, &app, "/my/registration", &card, &[("public", "off")]).await;
     assert_eq!(status, 404);
-    let (status, _, _) = post_form(&admin, &app, "/registrations", &card, &[("public", "off")]).await;
+    let (status, _, _) =
+        post_form(&admin, &app, "/registrations", &card, &[("public", "off")]).await;
     assert_eq!(status, 403);
 
     // Switched off: 404 for everyone; on again: visible.
@@ -530,7 +697,13 @@ async fn member_card_is_public_until_switched_off(db: Db) {
     assert_eq!(res.status(), 403);
     // A withdrawn registration takes the card down.
     let wang_token = app.token("member_wang").await;
-    let (status, _) = post_json(&app, &wang_token, &format!("/api/v1/registrations/{id}/withdraw"), json!({})).await;
+    let (status, _) = post_json(
+        &app,
+        &wang_token,
+        &format!("/api/v1/registrations/{id}/withdraw"),
+        json!({}),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(page(&anonymous, &app, &public).await.0, 404);
 }
@@ -545,7 +718,11 @@ async fn community_qr_presets_the_form(db: Db) {
     assert_eq!(status, 200);
     assert!(html.contains("嘉筱社区") && html.contains("/login"));
     assert_eq!(page(&client, &app, "/join/no_such_place").await.0, 404);
-    assert_eq!(page(&client, &app, "/join/malu").await.0, 404, "towns have no QR");
+    assert_eq!(
+        page(&client, &app, "/join/malu").await.0,
+        404,
+        "towns have no QR"
+    );
     let (status, _) = app.web_login(&client, "member_li", PASSWORD).await;
     assert_eq!(status, 303);
     let (_, html) = page(&client, &app, "/my/registration").await;

@@ -43,13 +43,15 @@ type Latest = (String, String, Option<String>);
 
 impl Store {
     async fn latest_registration(&self, member: MemberId) -> StoreResult<Option<Latest>> {
-        Ok(rd!(self, |p| sqlx::query_as(
+        Ok(rd!(self, |p| {
+            sqlx::query_as(
             "SELECT r.status, c.name, g.name FROM registrations r JOIN places c ON c.id = r.community_id \
              LEFT JOIN places g ON g.id = r.grid_id WHERE r.member_id = $1 ORDER BY r.id DESC LIMIT 1"
         )
         .bind(member.0)
         .fetch_optional(p)
-        .await?))
+        .await?
+        }))
     }
 
     /// The card of a member in scope. Issues the public token the first time an available card is shown.
@@ -148,13 +150,14 @@ impl Store {
         let now = Timestamp::now().0;
         let _: u64 = wr!(self, |p| {
             let mut tx = p.begin().await?;
-            let n = sqlx::query("UPDATE members SET card_public = $1, updated_at = $2 WHERE id = $3")
-                .bind(public)
-                .bind(now)
-                .bind(member.0)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let n =
+                sqlx::query("UPDATE members SET card_public = $1, updated_at = $2 WHERE id = $3")
+                    .bind(public)
+                    .bind(now)
+                    .bind(member.0)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             audit_in_tx!(
                 self,
                 tx,
@@ -177,13 +180,15 @@ impl Store {
     /// The public card behind a token: not found for an unknown token, a card switched off, or a member without
     /// an accepted registration.
     pub async fn public_card(&self, token: &str) -> StoreResult<PublicCard> {
-        let row: Option<(i64, String, String)> = rd!(self, |p| sqlx::query_as(
+        let row: Option<(i64, String, String)> = rd!(self, |p| {
+            sqlx::query_as(
             "SELECT m.id, m.name, u.party_org_name FROM member_cards mc JOIN members m ON m.id = mc.member_id \
              JOIN units u ON u.id = m.unit_id WHERE mc.token = $1 AND m.card_public"
         )
         .bind(token)
         .fetch_optional(p)
-        .await?);
+        .await?
+        });
         let (id, name, party_org_name) = row.ok_or(StoreError::NotFound)?;
         match self.latest_registration(MemberId(id)).await? {
             Some((status, community_name, grid_name))

@@ -591,10 +591,9 @@ async fn join(
     .map_err(|e| UiError(AppError::internal(e)))?;
     let signed_in = load(&state, &parts, SessionKind::Web).await.ok();
     let mut res = match signed_in {
-        Some(ctx) if ctx.can(Action::RegistrationSubmit) => see_other(format!(
-            "/my/registration?community_id={}",
-            community.id
-        )),
+        Some(ctx) if ctx.can(Action::RegistrationSubmit) => {
+            see_other(format!("/my/registration?community_id={}", community.id))
+        }
         _ => render(&JoinPage { community }),
     };
     res.headers_mut().append(header::SET_COOKIE, cookie);
@@ -672,10 +671,7 @@ async fn queue(
     // Defaults: the open (or latest) round; reviewers start with what waits for them.
     let round_id = match &q.round_id {
         Some(r) => r.clone(),
-        None => rounds
-            .first()
-            .map(|r| r.id.to_string())
-            .unwrap_or_default(),
+        None => rounds.first().map(|r| r.id.to_string()).unwrap_or_default(),
     };
     let status = match &q.status {
         Some(s) => s.clone(),
@@ -1068,7 +1064,11 @@ async fn receipt(
         _ => format!("/registrations/{id}"),
     };
     Ok(render(&ReceiptPage {
-        l: Layout::new(&ctx, format!("报到回执 {}", rc.receipt_no), "/registrations"),
+        l: Layout::new(
+            &ctx,
+            format!("报到回执 {}", rc.receipt_no),
+            "/registrations",
+        ),
         accepted: rc.accepted_at.map(ts).unwrap_or_default(),
         rc,
         back,
