@@ -473,7 +473,7 @@ impl Store {
                         .push_bind(hi);
                 }
             }
-            list.push(" ORDER BY m.id LIMIT ")
+            list.push(" ORDER BY m.place_path, m.id LIMIT ")
                 .push_bind(page.limit())
                 .push(" OFFSET ")
                 .push_bind(page.offset());
