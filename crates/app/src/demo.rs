@@ -37,11 +37,6 @@ impl Rng {
     }
 }
 
-pub fn random_password() -> String {
-    let t = shanzhi_secure::token::random_token();
-    format!("Sz#{}9a", &t[..12])
-}
-
 const TOWNS: [(&str, &str); 12] = [
     ("jdz", "嘉定镇街道"),
     ("malu", "马陆镇"),

@@ -879,3 +879,30 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// A unit's id by its credit code (any scope; for binding accounts).
+    pub async fn unit_by_credit_code(&self, code: &str) -> StoreResult<Option<UnitId>> {
+        let r: Option<(i64,)> = rd!(self, |p| sqlx::query_as(
+            "SELECT id FROM units WHERE credit_code = $1"
+        )
+        .bind(code.trim().to_ascii_uppercase())
+        .fetch_optional(p)
+        .await?);
+        Ok(r.map(|r| UnitId(r.0)))
+    }
+
+    /// A member's id by mobile number (through the keyed hash; for binding accounts).
+    pub async fn member_by_mobile(&self, mobile: &str) -> StoreResult<Option<MemberId>> {
+        let Ok(m) = shanzhi_domain::validate::mobile(mobile) else {
+            return Ok(None);
+        };
+        let r: Option<(i64,)> = rd!(self, |p| sqlx::query_as(
+            "SELECT id FROM members WHERE mobile_hash = $1"
+        )
+        .bind(self.vault.search_hash(&m))
+        .fetch_optional(p)
+        .await?);
+        Ok(r.map(|r| MemberId(r.0)))
+    }
+}

@@ -60,7 +60,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(list_places, create_place))
-        .routes(routes!(get_place))
+        .routes(routes!(get_place, update_place))
         .routes(routes!(list_units, create_unit))
         .routes(routes!(get_unit, update_unit))
         .routes(routes!(list_members, create_member))
@@ -292,6 +292,25 @@ async fn create_place(
         .create_place(&ctx.actor, &ctx.scope, Some(PlaceId(b.parent_id)), &v)
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
+}
+
+/// Rename a place or change its code or party organisation.
+#[utoipa::path(put, path = "/api/v1/places/{id}", tag = "places", security(("bearer" = [])), params(("id" = i64, Path)), request_body = PlaceInput,
+    responses((status = 200, body = PlaceSummary), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_place(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<i64>,
+    Body(b): Body<PlaceInput>,
+) -> ApiResult<PlaceSummary> {
+    ctx.require(Action::PlaceEdit)?;
+    let v = b.validate().map_err(AppError::fields)?;
+    state
+        .store
+        .update_place(&ctx.actor, &ctx.scope, PlaceId(id), &v)
+        .await?;
+    let place = state.store.get_place(&ctx.scope, PlaceId(id)).await?;
+    Ok(Json(state.store.place_summary(place).await?))
 }
 
 /// Units in scope.
