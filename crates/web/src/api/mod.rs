@@ -433,7 +433,7 @@ async fn create_member(
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
 
-/// Update a member (all fields, including the mobile number).
+/// Update a member. An empty `mobile` or `id_card` keeps the stored number.
 #[utoipa::path(put, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = MemberInput,
     responses((status = 200, body = Member), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_member(
@@ -443,7 +443,7 @@ async fn update_member(
     Body(b): Body<MemberInput>,
 ) -> ApiResult<Member> {
     ctx.require(Action::MemberEdit)?;
-    let v = b.validate().map_err(AppError::fields)?;
+    let v = b.validate_edit().map_err(AppError::fields)?;
     state
         .store
         .update_member(&ctx.actor, &ctx.scope, MemberId(id), &v)
