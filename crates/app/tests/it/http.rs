@@ -561,6 +561,7 @@ async fn the_security_admin_manages_accounts(db: Db) {
             ("_csrf", csrf.as_str()),
             ("username", "new_town"),
             ("display_name", "新街镇管理员"),
+            ("mobile", "139 1111 2222"),
             ("role", "town_admin"),
             ("target", "malu"),
         ])
@@ -578,6 +579,12 @@ async fn the_security_admin_manages_accounts(db: Db) {
         .to_string();
     // The initial password works once and must be replaced at first login (admin role).
     let res = app.api_login("new_town", &password, None).await;
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "password_change_required"
+    );
+    // Login by mobile number finds the same account (through the keyed hash).
+    let res = app.api_login("13911112222", &password, None).await;
     assert_eq!(
         res.json::<serde_json::Value>().await.unwrap()["error"]["code"],
         "password_change_required"
