@@ -6,5 +6,6 @@
 
 mod support;
 
+mod cli;
 mod http;
 mod store_contract;
