@@ -37,11 +37,6 @@ impl Rng {
     }
 }
 
-pub fn random_password() -> String {
-    let t = shanzhi_secure::token::random_token();
-    format!("Sz#{}9a", &t[..12])
-}
-
 const TOWNS: [(&str, &str); 12] = [
     ("jdz", "嘉定镇街道"),
     ("malu", "马陆镇"),
@@ -142,13 +137,20 @@ fn mobile(i: usize) -> String {
     format!("1990{:07}", i)
 }
 
-fn id_card(i: usize, rng: &mut Rng) -> String {
-    let year = 1965 + rng.below(35);
-    let month = 1 + rng.below(12);
-    let day = 1 + rng.below(28);
-    let first = format!("310114{year:04}{month:02}{day:02}{:03}", i % 1000);
+/// Generated ID numbers: Jiading's area code, a birth date and a sequence number chosen so no two members share one.
+fn id_card(i: usize) -> String {
+    let birth = chrono_free_date(1965, i / 1000);
+    let first = format!("310114{birth}{:03}", i % 1000);
     let check = id_card_check_char(&first).unwrap_or('0');
     format!("{first}{check}")
+}
+
+/// `YYYYMMDD` for `offset` days after 1 January of `year` (months of 28 days keep it simple and valid).
+fn chrono_free_date(year: usize, offset: usize) -> String {
+    let month = 1 + (offset / 28) % 12;
+    let day = 1 + offset % 28;
+    let year = year + offset / (28 * 12);
+    format!("{year:04}{month:02}{day:02}")
 }
 
 fn credit_code(prefix: &str, i: usize) -> String {
@@ -416,11 +418,7 @@ pub async fn ensure(
             ValidMember {
                 name: person_name(&mut rng),
                 mobile: mobile(n + 1),
-                id_card: if n % 3 == 0 {
-                    Some(id_card(n, &mut rng))
-                } else {
-                    None
-                },
+                id_card: if n % 3 == 0 { Some(id_card(n)) } else { None },
                 unit_id: unit,
                 community_id: *cid,
                 skills: sk,

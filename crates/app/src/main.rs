@@ -257,7 +257,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let (password, generated) = match password {
                 Some(p) => (p, false),
-                None => (demo::random_password(), true),
+                None => (shanzhi_secure::password::initial_password(), true),
             };
             shanzhi_domain::password::check_policy(&password)
                 .map_err(|c| anyhow::anyhow!("{}", c.message()))?;

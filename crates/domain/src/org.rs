@@ -239,15 +239,54 @@ pub struct ValidMember {
     pub separated_residence: bool,
 }
 
+/// A validated edit of a member: a blank mobile or ID number on an edit means "keep the stored one", because
+/// stored numbers are never sent back to a form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidMemberEdit {
+    pub name: String,
+    pub mobile: Option<String>,
+    pub id_card: Option<String>,
+    pub unit_id: UnitId,
+    pub community_id: PlaceId,
+    pub skills: Vec<String>,
+    pub separated_residence: bool,
+}
+
 impl MemberInput {
+    /// For creating a member: the mobile is required.
     pub fn validate(&self) -> Result<ValidMember, FieldErrors> {
+        let v = self.check(true)?;
+        match v.mobile {
+            Some(mobile) => Ok(ValidMember {
+                name: v.name,
+                mobile,
+                id_card: v.id_card,
+                unit_id: v.unit_id,
+                community_id: v.community_id,
+                skills: v.skills,
+                separated_residence: v.separated_residence,
+            }),
+            None => Err(FieldErrors::single("mobile", Code::Required)),
+        }
+    }
+
+    /// For editing a member: blank personal numbers keep the stored values.
+    pub fn validate_edit(&self) -> Result<ValidMemberEdit, FieldErrors> {
+        self.check(false)
+    }
+
+    fn check(&self, mobile_required: bool) -> Result<ValidMemberEdit, FieldErrors> {
         let mut e = FieldErrors::new();
         let name = validate::text(&self.name, 40)
             .map_err(|c| e.add("name", c))
             .ok();
-        let mobile = validate::mobile(&self.mobile)
-            .map_err(|c| e.add("mobile", c))
-            .ok();
+        let mobile = if !mobile_required && self.mobile.trim().is_empty() {
+            None
+        } else {
+            validate::mobile(&self.mobile)
+                .map_err(|c| e.add("mobile", c))
+                .ok()
+        };
         let id_card = if self.id_card.trim().is_empty() {
             None
         } else {
@@ -276,9 +315,9 @@ impl MemberInput {
         if skills.len() > 20 {
             e.add("skills", Code::TooManyFields);
         }
-        match (name, mobile, unit_id, community_id) {
-            (Some(name), Some(mobile), Some(unit_id), Some(community_id)) if e.is_empty() => {
-                Ok(ValidMember {
+        match (name, unit_id, community_id) {
+            (Some(name), Some(unit_id), Some(community_id)) if e.is_empty() => {
+                Ok(ValidMemberEdit {
                     name,
                     mobile,
                     id_card,
@@ -474,6 +513,15 @@ mod tests {
             v.map(|v| v.skills).unwrap_or_default(),
             vec!["it".to_string()]
         );
+        m.mobile = String::new();
+        let edit = m.validate_edit();
+        assert_eq!(
+            edit.map(|v| v.mobile),
+            Ok(None),
+            "a blank mobile on an edit keeps the stored one"
+        );
+        assert!(m.validate().is_err(), "a new member needs a mobile");
+        m.mobile = "13812345678".into();
         m.id_card = "110105194912310021".into();
         assert_eq!(
             m.validate()

@@ -31,6 +31,17 @@ pub fn verify_dummy(password: &str) -> bool {
     false
 }
 
+/// A random initial password that satisfies the 等保 policy (upper, lower, digit, symbol; 16 characters).
+pub fn initial_password() -> String {
+    let t = crate::token::random_token();
+    let core: String = t
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(12)
+        .collect();
+    format!("Sz#{core}7a")
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

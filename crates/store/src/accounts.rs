@@ -187,24 +187,7 @@ impl Store {
             return Err(StoreError::field("role", Code::InvalidRole));
         }
         for b in &a.bindings {
-            let level = match b.place_id {
-                Some(pid) => Some(
-                    self.get_place_unscoped(pid)
-                        .await
-                        .map_err(|_| StoreError::field("place_id", Code::InvalidPlace))?
-                        .level()
-                        .ok_or(StoreError::field("place_id", Code::InvalidPlace))?,
-                ),
-                None => None,
-            };
-            if let Some(u) = b.unit_id
-                && !self.unit_exists(u).await?
-            {
-                return Err(StoreError::field("unit_id", Code::InvalidUnit));
-            }
-            if !binding_is_valid(b.role, level, b.unit_id.is_some(), b.member_id.is_some()) {
-                return Err(StoreError::field("role", Code::InvalidRole));
-            }
+            self.check_binding(b).await?;
         }
         let mobile = a
             .mobile
@@ -268,6 +251,135 @@ impl Store {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A binding must fit its role: a town admin on a town, a unit admin on an existing unit …
+    async fn check_binding(&self, b: &NewBinding) -> StoreResult<()> {
+        let level = match b.place_id {
+            Some(pid) => Some(
+                self.get_place_unscoped(pid)
+                    .await
+                    .map_err(|_| StoreError::field("place_id", Code::InvalidPlace))?
+                    .level()
+                    .ok_or(StoreError::field("place_id", Code::InvalidPlace))?,
+            ),
+            None => None,
+        };
+        if let Some(u) = b.unit_id
+            && !self.unit_exists(u).await?
+        {
+            return Err(StoreError::field("unit_id", Code::InvalidUnit));
+        }
+        if !binding_is_valid(b.role, level, b.unit_id.is_some(), b.member_id.is_some()) {
+            return Err(StoreError::field("role", Code::InvalidRole));
+        }
+        Ok(())
+    }
+
+    /// Adds one more role to an account (a person may hold several).
+    pub async fn add_role(&self, actor: &Actor, id: AccountId, b: &NewBinding) -> StoreResult<()> {
+        self.get_account(id).await?;
+        self.check_binding(b).await?;
+        let now = Timestamp::now().0;
+        wr!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO role_assignments (account_id, role, place_id, unit_id, member_id, created_at) VALUES ($1,$2,$3,$4,$5,$6)")
+                .bind(id.0)
+                .bind(b.role.as_str())
+                .bind(b.place_id.map(|x| x.0))
+                .bind(b.unit_id.map(|x| x.0))
+                .bind(b.member_id.map(|x| x.0))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            audit_in_tx!(
+                self,
+                tx,
+                actor,
+                &AuditEntry::ok("account.add_role", format!("account:{id}"))
+                    .with_detail(b.role.as_str())
+            );
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Removes a role binding; an account keeps at least one.
+    pub async fn remove_role(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        binding: RoleAssignmentId,
+    ) -> StoreResult<()> {
+        let bindings = self.account_bindings(id).await?;
+        if !bindings.iter().any(|(b, _)| *b == binding) {
+            return Err(StoreError::NotFound);
+        }
+        if bindings.len() <= 1 {
+            return Err(StoreError::Refused(Code::InvalidRole));
+        }
+        wr!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "UPDATE sessions SET role_assignment_id = NULL WHERE role_assignment_id = $1",
+            )
+            .bind(binding.0)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM role_assignments WHERE id = $1 AND account_id = $2")
+                .bind(binding.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            audit_in_tx!(
+                self,
+                tx,
+                actor,
+                &AuditEntry::ok("account.remove_role", format!("account:{id}"))
+                    .with_detail(binding.0.to_string())
+            );
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Disables or re-enables an account; disabling ends its sessions.
+    pub async fn set_account_active(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        active: bool,
+    ) -> StoreResult<()> {
+        self.get_account(id).await?;
+        wr!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE accounts SET active = $1 WHERE id = $2")
+                .bind(active)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            if !active {
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            audit_in_tx!(
+                self,
+                tx,
+                actor,
+                &AuditEntry::ok(
+                    if active {
+                        "account.enable"
+                    } else {
+                        "account.disable"
+                    },
+                    format!("account:{id}")
+                )
+            );
+            tx.commit().await?;
+        });
+        Ok(())
     }
 
     /// Finds an account by username or by mobile number (through the keyed hash).

@@ -3,7 +3,7 @@
 //! audited.
 
 use serde::Serialize;
-use shanzhi_domain::org::{ValidMember, ValidSocialOrg, ValidUnit};
+use shanzhi_domain::org::{ValidMember, ValidMemberEdit, ValidSocialOrg, ValidUnit};
 use shanzhi_domain::place::{PartyOrgLevel, PlaceLevel};
 use shanzhi_domain::role::Scope;
 use shanzhi_domain::{Code, MemberId, PlaceId, SocialOrgId, Timestamp, UnitId, mask};
@@ -151,7 +151,9 @@ impl Store {
     ) -> StoreResult<Place> {
         let place = match scope {
             Scope::Subtree(_) => self.get_place(scope, id).await,
-            Scope::Unit(_) | Scope::Member(_) => self.get_place_unscoped(id).await,
+            Scope::Unit(_) | Scope::Member(_) | Scope::Everything => {
+                self.get_place_unscoped(id).await
+            }
             _ => Err(StoreError::NotFound),
         };
         place.map_err(|_| StoreError::field(field, Code::InvalidPlace))
@@ -473,7 +475,7 @@ impl Store {
                         .push_bind(hi);
                 }
             }
-            list.push(" ORDER BY m.id LIMIT ")
+            list.push(" ORDER BY m.place_path, m.id LIMIT ")
                 .push_bind(page.limit())
                 .push(" OFFSET ")
                 .push_bind(page.offset());
@@ -490,25 +492,30 @@ impl Store {
         Ok(result)
     }
 
-    async fn member_target(&self, scope: &Scope, v: &ValidMember) -> StoreResult<Place> {
-        // The home unit: a unit admin may only add to their own unit; other scopes may name any unit.
-        match scope {
-            Scope::Unit(u) if *u != v.unit_id => {
-                return Err(StoreError::field("unit_id", Code::InvalidUnit));
-            }
-            _ => {
-                if !self.unit_exists(v.unit_id).await? {
-                    return Err(StoreError::field("unit_id", Code::InvalidUnit));
-                }
-            }
+    /// Checks a member's home unit, residence community and skills against the caller's scope.
+    async fn member_target(
+        &self,
+        scope: &Scope,
+        unit_id: UnitId,
+        community_id: PlaceId,
+        skills: &[String],
+    ) -> StoreResult<Place> {
+        // The home unit: a unit admin may only name their own unit; other scopes may name any unit.
+        if let Scope::Unit(u) = scope
+            && *u != unit_id
+        {
+            return Err(StoreError::field("unit_id", Code::InvalidUnit));
+        }
+        if !self.unit_exists(unit_id).await? {
+            return Err(StoreError::field("unit_id", Code::InvalidUnit));
         }
         let community = self
-            .place_for_write(scope, v.community_id, "community_id")
+            .place_for_write(scope, community_id, "community_id")
             .await?;
         if community.level() != Some(PlaceLevel::Community) {
             return Err(StoreError::field("community_id", Code::InvalidPlaceLevel));
         }
-        for s in &v.skills {
+        for s in skills {
             self.require_dict("skill", s, "skills").await?;
         }
         Ok(community)
@@ -530,7 +537,9 @@ impl Store {
         scope: &Scope,
         v: &ValidMember,
     ) -> StoreResult<MemberId> {
-        let community = self.member_target(scope, v).await?;
+        let community = self
+            .member_target(scope, v.unit_id, v.community_id, &v.skills)
+            .await?;
         let mobile_enc = self.vault.encrypt(&v.mobile)?;
         let mobile_hash = self.vault.search_hash(&v.mobile);
         let id_enc = v
@@ -584,39 +593,42 @@ impl Store {
         res.map(MemberId).map_err(Self::map_member_unique)
     }
 
+    /// Updates a member. A `None` mobile or ID number keeps the stored value; moving to another community
+    /// clears the grid placement.
     pub async fn update_member(
         &self,
         actor: &Actor,
         scope: &Scope,
         id: MemberId,
-        v: &ValidMember,
+        v: &ValidMemberEdit,
     ) -> StoreResult<()> {
         let current = self.get_member(scope, id).await?;
-        let community = if current.community_id == v.community_id.0 {
-            // Unchanged residence keeps its grid placement.
-            let c = self.get_place_unscoped(v.community_id).await?;
-            for s in &v.skills {
-                self.require_dict("skill", s, "skills").await?;
-            }
-            if let Scope::Unit(u) = scope
-                && *u != v.unit_id
-            {
-                return Err(StoreError::field("unit_id", Code::InvalidUnit));
-            }
-            if !self.unit_exists(v.unit_id).await? {
-                return Err(StoreError::field("unit_id", Code::InvalidUnit));
-            }
-            c
+        let moved = current.community_id != v.community_id.0;
+        // An unchanged residence may lie outside a unit admin's or member's own scope; it is checked only when it changes.
+        let community = if moved {
+            self.member_target(scope, v.unit_id, v.community_id, &v.skills)
+                .await?
         } else {
-            self.member_target(scope, v).await?
+            self.member_target(&Scope::Everything, v.unit_id, v.community_id, &v.skills)
+                .await?
         };
-        let (grid_id, path) = if current.community_id == v.community_id.0 {
-            (current.grid_id, current.place_path.clone())
-        } else {
+        if let Scope::Unit(u) = scope
+            && *u != v.unit_id
+        {
+            return Err(StoreError::field("unit_id", Code::InvalidUnit));
+        }
+        let (grid_id, path) = if moved {
             (None, community.path.clone())
+        } else {
+            (current.grid_id, current.place_path.clone())
         };
-        let mobile_enc = self.vault.encrypt(&v.mobile)?;
-        let mobile_hash = self.vault.search_hash(&v.mobile);
+        let mobile_enc = v
+            .mobile
+            .as_deref()
+            .map(|m| self.vault.encrypt(m))
+            .transpose()?;
+        let mobile_hash = v.mobile.as_deref().map(|m| self.vault.search_hash(m));
+        let mobile_masked = v.mobile.as_deref().map(mask::mobile);
         let id_enc = v
             .id_card
             .as_deref()
@@ -629,14 +641,15 @@ impl Store {
             async {
             let mut tx = p.begin().await?;
             sqlx::query(
-                "UPDATE members SET name = $1, mobile_enc = $2, mobile_hash = $3, mobile_masked = $4, id_card_enc = $5, id_card_hash = $6, \
-                 id_card_masked = $7, unit_id = $8, community_id = $9, grid_id = $10, place_path = $11, separated_residence = $12, \
+                "UPDATE members SET name = $1, mobile_enc = COALESCE($2, mobile_enc), mobile_hash = COALESCE($3, mobile_hash), \
+                 mobile_masked = COALESCE($4, mobile_masked), id_card_enc = COALESCE($5, id_card_enc), id_card_hash = COALESCE($6, id_card_hash), \
+                 id_card_masked = COALESCE($7, id_card_masked), unit_id = $8, community_id = $9, grid_id = $10, place_path = $11, separated_residence = $12, \
                  updated_at = $13 WHERE id = $14",
             )
             .bind(&v.name)
-            .bind(&mobile_enc)
-            .bind(&mobile_hash)
-            .bind(mask::mobile(&v.mobile))
+            .bind(mobile_enc.as_deref())
+            .bind(mobile_hash.as_deref())
+            .bind(mobile_masked.as_deref())
             .bind(id_enc.as_deref())
             .bind(id_hash.as_deref())
             .bind(id_masked.as_deref())
@@ -860,22 +873,28 @@ impl Store {
 }
 
 impl Store {
-    /// The current numbers, for keeping them when an edit form leaves them blank. Never shown; not audited as a view.
-    pub async fn reveal_member_personal_unaudited(
-        &self,
-        scope: &Scope,
-        id: MemberId,
-    ) -> StoreResult<PersonalNumbers> {
-        self.get_member(scope, id).await?;
-        let (mobile_enc, id_enc): (String, Option<String>) = rd!(self, |p| sqlx::query_as(
-            "SELECT mobile_enc, id_card_enc FROM members WHERE id = $1"
+    /// A unit's id by its credit code (any scope; for binding accounts).
+    pub async fn unit_by_credit_code(&self, code: &str) -> StoreResult<Option<UnitId>> {
+        let r: Option<(i64,)> = rd!(self, |p| sqlx::query_as(
+            "SELECT id FROM units WHERE credit_code = $1"
         )
-        .bind(id.0)
-        .fetch_one(p)
+        .bind(code.trim().to_ascii_uppercase())
+        .fetch_optional(p)
         .await?);
-        Ok(PersonalNumbers {
-            mobile: self.vault.decrypt(&mobile_enc)?,
-            id_card: id_enc.map(|e| self.vault.decrypt(&e)).transpose()?,
-        })
+        Ok(r.map(|r| UnitId(r.0)))
+    }
+
+    /// A member's id by mobile number (through the keyed hash; for binding accounts).
+    pub async fn member_by_mobile(&self, mobile: &str) -> StoreResult<Option<MemberId>> {
+        let Ok(m) = shanzhi_domain::validate::mobile(mobile) else {
+            return Ok(None);
+        };
+        let r: Option<(i64,)> = rd!(self, |p| sqlx::query_as(
+            "SELECT id FROM members WHERE mobile_hash = $1"
+        )
+        .bind(self.vault.search_hash(&m))
+        .fetch_optional(p)
+        .await?);
+        Ok(r.map(|r| MemberId(r.0)))
     }
 }

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod cli;
 mod http;
 mod registration_web;
 mod store_contract;

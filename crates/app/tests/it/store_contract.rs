@@ -354,3 +354,81 @@ async fn a_bare_sqlite_path_must_exist(_db: Db) {
 async fn bare_sqlite_path() {
     a_bare_sqlite_path_must_exist(Db::Sqlite).await;
 }
+
+async fn editing_a_member_keeps_numbers_left_blank(db: Db) {
+    let t = TestDb::new(db).await;
+    t.demo();
+    let store = t.store().await;
+    let actor = Actor::system("test");
+    let fanjia = store.place_by_code("fanjia").await.unwrap().unwrap();
+    let scope = Scope::Subtree(fanjia.path.clone());
+    let m = store
+        .list_members(&scope, &MemberFilter::default(), PageReq::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let before = store
+        .reveal_member_personal(&actor, &scope, MemberId(m.id))
+        .await
+        .unwrap();
+    let mut edit = MemberInput {
+        name: "改名后".into(),
+        mobile: String::new(),
+        id_card: String::new(),
+        unit_id: m.unit_id.to_string(),
+        community_id: m.community_id.to_string(),
+        skills: vec!["legal".into()],
+        separated_residence: false,
+    };
+    store
+        .update_member(
+            &actor,
+            &scope,
+            MemberId(m.id),
+            &edit.validate_edit().unwrap(),
+        )
+        .await
+        .unwrap();
+    let after = store
+        .reveal_member_personal(&actor, &scope, MemberId(m.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        after.mobile, before.mobile,
+        "a blank mobile keeps the stored one"
+    );
+    assert_eq!(after.id_card, before.id_card);
+    assert_eq!(
+        store.get_member(&scope, MemberId(m.id)).await.unwrap().name,
+        "改名后"
+    );
+    edit.mobile = "13600001111".into();
+    store
+        .update_member(
+            &actor,
+            &scope,
+            MemberId(m.id),
+            &edit.validate_edit().unwrap(),
+        )
+        .await
+        .unwrap();
+    let changed = store.get_member(&scope, MemberId(m.id)).await.unwrap();
+    assert_eq!(changed.mobile_masked, "136****1111");
+    assert_eq!(changed.skills, vec!["法律服务".to_string()]);
+    // Moving to a community outside the caller's subtree is refused.
+    let jiaxiao = store.place_by_code("jiaxiao").await.unwrap().unwrap();
+    edit.community_id = jiaxiao.id.to_string();
+    assert!(matches!(
+        store
+            .update_member(
+                &actor,
+                &scope,
+                MemberId(m.id),
+                &edit.validate_edit().unwrap()
+            )
+            .await,
+        Err(StoreError::Fields(_))
+    ));
+}
+both!(editing_a_member_keeps_numbers_left_blank);

@@ -60,7 +60,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(list_places, create_place))
-        .routes(routes!(get_place))
+        .routes(routes!(get_place, update_place))
         .routes(routes!(list_units, create_unit))
         .routes(routes!(get_unit, update_unit))
         .routes(routes!(list_members, create_member))
@@ -294,6 +294,25 @@ async fn create_place(
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
 
+/// Rename a place or change its code or party organisation.
+#[utoipa::path(put, path = "/api/v1/places/{id}", tag = "places", security(("bearer" = [])), params(("id" = i64, Path)), request_body = PlaceInput,
+    responses((status = 200, body = PlaceSummary), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_place(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+    Path(id): Path<i64>,
+    Body(b): Body<PlaceInput>,
+) -> ApiResult<PlaceSummary> {
+    ctx.require(Action::PlaceEdit)?;
+    let v = b.validate().map_err(AppError::fields)?;
+    state
+        .store
+        .update_place(&ctx.actor, &ctx.scope, PlaceId(id), &v)
+        .await?;
+    let place = state.store.get_place(&ctx.scope, PlaceId(id)).await?;
+    Ok(Json(state.store.place_summary(place).await?))
+}
+
 /// Units in scope.
 #[utoipa::path(get, path = "/api/v1/units", tag = "units", security(("bearer" = [])), params(UnitFilter, Paging),
     responses((status = 200, body = Page<Unit>), (status = 403, body = ErrorBody)))]
@@ -414,7 +433,7 @@ async fn create_member(
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
 
-/// Update a member (all fields, including the mobile number).
+/// Update a member. An empty `mobile` or `id_card` keeps the stored number.
 #[utoipa::path(put, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = i64, Path)), request_body = MemberInput,
     responses((status = 200, body = Member), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_member(
@@ -424,7 +443,7 @@ async fn update_member(
     Body(b): Body<MemberInput>,
 ) -> ApiResult<Member> {
     ctx.require(Action::MemberEdit)?;
-    let v = b.validate().map_err(AppError::fields)?;
+    let v = b.validate_edit().map_err(AppError::fields)?;
     state
         .store
         .update_member(&ctx.actor, &ctx.scope, MemberId(id), &v)

@@ -7,8 +7,10 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use shanzhi_domain::org::{DictEntryInput, DictKind};
 use shanzhi_domain::role::Action;
-use shanzhi_domain::{AccountId, Code, DictEntryId, FieldErrors, Timestamp};
+use shanzhi_domain::role::Role;
+use shanzhi_domain::{AccountId, Code, DictEntryId, FieldErrors, RoleAssignmentId, Timestamp};
 use shanzhi_store::accounts::AccountSummary;
+use shanzhi_store::accounts::{NewAccount, NewBinding};
 use shanzhi_store::dict::DictEntry;
 use shanzhi_store::{AuditFilter, AuditRow, PageReq, StoreError};
 
@@ -25,6 +27,18 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit_page))
         .route("/accounts", get(accounts_page))
         .route("/accounts/{id}/unlock", post(account_unlock))
+        .route("/accounts/new", get(account_new).post(account_create))
+        .route("/accounts/{id}", get(account_show))
+        .route("/accounts/{id}/roles", post(account_add_role))
+        .route(
+            "/accounts/{id}/roles/{binding}/remove",
+            post(account_remove_role),
+        )
+        .route("/accounts/{id}/active", post(account_set_active))
+        .route(
+            "/accounts/{id}/reset-password",
+            post(account_reset_password),
+        )
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -334,4 +348,316 @@ async fn account_unlock(
             other => other.into(),
         })?;
     Ok(see_other("/accounts?ok=unlocked"))
+}
+
+// ------------------------------------------------------------------ account administration (security admin)
+
+fn role_choices() -> Vec<(&'static str, &'static str)> {
+    Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect()
+}
+
+/// Resolves "what the role is bound to" as typed: a place code, a unit's credit code or a member's mobile.
+async fn binding_from_form(state: &AppState, form: &Form) -> Result<NewBinding, FieldErrors> {
+    let role = Role::parse(&form.get("role"))
+        .ok_or_else(|| FieldErrors::single("role", Code::InvalidRole))?;
+    let target = form.get("target");
+    let target = target.trim();
+    let mut b = NewBinding {
+        role,
+        place_id: None,
+        unit_id: None,
+        member_id: None,
+    };
+    let internal = |_| FieldErrors::single("target", Code::Internal);
+    if role.needs_unit() {
+        b.unit_id = Some(
+            state
+                .store
+                .unit_by_credit_code(target)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| FieldErrors::single("target", Code::InvalidUnit))?,
+        );
+    } else if role.needs_member() {
+        b.member_id = Some(
+            state
+                .store
+                .member_by_mobile(target)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| FieldErrors::single("target", Code::NotFound))?,
+        );
+    } else {
+        let place = state
+            .store
+            .place_by_code(target)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| FieldErrors::single("target", Code::InvalidPlace))?;
+        b.place_id = Some(place.id());
+    }
+    Ok(b)
+}
+
+#[derive(Template)]
+#[template(path = "accounts/new.html")]
+struct AccountNew {
+    l: Layout,
+    username: String,
+    display_name: String,
+    mobile: String,
+    role: String,
+    target: String,
+    roles: Vec<(&'static str, &'static str)>,
+    errors: FieldErrors,
+}
+
+async fn account_new(UiCtx(ctx): UiCtx) -> Result<Response, UiError> {
+    ctx.require(Action::AccountManage)?;
+    Ok(render(&AccountNew {
+        l: Layout::new(&ctx, "新建账号", "/accounts"),
+        username: String::new(),
+        display_name: String::new(),
+        mobile: String::new(),
+        role: String::new(),
+        target: String::new(),
+        roles: role_choices(),
+        errors: FieldErrors::new(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "accounts/password.html")]
+struct PasswordShown {
+    l: Layout,
+    username: String,
+    password: String,
+    account_id: i64,
+}
+
+async fn hash_password(password: &str) -> Result<String, AppError> {
+    let pw = password.to_string();
+    tokio::task::spawn_blocking(move || shanzhi_secure::password::hash(&pw))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
+}
+
+async fn account_create(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    form: Form,
+) -> Result<Response, UiError> {
+    ctx.require(Action::AccountManage)?;
+    let again = |errors: FieldErrors| AccountNew {
+        l: Layout::new(&ctx, "新建账号", "/accounts"),
+        username: form.get("username"),
+        display_name: form.get("display_name"),
+        mobile: form.get("mobile"),
+        role: form.get("role"),
+        target: form.get("target"),
+        roles: role_choices(),
+        errors,
+    };
+    let mut errors = FieldErrors::new();
+    if let Err(c) = shanzhi_domain::validate::text(&form.get("display_name"), 40) {
+        errors.add("display_name", c);
+    }
+    let binding = match binding_from_form(&state, &form).await {
+        Ok(b) => Some(b),
+        Err(e) => {
+            errors.0.extend(e.0);
+            None
+        }
+    };
+    let Some(binding) = binding.filter(|_| errors.is_empty()) else {
+        return Ok(render(&again(errors)));
+    };
+    let password = shanzhi_secure::password::initial_password();
+    let mobile = Some(form.get("mobile")).filter(|m| !m.trim().is_empty());
+    let account = NewAccount {
+        username: form.get("username"),
+        display_name: form.get("display_name").trim().to_string(),
+        mobile,
+        password_hash: hash_password(&password).await?,
+        member_id: binding.member_id,
+        bindings: vec![binding],
+    };
+    match state.store.create_account(&ctx.actor, &account).await {
+        Ok(id) => {
+            // An initial password is temporary: admins must replace it at first login.
+            state
+                .store
+                .set_password_changed_at(id, Timestamp(0))
+                .await?;
+            Ok(render(&PasswordShown {
+                l: Layout::new(&ctx, "账号已创建", "/accounts"),
+                username: account.username.to_ascii_lowercase(),
+                password,
+                account_id: id.0,
+            }))
+        }
+        Err(StoreError::Fields(e)) => Ok(render(&again(e))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "accounts/show.html")]
+struct AccountShow {
+    l: Layout,
+    a: AccountSummary,
+    mobile: String,
+    bindings: Vec<(i64, String, String)>,
+    roles: Vec<(&'static str, &'static str)>,
+    errors: FieldErrors,
+    locked: bool,
+}
+
+async fn account_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: AccountId,
+    errors: FieldErrors,
+    ok: Option<&str>,
+) -> Result<Response, UiError> {
+    let account = state.store.get_account(id).await?;
+    let a = AccountSummary {
+        id: account.id,
+        username: account.username.clone(),
+        display_name: account.display_name.clone(),
+        failed_logins: account.failed_logins,
+        locked_until: account.locked_until,
+        totp_enabled: account.totp_enabled,
+        active: account.active,
+        created_at: account.created_at,
+    };
+    let bindings = state
+        .store
+        .account_bindings(id)
+        .await?
+        .into_iter()
+        .map(|(bid, b)| (bid.0, b.role.label().to_string(), b.scope_name))
+        .collect();
+    Ok(render(&AccountShow {
+        l: Layout::new(ctx, account.username.clone(), "/accounts").flash(ok),
+        locked: account.is_locked(Timestamp::now()),
+        a,
+        mobile: state
+            .store
+            .account_mobile_masked(id)
+            .await?
+            .unwrap_or_else(|| "未登记".into()),
+        bindings,
+        roles: role_choices(),
+        errors,
+    }))
+}
+
+async fn account_show(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    Query(q): Query<AccountsQuery>,
+) -> Result<Response, UiError> {
+    ctx.require(Action::AccountManage)?;
+    account_page(
+        &state,
+        &ctx,
+        AccountId(id),
+        FieldErrors::new(),
+        q.ok.as_deref(),
+    )
+    .await
+}
+
+async fn account_add_role(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    form: Form,
+) -> Result<Response, UiError> {
+    ctx.require(Action::AccountManage)?;
+    let binding = match binding_from_form(&state, &form).await {
+        Ok(b) => b,
+        Err(e) => return account_page(&state, &ctx, AccountId(id), e, None).await,
+    };
+    match state
+        .store
+        .add_role(&ctx.actor, AccountId(id), &binding)
+        .await
+    {
+        Ok(()) => Ok(see_other(format!("/accounts/{id}?ok=saved"))),
+        Err(StoreError::Fields(e)) => account_page(&state, &ctx, AccountId(id), e, None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn account_remove_role(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path((id, binding)): Path<(i64, i64)>,
+    _form: Form,
+) -> Result<Response, UiError> {
+    ctx.require(Action::AccountManage)?;
+    match state
+        .store
+        .remove_role(&ctx.actor, AccountId(id), RoleAssignmentId(binding))
+        .await
+    {
+        Ok(()) => Ok(see_other(format!("/accounts/{id}?ok=saved"))),
+        Err(StoreError::Refused(c)) => {
+            account_page(
+                &state,
+                &ctx,
+                AccountId(id),
+                FieldErrors::single("role", c),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn account_set_active(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    form: Form,
+) -> Result<Response, UiError> {
+    ctx.require(Action::AccountManage)?;
+    if AccountId(id) == ctx.account_id() {
+        return Err(UiError(AppError::new(Code::Forbidden)));
+    }
+    state
+        .store
+        .set_account_active(&ctx.actor, AccountId(id), form.get("active") == "true")
+        .await?;
+    Ok(see_other(format!("/accounts/{id}?ok=saved")))
+}
+
+async fn account_reset_password(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    Path(id): Path<i64>,
+    _form: Form,
+) -> Result<Response, UiError> {
+    ctx.require(Action::AccountManage)?;
+    let account = state.store.get_account(AccountId(id)).await?;
+    let password = shanzhi_secure::password::initial_password();
+    state
+        .store
+        .set_password(&ctx.actor, AccountId(id), &hash_password(&password).await?)
+        .await?;
+    state
+        .store
+        .set_password_changed_at(AccountId(id), Timestamp(0))
+        .await?;
+    Ok(render(&PasswordShown {
+        l: Layout::new(&ctx, "密码已重置", "/accounts"),
+        username: account.username,
+        password,
+        account_id: id,
+    }))
 }

@@ -567,22 +567,8 @@ async fn member_update(
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::MemberEdit)?;
-    let mut input = member_input(&form);
-    // Blank personal numbers on the edit form mean "unchanged".
-    let keep = input.mobile.trim().is_empty() || input.id_card.trim().is_empty();
-    if keep {
-        let current = state
-            .store
-            .reveal_member_personal_unaudited(&ctx.scope, MemberId(id))
-            .await?;
-        if input.mobile.trim().is_empty() {
-            input.mobile = current.mobile;
-        }
-        if input.id_card.trim().is_empty() {
-            input.id_card = current.id_card.unwrap_or_default();
-        }
-    }
-    let res = match input.validate() {
+    let input = member_input(&form);
+    let res = match input.validate_edit() {
         Ok(v) => {
             state
                 .store

@@ -1,0 +1,394 @@
+//! Browser test: a real headless Chromium, driven through chromedriver (WebDriver over plain HTTP on
+//! loopback), logs in to a freshly generated demo instance as the community admin and checks that a
+//! member's detail page shows the mobile number masked, never in full.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian packages `chromium`,
+//! `chromium-driver`) and fails with a clear message when either is missing. A screenshot of the
+//! member page is written to `$CARGO_TARGET_TMPDIR/browser-member.png`.
+//!
+//! Run: `cargo test -p shanzhi --test browser`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail, ensure};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const PASSWORD: &str = "Shanzhi@2026";
+const USER: &str = "fanjia_admin";
+/// The whole test, from `demo` to the last assertion.
+const BUDGET: Duration = Duration::from_secs(60);
+/// How long to wait for one element or page.
+const STEP: Duration = Duration::from_secs(10);
+
+/// A child process that is killed (and reaped) when dropped, so nothing outlives a failed test.
+struct Guard {
+    name: &'static str,
+    child: Child,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Guard {
+    fn spawn(name: &'static str, cmd: &mut Command, log: &Path) -> anyhow::Result<Self> {
+        let out = std::fs::File::create(log)?;
+        let err = out.try_clone()?;
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .with_context(|| format!("cannot start {name}"))?;
+        Ok(Self { name, child })
+    }
+
+    /// Fails if the process has already exited (e.g. the port was taken).
+    fn check_alive(&mut self, log: &Path) -> anyhow::Result<()> {
+        if let Some(status) = self.child.try_wait()? {
+            bail!(
+                "{} exited early ({status}); its output:\n{}",
+                self.name,
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        Ok(())
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Polls `url` until it answers 2xx, the process dies, or `timeout` passes.
+async fn wait_http(
+    url: &str,
+    guard: &mut Guard,
+    log: &Path,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        guard.check_alive(log)?;
+        if let Ok(r) = http.get(url).timeout(Duration::from_secs(2)).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        if started.elapsed() > timeout {
+            bail!("{url} did not answer within {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// True when `s` contains a run of at least `n` ASCII digits.
+fn has_digit_run(s: &str, n: usize) -> bool {
+    let mut run = 0;
+    for b in s.bytes() {
+        if b.is_ascii_digit() {
+            run += 1;
+            if run >= n {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// `^\d{3}\*{4}\d{4}$`
+fn is_masked_mobile(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 11
+        && b[..3].iter().all(u8::is_ascii_digit)
+        && b[3..7].iter().all(|&c| c == b'*')
+        && b[7..].iter().all(u8::is_ascii_digit)
+}
+
+#[test]
+fn masking_helpers() {
+    assert!(is_masked_mobile("199****0004"));
+    assert!(!is_masked_mobile("19900000004"));
+    assert!(!is_masked_mobile("199****000"));
+    assert!(!is_masked_mobile(" 199****0004"));
+    assert!(has_digit_run("x19900000004y", 11));
+    assert!(!has_digit_run("199****0004 310101********1234", 11));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn community_admin_sees_masked_mobile() -> anyhow::Result<()> {
+    for tool in [CHROMIUM, CHROMEDRIVER] {
+        ensure!(
+            Path::new(tool).exists(),
+            "browser test needs {tool}, which is missing: install the Debian packages `chromium` and \
+             `chromium-driver` (this test fails rather than skips, so a missing browser is never \
+             mistaken for a pass)"
+        );
+    }
+    tokio::time::timeout(BUDGET, run())
+        .await
+        .map_err(|_| anyhow!("browser test took longer than {BUDGET:?}"))?
+}
+
+async fn run() -> anyhow::Result<()> {
+    // Declared first so they are removed last, after every process using them is gone.
+    let data = tempfile::tempdir()?;
+    let profile = tempfile::tempdir()?;
+    let logs = tempfile::tempdir()?;
+    let bin = env!("CARGO_BIN_EXE_shanzhi");
+
+    let demo = Command::new(bin)
+        .arg("demo")
+        .arg("--data-dir")
+        .arg(data.path())
+        .arg("--no-serve")
+        .env("SHANZHI_LOG", "warn")
+        .output()
+        .context("cannot run `shanzhi demo`")?;
+    ensure!(
+        demo.status.success(),
+        "`shanzhi demo --no-serve` failed ({}):\n{}{}",
+        demo.status,
+        String::from_utf8_lossy(&demo.stdout),
+        String::from_utf8_lossy(&demo.stderr)
+    );
+
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let server_log = logs.path().join("server.log");
+    let mut server = Guard::spawn(
+        "shanzhi serve",
+        Command::new(bin)
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(data.path())
+            .arg("--bind")
+            .arg(format!("127.0.0.1:{port}"))
+            .env("SHANZHI_LOG", "warn"),
+        &server_log,
+    )?;
+    wait_http(&format!("{base}/healthz"), &mut server, &server_log, STEP).await?;
+
+    let driver_port = free_port()?;
+    let driver_url = format!("http://127.0.0.1:{driver_port}");
+    let driver_log = logs.path().join("chromedriver.log");
+    let mut driver = Guard::spawn(
+        "chromedriver",
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={driver_port}"))
+            .arg("--allowed-ips=127.0.0.1"),
+        &driver_log,
+    )?;
+    wait_http(
+        &format!("{driver_url}/status"),
+        &mut driver,
+        &driver_log,
+        STEP,
+    )
+    .await?;
+
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                format!("--user-data-dir={}", profile.path().display()),
+                "--window-size=375,812",
+            ],
+            // Headless Chromium will not make a window narrower than 500 px, so the phone-sized
+            // viewport the page is checked (and photographed) in comes from device emulation.
+            "mobileEmulation": {
+                "deviceMetrics": { "width": 375, "height": 812, "pixelRatio": 1.0, "touch": true },
+            },
+        }),
+    );
+    let browser = ClientBuilder::new(HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver_url)
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "cannot open a Chromium session through chromedriver: {e}\nchromedriver output:\n{}",
+                std::fs::read_to_string(&driver_log).unwrap_or_default()
+            )
+        })?;
+
+    // Always end the browser session, whatever happened in the steps.
+    let outcome = steps(&browser, &base).await;
+    let closed = browser.close().await;
+    outcome.map_err(|e| {
+        anyhow!(
+            "{e:#}\nserver log:\n{}",
+            std::fs::read_to_string(&server_log).unwrap_or_default()
+        )
+    })?;
+    closed.context("closing the browser session")?;
+    drop(driver);
+    drop(server);
+    Ok(())
+}
+
+/// Logs in, opens the member list, clicks the first member, checks the masking.
+async fn steps(c: &Client, base: &str) -> anyhow::Result<()> {
+    c.goto(&format!("{base}/login")).await?;
+    let title = c.title().await?;
+    ensure!(
+        title.contains("登录"),
+        "unexpected login page title {title:?}"
+    );
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("input[name=username]"))
+        .await?
+        .send_keys(USER)
+        .await?;
+    c.find(Locator::Css("input[name=password]"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    let csrf = c
+        .find(Locator::Css("input[name=_csrf]"))
+        .await?
+        .attr("value")
+        .await?
+        .unwrap_or_default();
+    ensure!(!csrf.is_empty(), "login form has no _csrf value");
+    c.find(Locator::Css("form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_until_left(c, "/login").await?;
+
+    c.goto(&format!("{base}/members")).await?;
+    let first = c
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("table.list tbody a[href^='/members/']"))
+        .await
+        .context("the member list shows no member link (is the user logged in?)")?;
+    let href = first.attr("href").await?.unwrap_or_default();
+    let member_id: i64 = href
+        .trim_start_matches("/members/")
+        .parse()
+        .with_context(|| format!("unexpected member link {href:?}"))?;
+    let list_source = c.source().await?;
+    ensure!(
+        !has_digit_run(&list_source, 11),
+        "the member list contains a run of 11+ digits (an unmasked number?)"
+    );
+    first.click().await?;
+
+    let mobile = c
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Id("mobile"))
+        .await
+        .context("member page has no #mobile")?;
+    let url = c.current_url().await?;
+    ensure!(
+        url.path() == format!("/members/{member_id}"),
+        "clicking the first member led to {url}"
+    );
+    let text = mobile.text().await?;
+    let text = text.trim();
+    ensure!(
+        is_masked_mobile(text),
+        "#mobile is {text:?}, expected a masked number like 199****0004"
+    );
+
+    let source = c.source().await?;
+    ensure!(
+        !has_digit_run(&source, 11),
+        "the member page contains a run of 11+ digits (an unmasked mobile or ID number?)"
+    );
+    let full = reveal_mobile(base, member_id).await?;
+    ensure!(
+        full[..3] == text[..3] && full[7..] == text[7..],
+        "masked {text} does not match the member's number"
+    );
+    ensure!(
+        !source.contains(&full),
+        "the member page contains the full mobile number"
+    );
+
+    let width = c.execute("return window.innerWidth", vec![]).await?;
+    ensure!(
+        width.as_i64() == Some(375),
+        "viewport is {width} px wide, expected 375 (phone size)"
+    );
+    let png = c.screenshot().await?;
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-member.png");
+    std::fs::write(&shot, &png).with_context(|| format!("writing {}", shot.display()))?;
+    println!("screenshot: {}", shot.display());
+    Ok(())
+}
+
+/// Waits until the browser is on a page whose path is no longer `path` (a form was submitted).
+async fn wait_until_left(c: &Client, path: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let url = c.current_url().await?;
+        if url.path() != path {
+            return Ok(());
+        }
+        if started.elapsed() > STEP {
+            let error = match c.find(Locator::Css("[role=alert]")).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            bail!("still on {path} after submitting the form; page says: {error:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The member's full mobile, through the API as the community admin (who may reveal it; audited).
+async fn reveal_mobile(base: &str, member_id: i64) -> anyhow::Result<String> {
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": USER, "password": PASSWORD}))
+        .send()
+        .await?
+        .error_for_status()
+        .context("API login")?
+        .json()
+        .await?;
+    let token = login["token"]
+        .as_str()
+        .ok_or_else(|| anyhow!("API login answered without a token: {login}"))?;
+    let numbers: serde_json::Value = http
+        .post(format!("{base}/api/v1/members/{member_id}/reveal"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()
+        .context("API reveal")?
+        .json()
+        .await?;
+    numbers["mobile"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("reveal answered without a mobile: {numbers}"))
+}
