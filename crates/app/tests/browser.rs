@@ -129,6 +129,23 @@ fn masking_helpers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn community_admin_sees_masked_mobile() -> anyhow::Result<()> {
+    tools_present()?;
+    tokio::time::timeout(BUDGET, run(steps))
+        .await
+        .map_err(|_| anyhow!("browser test took longer than {BUDGET:?}"))?
+}
+
+/// 报到接收 on a phone: a member registers at 375 px, the community admin accepts and places them in a grid,
+/// the home unit's admin opens the receipt (回执).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn member_registers_and_unit_admin_sees_receipt() -> anyhow::Result<()> {
+    tools_present()?;
+    tokio::time::timeout(BUDGET, run(registration_steps))
+        .await
+        .map_err(|_| anyhow!("browser test took longer than {BUDGET:?}"))?
+}
+
+fn tools_present() -> anyhow::Result<()> {
     for tool in [CHROMIUM, CHROMEDRIVER] {
         ensure!(
             Path::new(tool).exists(),
@@ -137,12 +154,15 @@ async fn community_admin_sees_masked_mobile() -> anyhow::Result<()> {
              mistaken for a pass)"
         );
     }
-    tokio::time::timeout(BUDGET, run())
-        .await
-        .map_err(|_| anyhow!("browser test took longer than {BUDGET:?}"))?
+    Ok(())
 }
 
-async fn run() -> anyhow::Result<()> {
+/// Starts a demo instance, chromedriver and a 375 px Chromium, then runs `steps(browser, base_url)`.
+async fn run<F, Fut>(steps: F) -> anyhow::Result<()>
+where
+    F: FnOnce(Client, String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
     // Declared first so they are removed last, after every process using them is gone.
     let data = tempfile::tempdir()?;
     let profile = tempfile::tempdir()?;
@@ -235,7 +255,7 @@ async fn run() -> anyhow::Result<()> {
         })?;
 
     // Always end the browser session, whatever happened in the steps.
-    let outcome = steps(&browser, &base).await;
+    let outcome = steps(browser.clone(), base.clone()).await;
     let closed = browser.close().await;
     outcome.map_err(|e| {
         anyhow!(
@@ -250,35 +270,9 @@ async fn run() -> anyhow::Result<()> {
 }
 
 /// Logs in, opens the member list, clicks the first member, checks the masking.
-async fn steps(c: &Client, base: &str) -> anyhow::Result<()> {
-    c.goto(&format!("{base}/login")).await?;
-    let title = c.title().await?;
-    ensure!(
-        title.contains("登录"),
-        "unexpected login page title {title:?}"
-    );
-    c.wait()
-        .at_most(STEP)
-        .for_element(Locator::Css("input[name=username]"))
-        .await?
-        .send_keys(USER)
-        .await?;
-    c.find(Locator::Css("input[name=password]"))
-        .await?
-        .send_keys(PASSWORD)
-        .await?;
-    let csrf = c
-        .find(Locator::Css("input[name=_csrf]"))
-        .await?
-        .attr("value")
-        .await?
-        .unwrap_or_default();
-    ensure!(!csrf.is_empty(), "login form has no _csrf value");
-    c.find(Locator::Css("form button[type=submit]"))
-        .await?
-        .click()
-        .await?;
-    wait_until_left(c, "/login").await?;
+async fn steps(c: Client, base: String) -> anyhow::Result<()> {
+    let (c, base) = (&c, base.as_str());
+    login(c, base, USER).await?;
 
     c.goto(&format!("{base}/members")).await?;
     let first = c
@@ -340,6 +334,213 @@ async fn steps(c: &Client, base: &str) -> anyhow::Result<()> {
     let png = c.screenshot().await?;
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-member.png");
     std::fs::write(&shot, &png).with_context(|| format!("writing {}", shot.display()))?;
+    println!("screenshot: {}", shot.display());
+    Ok(())
+}
+
+/// Signs in through the login form as `user`, after dropping the cookies of any earlier session.
+async fn login(c: &Client, base: &str, user: &str) -> anyhow::Result<()> {
+    c.goto(&format!("{base}/healthz")).await?;
+    c.delete_all_cookies().await?;
+    c.goto(&format!("{base}/login")).await?;
+    let title = c.title().await?;
+    ensure!(
+        title.contains("登录"),
+        "unexpected login page title {title:?}"
+    );
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("input[name=username]"))
+        .await?
+        .send_keys(user)
+        .await?;
+    c.find(Locator::Css("input[name=password]"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    let csrf = c
+        .find(Locator::Css("input[name=_csrf]"))
+        .await?
+        .attr("value")
+        .await?
+        .unwrap_or_default();
+    ensure!(!csrf.is_empty(), "login form has no _csrf value");
+    c.find(Locator::Css("form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_until_left(c, "/login").await?;
+    Ok(())
+}
+
+/// Waits until the current URL contains `needle` (a form was submitted and redirected).
+async fn wait_for_url(c: &Client, needle: &str) -> anyhow::Result<url::Url> {
+    let started = Instant::now();
+    loop {
+        let url = c.current_url().await?;
+        if url.as_str().contains(needle) {
+            return Ok(url);
+        }
+        if started.elapsed() > STEP {
+            let error = match c.find(Locator::Css(".error, .err:not(:empty)")).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            bail!("expected a URL with {needle:?}, still on {url}; page says: {error:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The page fits a 375 px phone: 375 px viewport, nothing wider than the screen.
+async fn fits_phone(c: &Client, what: &str) -> anyhow::Result<()> {
+    let width = c.execute("return window.innerWidth", vec![]).await?;
+    ensure!(
+        width.as_i64() == Some(375),
+        "viewport is {width} px wide, expected 375 (phone size)"
+    );
+    let scroll = c
+        .execute("return document.documentElement.scrollWidth", vec![])
+        .await?;
+    ensure!(
+        scroll.as_i64().is_some_and(|w| w <= 375),
+        "{what} is {scroll} px wide on a 375 px phone (horizontal scrolling)"
+    );
+    Ok(())
+}
+
+/// member_wang registers with 樊家村 on the phone form; fanjia_admin accepts into 樊家村第一网格; linye_admin (the
+/// member's home unit) opens the receipt from the unit's registration overview.
+async fn registration_steps(c: Client, base: String) -> anyhow::Result<()> {
+    let (c, base) = (&c, base.as_str());
+
+    // The member: search the community, tick skills and availability, submit.
+    login(c, base, "member_wang").await?;
+    c.goto(&format!("{base}/my/registration")).await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("input[name=q]"))
+        .await
+        .context("the registration page has no community search")?
+        .send_keys("樊家")
+        .await?;
+    c.find(Locator::Css("form[role=search] button"))
+        .await?
+        .click()
+        .await?;
+    wait_for_url(c, "q=").await?;
+    fits_phone(c, "the registration form").await?;
+    c.find(Locator::Css("select[name=community_id]"))
+        .await?
+        .select_by_label("樊家村")
+        .await
+        .context("樊家村 is not among the search results")?;
+    c.find(Locator::Css("input[name=skills]"))
+        .await?
+        .click()
+        .await?;
+    c.find(Locator::Css("input[name=intentions][value=environment]"))
+        .await?
+        .click()
+        .await?;
+    c.find(Locator::Css(
+        "input[name=availability][value=weekend_morning]",
+    ))
+    .await?
+    .click()
+    .await?;
+    c.find(Locator::Css("#register button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_for_url(c, "ok=submitted").await?;
+    let status = c.find(Locator::Id("status")).await?.text().await?;
+    ensure!(
+        status.contains("樊家村") && status.contains("待接收"),
+        "after submitting, the status shows {status:?}"
+    );
+    fits_phone(c, "the registration status").await?;
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-registration.png");
+    std::fs::write(&shot, c.screenshot().await?)?;
+
+    // The community admin: open it from the queue, place the member in a grid.
+    login(c, base, "fanjia_admin").await?;
+    c.goto(&format!("{base}/registrations")).await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("table.list tbody a[href^='/registrations/']"))
+        .await
+        .context("the review queue shows no registration")?
+        .click()
+        .await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("#accept select[name=grid_id]"))
+        .await
+        .context("the registration page has no accept form")?
+        .select_by_label("樊家村第一网格")
+        .await?;
+    fits_phone(c, "the review page").await?;
+    c.find(Locator::Css("#accept button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let url = wait_for_url(c, "ok=accepted").await?;
+    let id: i64 = url
+        .path()
+        .trim_start_matches("/registrations/")
+        .parse()
+        .with_context(|| format!("unexpected page after accepting: {url}"))?;
+    let source = c.source().await?;
+    ensure!(
+        source.contains("已接收") && source.contains("樊家村第一网格"),
+        "the accepted registration does not show its grid"
+    );
+
+    // The home unit's admin: the unit's overview links to the receipt.
+    login(c, base, "linye_admin").await?;
+    c.goto(&format!("{base}/units")).await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("table.list tbody a[href^='/units/']"))
+        .await
+        .context("the unit admin sees no unit")?
+        .click()
+        .await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("a[href^='/units/'][href$='/registrations']"))
+        .await
+        .context("the unit page has no link to its registrations")?
+        .click()
+        .await?;
+    let receipt = format!("/registrations/{id}/receipt");
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css(&format!("a[href='{receipt}']")))
+        .await
+        .context("the unit's overview has no link to the receipt")?
+        .click()
+        .await?;
+    let no = c
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Id("receipt-no"))
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        no == format!("HZ2026-{id:06}"),
+        "receipt number {no:?} for registration {id}"
+    );
+    let text = c.find(Locator::Id("receipt")).await?.text().await?;
+    ensure!(
+        text.contains("樊家村第一网格") && text.contains("区林业站党支部"),
+        "the receipt does not show the grid and the party org: {text:?}"
+    );
+    fits_phone(c, "the receipt").await?;
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-receipt.png");
+    std::fs::write(&shot, c.screenshot().await?)?;
     println!("screenshot: {}", shot.display());
     Ok(())
 }
