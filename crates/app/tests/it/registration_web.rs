@@ -654,7 +654,11 @@ async fn member_card_is_public_until_switched_off(db: Db) {
         .unwrap();
     let full = app
         .store
-        .reveal_member_personal_unaudited(&Scope::Everything, MemberId(mid))
+        .reveal_member_personal(
+            &shanzhi_store::Actor::system("test"),
+            &Scope::Everything,
+            MemberId(mid),
+        )
         .await
         .unwrap();
     assert!(
