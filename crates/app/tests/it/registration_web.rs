@@ -744,3 +744,50 @@ async fn community_qr_presets_the_form(db: Db) {
     assert!(html.contains("<svg") && html.contains("/join/jiaxiao"));
 }
 both!(community_qr_presets_the_form);
+
+async fn returned_registration_is_corrected_and_resubmitted(db: Db) {
+    let app = TestApp::start(db).await;
+    let id = wang_submits(&app).await;
+    let admin = signed_in(&app, "fanjia_admin").await;
+    let detail = format!("/registrations/{id}");
+    let (status, loc, _) = post_form(
+        &admin,
+        &app,
+        &detail,
+        &format!("{detail}/return"),
+        &[("reason", "请选择实际居住的社区")],
+    )
+    .await;
+    assert_eq!((status, loc.as_str()), (303, "/registrations?ok=returned"));
+    // The member sees the reason and the form, filled with what they sent before.
+    let wang = signed_in(&app, "member_wang").await;
+    let (_, html) = page(&wang, &app, "/my/registration").await;
+    assert!(html.contains("请选择实际居住的社区") && html.contains("重新提交"));
+    assert!(html.contains(&format!("name=\"registration_id\" value=\"{id}\"")));
+    assert!(html.contains("value=\"weekend_morning\" checked"));
+    let jiaxiao = place_id(&app, "jiaxiao").await.to_string();
+    let (status, loc, _) = post_form(
+        &wang,
+        &app,
+        "/my/registration",
+        "/my/registration",
+        &[
+            ("registration_id", id.to_string().as_str()),
+            ("community_id", jiaxiao.as_str()),
+            ("availability", "weekday_evening"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, loc.as_str()),
+        (303, "/my/registration?ok=submitted")
+    );
+    // The same registration, now in 嘉筱社区's queue; 樊家村 no longer sees it.
+    let token = app.token("jiaxiao_admin").await;
+    let (_, queue) = app
+        .get_json(&token, "/api/v1/registrations?status=submitted")
+        .await;
+    assert_eq!(queue["items"][0]["id"].as_i64(), Some(id));
+    assert_eq!(page(&admin, &app, &detail).await.0, 404);
+}
+both!(returned_registration_is_corrected_and_resubmitted);
