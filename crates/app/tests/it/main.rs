@@ -7,4 +7,5 @@
 mod support;
 
 mod http;
+mod pairing_web;
 mod store_contract;

@@ -226,6 +226,17 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "unlocked" => "账号已解锁",
         "totp" => "身份验证器已绑定",
         "role" => "已切换角色",
+        // 组团报到 and 结对共建 (ui/pairing.rs)
+        "submitted" => "已提交,等待接收",
+        "accepted" => "已接收",
+        "returned" => "已退回",
+        "withdrawn" => "已撤回",
+        "linked" => "已设为网格合伙人",
+        "unlinked" => "已解除网格合伙人",
+        "deleted" => "已删除",
+        "status" => "状态已更新",
+        "done" => "已标记完成",
+        "graded" => "已评价",
         _ => return None,
     })
 }
