@@ -609,7 +609,7 @@ async fn pairing_demo(
                     term_end: "2026-12-31".into(),
                     targets: PairingTargets {
                         activities_per_quarter: 1,
-                        note: Some("每季度至少开展一次共建活动".into()),
+                        note: Some("重点开展林业科普和林地抚育".into()),
                     },
                 },
             )
