@@ -479,6 +479,7 @@ pub async fn ensure(
             },
         )
         .await?;
+    pairing_demo(store, &root_scope, &built, &unit_ids).await?;
 
     // Accounts.
     let hash = shanzhi_secure::password::hash(password)?;
@@ -547,6 +548,157 @@ pub async fn ensure(
             scope: a.2.into(),
         })
         .collect())
+}
+
+/// 组团式 demo: the open round "2026年度" (unless one is open already), 区林业站's accepted registration with
+/// 樊家村 and its resources, the pairing 区林业站党支部 ↔ 樊家村党总支 with the joint project 《"林"聚樊家》, and
+/// 嘉定镇街道's alliance "融耀合伙人". Runs only while the demo data is first created.
+async fn pairing_demo(
+    store: &Store,
+    root_scope: &Scope,
+    built: &Built,
+    unit_ids: &[(i64, String)],
+) -> anyhow::Result<()> {
+    use shanzhi_domain::registration::{
+        PairingStatus, PairingTargets, ValidActivity, ValidAlliance, ValidPairing, ValidProject,
+        ValidResource, ValidRound, ValidUnitRegistration,
+    };
+    let actor = Actor::system("demo");
+    let unit_of = |name: &str| unit_ids.iter().find(|u| u.1 == name).map(|u| UnitId(u.0));
+    if store.current_round().await?.is_none() {
+        let round = ValidRound {
+            name: "2026年度".into(),
+            year: 2026,
+            starts_on: "2026-01-01".into(),
+            ends_on: "2026-12-31".into(),
+            carry_over: false,
+        };
+        store.open_round(&actor, root_scope, &round).await?;
+    }
+    let fanjia = built.communities.iter().find(|c| c.0 == "fanjia");
+    if let (Some(linye), Some((_, fanjia_id, fanjia_path, _))) = (unit_of("区林业站"), fanjia) {
+        let fanjia_scope = Scope::Subtree(fanjia_path.clone());
+        let linye_scope = Scope::Unit(linye);
+        let reg = store
+            .submit_unit_registration(
+                &actor,
+                &linye_scope,
+                linye,
+                &ValidUnitRegistration {
+                    place_id: *fanjia_id,
+                    contact_name: "林站联络员".into(),
+                    contact_phone: None,
+                    note: Some("林业科普、林地建设抚育技术指导".into()),
+                },
+            )
+            .await?;
+        store
+            .accept_unit_registration(&actor, &fanjia_scope, reg)
+            .await?;
+        for (title, capacity, schedule) in [
+            ("生物多样性科普讲解", 30, "每季度一次,周六上午"),
+            ("林地建设抚育技术指导", 10, "春秋两季"),
+        ] {
+            let r = ValidResource {
+                title: title.into(),
+                description: None,
+                capacity,
+                schedule: Some(schedule.into()),
+                unit_registration_id: Some(reg),
+            };
+            store
+                .save_resource(&actor, &linye_scope, linye, None, &r)
+                .await?;
+        }
+        let pairing = store
+            .create_pairing(
+                &actor,
+                &fanjia_scope,
+                &ValidPairing {
+                    unit_id: linye,
+                    community_id: *fanjia_id,
+                    term_start: "2026-01-01".into(),
+                    term_end: "2026-12-31".into(),
+                    targets: PairingTargets {
+                        activities_per_quarter: 1,
+                        note: Some("重点开展林业科普和林地抚育".into()),
+                    },
+                },
+            )
+            .await?;
+        store
+            .set_pairing_status(
+                &actor,
+                &fanjia_scope,
+                pairing,
+                PairingStatus::Signed,
+                Some("2026-01-15"),
+            )
+            .await?;
+        store
+            .set_pairing_status(&actor, &fanjia_scope, pairing, PairingStatus::Running, None)
+            .await?;
+        let project = store
+            .create_project(
+                &actor,
+                &fanjia_scope,
+                &ValidProject {
+                    name: "《“林”聚樊家》".into(),
+                    category: "environment".into(),
+                    pairing_id: Some(pairing),
+                    unit_id: linye,
+                    community_id: *fanjia_id,
+                    goals: Some("开展生物多样性科普宣传,参与林地建设抚育,共建美丽樊家".into()),
+                    period_start: "2026-01-01".into(),
+                    period_end: "2026-12-31".into(),
+                },
+            )
+            .await?;
+        let mut first = None;
+        for (title, on) in [
+            ("生物多样性科普宣传", "2026-03-14"),
+            ("林地建设抚育", "2026-04-18"),
+        ] {
+            let a = store
+                .add_project_activity(
+                    &actor,
+                    &fanjia_scope,
+                    project,
+                    &ValidActivity {
+                        title: title.into(),
+                        planned_on: on.into(),
+                    },
+                )
+                .await?;
+            first.get_or_insert(a);
+        }
+        if let Some(a) = first {
+            store
+                .mark_activity_done(&actor, &fanjia_scope, a, "2026-03-14")
+                .await?;
+        }
+    }
+    if let Some((_, jdz, _)) = built.towns.iter().find(|t| t.0 == "jdz") {
+        let alliance = store
+            .create_alliance(
+                &actor,
+                root_scope,
+                &ValidAlliance {
+                    name: "融耀合伙人".into(),
+                    town_id: *jdz,
+                    description: Some("嘉定镇街道区域化党建联盟".into()),
+                },
+            )
+            .await?;
+        for name in ["区卫健委", "城发集团", "上海大学悉尼工商学院"] {
+            if let Some(u) = unit_of(name) {
+                store
+                    .add_alliance_unit(&actor, root_scope, alliance, u)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn place_code_for(scope: &str, built: &Built) -> Option<String> {

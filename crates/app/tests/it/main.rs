@@ -8,5 +8,6 @@ mod support;
 
 mod cli;
 mod http;
+mod pairing_web;
 mod registration_web;
 mod store_contract;

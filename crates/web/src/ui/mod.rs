@@ -236,6 +236,17 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "round_closed" => "报到轮次已结束,未完成的报到已记为过期",
         "card_on" => "亮身份卡片已公开",
         "card_off" => "亮身份卡片已关闭,他人扫码将无法查看",
+        // 组团报到 and 结对共建 (ui/pairing.rs)
+        "unit_submitted" => "已提交,等待接收",
+        "unit_accepted" => "已接收",
+        "unit_returned" => "已退回",
+        "unit_withdrawn" => "已撤回",
+        "linked" => "已设为网格合伙人",
+        "unlinked" => "已解除网格合伙人",
+        "deleted" => "已删除",
+        "status" => "状态已更新",
+        "done" => "已标记完成",
+        "graded" => "已评价",
         _ => return None,
     })
 }
