@@ -230,6 +230,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | PairingManage
                 | ProjectManage
                 | ProjectGrade
+                | Import
                 | Export
         ),
         GridLeader => matches!(
@@ -326,6 +327,12 @@ mod tests {
         // District and town admins see masked numbers only.
         assert!(!permits(Role::DistrictAdmin, Action::PersonalReveal));
         assert!(permits(Role::CommunityAdmin, Action::PersonalReveal));
+        // Bulk import: place admins and unit admins; never members, residents or the 三员.
+        assert!(permits(Role::CommunityAdmin, Action::Import));
+        assert!(permits(Role::UnitAdmin, Action::Import));
+        assert!(!permits(Role::Member, Action::Import));
+        assert!(!permits(Role::GridLeader, Action::Import));
+        assert!(!permits(Role::Auditor, Action::Export));
     }
 
     #[test]
