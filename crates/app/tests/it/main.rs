@@ -7,4 +7,5 @@
 mod support;
 
 mod http;
+mod imports;
 mod store_contract;
