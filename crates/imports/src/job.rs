@@ -84,8 +84,9 @@ async fn run(
             tracing::error!("import {id} failed: {e}");
             ImportOutcome {
                 failed: true,
-                report: serde_json::json!({ "error": { "code": e.code(), "message": e.message() } })
-                    .to_string(),
+                report:
+                    serde_json::json!({ "error": { "code": e.code(), "message": e.message() } })
+                        .to_string(),
                 ..ImportOutcome::default()
             }
         }
@@ -124,7 +125,10 @@ pub fn stored_report(json: Option<&str>) -> Stored {
     }
     match serde_json::from_str::<serde_json::Value>(json) {
         Ok(v) => Stored::Error(
-            v["error"]["code"].as_str().unwrap_or("internal_error").to_string(),
+            v["error"]["code"]
+                .as_str()
+                .unwrap_or("internal_error")
+                .to_string(),
             v["error"]["message"].as_str().unwrap_or("").to_string(),
         ),
         Err(_) => Stored::Nothing,

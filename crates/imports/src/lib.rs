@@ -421,8 +421,12 @@ mod tests {
 
     #[test]
     fn missing_columns_are_named() {
-        let err = parse(Kind::Members, "m.csv", "姓名,手机号\n张三,13812345678\n".as_bytes())
-            .unwrap_err();
+        let err = parse(
+            Kind::Members,
+            "m.csv",
+            "姓名,手机号\n张三,13812345678\n".as_bytes(),
+        )
+        .unwrap_err();
         assert_eq!(err.code(), "missing_columns");
         assert!(err.message().contains("所在单位"));
     }

@@ -126,7 +126,11 @@ pub(crate) async fn import(
             .ok();
         if let Some(m) = &mobile {
             if let Some(first) = seen_mobile.get(m) {
-                e.add_text("手机号", Code::DuplicateInFile, format!("与第{first}行重复"));
+                e.add_text(
+                    "手机号",
+                    Code::DuplicateInFile,
+                    format!("与第{first}行重复"),
+                );
             } else {
                 seen_mobile.insert(m.clone(), row.line);
             }
@@ -138,7 +142,11 @@ pub(crate) async fn import(
             match validate::id_card(id_raw) {
                 Ok(id) => {
                     if let Some(first) = seen_id.get(&id) {
-                        e.add_text("身份证号", Code::DuplicateInFile, format!("与第{first}行重复"));
+                        e.add_text(
+                            "身份证号",
+                            Code::DuplicateInFile,
+                            format!("与第{first}行重复"),
+                        );
                     } else {
                         seen_id.insert(id.clone(), row.line);
                     }
@@ -192,7 +200,9 @@ pub(crate) async fn import(
                 match skills.get(s) {
                     Some(code) if !skill_codes.contains(code) => skill_codes.push(code.clone()),
                     Some(_) => {}
-                    None => e.add_text("专长", Code::UnknownSkill, format!("「{s}」不在专长字典中")),
+                    None => {
+                        e.add_text("专长", Code::UnknownSkill, format!("「{s}」不在专长字典中"))
+                    }
                 }
             }
             if skill_codes.len() > 20 {

@@ -205,7 +205,9 @@ pub(crate) async fn import(
                 place_path: &g.path,
             })
             .collect();
-        let inserted = store.bulk_insert_units(actor, "import.units", &rows).await?;
+        let inserted = store
+            .bulk_insert_units(actor, "import.units", &rows)
+            .await?;
         report.inserted = inserted;
         report.skipped += to_write.len().saturating_sub(inserted);
         report.written = inserted > 0;

@@ -78,6 +78,9 @@ impl ImportJob {
             _ => "",
         }
     }
+    pub fn created_shanghai(&self) -> String {
+        Timestamp(self.created_at).shanghai()
+    }
     /// Percentage of rows checked so far (0–100).
     pub fn percent(&self) -> i64 {
         if self.total_rows <= 0 {
@@ -101,7 +104,13 @@ macro_rules! import_visibility {
         $qb.push(" AND (i.created_by = ")
             .push_bind($account.map(|a: AccountId| a.0).unwrap_or(-1));
         $qb.push(" OR (1 = 1");
-        push_scope!($qb, $scope, path = "i.place_path", unit = "i.unit_id", member = "");
+        push_scope!(
+            $qb,
+            $scope,
+            path = "i.place_path",
+            unit = "i.unit_id",
+            member = ""
+        );
         $qb.push("))");
     }};
 }
@@ -193,7 +202,11 @@ impl Store {
     // ------------------------------------------------------------ lookups for imports
 
     /// Places of the given levels inside the scope (all of them for [`Scope::Everything`]).
-    pub async fn import_places(&self, scope: &Scope, levels: &[&str]) -> StoreResult<Vec<PlaceKey>> {
+    pub async fn import_places(
+        &self,
+        scope: &Scope,
+        levels: &[&str],
+    ) -> StoreResult<Vec<PlaceKey>> {
         rd!(self, |p| {
             let mut qb = crate::qb(
                 p,
@@ -214,7 +227,10 @@ impl Store {
     /// Units an import row may name: all of them, or only the caller's own unit for a unit scope.
     pub async fn import_units(&self, scope: &Scope) -> StoreResult<Vec<UnitKey>> {
         rd!(self, |p| {
-            let mut qb = crate::qb(p, "SELECT u.id, u.name, u.credit_code FROM units u WHERE 1 = 1");
+            let mut qb = crate::qb(
+                p,
+                "SELECT u.id, u.name, u.credit_code FROM units u WHERE 1 = 1",
+            );
             match scope {
                 Scope::Unit(u) => {
                     qb.push(" AND u.id = ").push_bind(u.0);
@@ -237,7 +253,10 @@ impl Store {
         let mut out = std::collections::HashSet::new();
         for chunk in hashes.chunks(CHUNK) {
             let found: Vec<(String,)> = rd!(self, |p| {
-                let mut qb = crate::qb(p, "SELECT id_card_hash FROM members WHERE id_card_hash IN (");
+                let mut qb = crate::qb(
+                    p,
+                    "SELECT id_card_hash FROM members WHERE id_card_hash IN (",
+                );
                 let mut sep = qb.separated(", ");
                 for h in chunk {
                     sep.push_bind(h.clone());
@@ -392,14 +411,19 @@ impl Store {
         rd!(self, |p| {
             let mut qb = crate::qb(p, import_cols!());
             import_visibility!(qb, scope, account);
-            qb.push(" ORDER BY i.id DESC LIMIT ").push_bind(limit.clamp(1, 200));
+            qb.push(" ORDER BY i.id DESC LIMIT ")
+                .push_bind(limit.clamp(1, 200));
             Ok(qb.build_query_as().fetch_all(p).await?)
         })
     }
 
     // ------------------------------------------------------------ ledgers
 
-    async fn ledger_within(&self, scope: &Scope, place_id: Option<i64>) -> StoreResult<Option<String>> {
+    async fn ledger_within(
+        &self,
+        scope: &Scope,
+        place_id: Option<i64>,
+    ) -> StoreResult<Option<String>> {
         match place_id {
             Some(id) => Ok(Some(self.get_place(scope, PlaceId(id)).await?.path)),
             None => Ok(None),
@@ -431,7 +455,13 @@ impl Store {
             qb.push(
                 " LEFT JOIN places rc ON rc.id = r.community_id LEFT JOIN places rg ON rg.id = r.grid_id WHERE 1 = 1",
             );
-            push_scope!(qb, scope, path = "m.place_path", unit = "m.unit_id", member = "m.id");
+            push_scope!(
+                qb,
+                scope,
+                path = "m.place_path",
+                unit = "m.unit_id",
+                member = "m.id"
+            );
             if let Some(path) = &within {
                 let (lo, hi) = shanzhi_domain::place::subtree_range(path);
                 qb.push(" AND m.place_path >= ")
@@ -442,7 +472,8 @@ impl Store {
             if let Some(u) = f.unit_id {
                 qb.push(" AND m.unit_id = ").push_bind(u);
             }
-            qb.push(" ORDER BY c.name, m.id LIMIT ").push_bind(LEDGER_MAX_ROWS);
+            qb.push(" ORDER BY c.name, m.id LIMIT ")
+                .push_bind(LEDGER_MAX_ROWS);
             qb.build_query_as().fetch_all(p).await?
         });
         for r in &mut rows {
@@ -490,7 +521,13 @@ impl Store {
             push_scope!(qb, scope, path = "u.place_path", unit = "u.id", member = "");
             qb.push(") OR EXISTS (SELECT 1 FROM unit_registrations x WHERE x.unit_id = u.id AND x.round_id = ")
                 .push_bind(round);
-            push_scope!(qb, scope, path = "x.place_path", unit = "x.unit_id", member = "");
+            push_scope!(
+                qb,
+                scope,
+                path = "x.place_path",
+                unit = "x.unit_id",
+                member = ""
+            );
             qb.push("))");
             if let Some(path) = &within {
                 let (lo, hi) = shanzhi_domain::place::subtree_range(path);
@@ -507,7 +544,8 @@ impl Store {
             if let Some(u) = f.unit_id {
                 qb.push(" AND u.id = ").push_bind(u);
             }
-            qb.push(" ORDER BY u.name, u.id, ur.id LIMIT ").push_bind(LEDGER_MAX_ROWS);
+            qb.push(" ORDER BY u.name, u.id, ur.id LIMIT ")
+                .push_bind(LEDGER_MAX_ROWS);
             qb.build_query_as().fetch_all(p).await?
         });
         for r in &mut rows {
