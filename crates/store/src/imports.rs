@@ -58,11 +58,22 @@ pub struct ImportJob {
     pub finished_at: Option<i64>,
 }
 
+/// A job still queued or running after this long was cut off (e.g. by a restart) and will not finish.
+const STALE_AFTER_MS: i64 = 60 * 60 * 1000;
+
 impl ImportJob {
+    /// Ended, or cut off (still "running" long after it started).
     pub fn is_finished(&self) -> bool {
-        matches!(self.status.as_str(), "done" | "failed")
+        matches!(self.status.as_str(), "done" | "failed") || self.is_stale()
+    }
+    pub fn is_stale(&self) -> bool {
+        matches!(self.status.as_str(), "queued" | "running")
+            && Timestamp::now().0 - self.created_at > STALE_AFTER_MS
     }
     pub fn status_label(&self) -> &'static str {
+        if self.is_stale() {
+            return "已中断";
+        }
         match self.status.as_str() {
             "queued" => "排队中",
             "running" => "导入中",
