@@ -30,7 +30,11 @@ const GIVEN: [char; 10] = ['伟', '芳', '娜', '敏', '静', '强', '磊', '军
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let out = args.next().ok_or("usage: gen_members OUT.xlsx [ROWS]")?;
-    let rows: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(50_000);
+    let rows: usize = args
+        .next()
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(50_000);
     let headers = shanzhi_imports::MEMBER_HEADERS;
     let data: Vec<Vec<String>> = (0..rows)
         .map(|i| {

@@ -247,7 +247,7 @@ async fn upload(
     ctx.require(Action::Import)?;
     let up = match read_multipart(mp).await {
         Ok(up) => up,
-        Err(e) => return Ok(upload_error(&state, &ctx, "members", false, &e).await?),
+        Err(e) => return upload_error(&state, &ctx, "members", false, &e).await,
     };
     let kind_text = up.kind.clone().unwrap_or_else(|| "members".into());
     let Some(kind) = Kind::parse(&kind_text) else {
@@ -258,7 +258,7 @@ async fn upload(
     match start_import(&state, &ctx, kind, up).await {
         Ok(id) => Ok(see_other(format!("/imports/{id}"))),
         Err(ImportError::Store(e)) => Err(UiError(e.into())),
-        Err(e) => Ok(upload_error(&state, &ctx, kind.as_str(), valid_only, &e).await?),
+        Err(e) => upload_error(&state, &ctx, kind.as_str(), valid_only, &e).await,
     }
 }
 
