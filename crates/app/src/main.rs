@@ -1,5 +1,6 @@
-//! `shanzhi`: the single binary. `serve`, `demo`, `migrate`, `admin create`, `audit verify`, `backup`.
+//! `shanzhi`: the single binary. `serve`, `demo`, `migrate`, `admin create`, `audit verify`, `backup`, `import`.
 
+mod cli_import;
 mod demo;
 
 use std::path::PathBuf;
@@ -71,6 +72,21 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Bulk import of members or units from .xlsx/.csv (as the district operator).
+    Import {
+        /// members or units
+        #[arg(value_parser = ["members", "units"])]
+        kind: String,
+        /// The file to import.
+        #[arg(required_unless_present = "template", conflicts_with = "template")]
+        file: Option<PathBuf>,
+        /// Write only the valid rows when other rows have errors (default: all or nothing).
+        #[arg(long)]
+        valid_only: bool,
+        /// Write the import template to this file (.xlsx or .csv) instead of importing.
+        #[arg(long, value_name = "FILE")]
+        template: Option<PathBuf>,
     },
     /// Consistent online copy of the SQLite database.
     Backup {
@@ -304,6 +320,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             }
+        }
+        Command::Import {
+            kind,
+            file,
+            valid_only,
+            template,
+        } => {
+            let kind = shanzhi_imports::Kind::parse(&kind)
+                .ok_or_else(|| anyhow::anyhow!("unknown kind `{kind}`"))?;
+            if let Some(path) = template {
+                return cli_import::write_template(kind, &path);
+            }
+            let Some(file) = file else {
+                anyhow::bail!("FILE is required");
+            };
+            let store = open(&common).await?;
+            return cli_import::run(&store, kind, &file, valid_only).await;
         }
         Command::Backup { out } => {
             let store = open(&common).await?;

@@ -82,6 +82,10 @@ codes! {
     UnknownCommunity = "unknown_community" => "找不到该社区(村居),或不在您的管辖范围内",
     UnknownUnit = "unknown_unit" => "找不到该单位,或不在您的管辖范围内",
     UnknownSkill = "unknown_skill" => "专长不在字典中",
+    UnknownPlace = "unknown_place" => "找不到该街镇或村居,或不在您的管辖范围内",
+    UnknownUnitKind = "unknown_unit_kind" => "单位类别不在字典中",
+    AmbiguousName = "ambiguous_name" => "该名称对应多条记录,请写明上级(如“马陆镇/樊家村”)或改填统一社会信用代码",
+    AlreadyImported = "already_imported" => "已登记,跳过",
     UnsupportedFile = "unsupported_file_format" => "文件格式不支持,请上传 .xlsx 或 .csv 文件",
 }
 

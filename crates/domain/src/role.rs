@@ -232,6 +232,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | PairingManage
                 | ProjectManage
                 | ProjectGrade
+                | Import
                 | Export
         ),
         GridLeader => matches!(
@@ -339,6 +340,12 @@ mod tests {
         assert!(permits(Role::CommunityAdmin, Action::RegistrationReview));
         assert!(!permits(Role::TownAdmin, Action::RegistrationReview));
         assert!(!permits(Role::GridLeader, Action::RegistrationReview));
+        // Bulk import: place admins and unit admins; never members, residents or the 三员.
+        assert!(permits(Role::CommunityAdmin, Action::Import));
+        assert!(permits(Role::UnitAdmin, Action::Import));
+        assert!(!permits(Role::Member, Action::Import));
+        assert!(!permits(Role::GridLeader, Action::Import));
+        assert!(!permits(Role::Auditor, Action::Export));
     }
 
     #[test]

@@ -1,1 +1,475 @@
 //! Bulk import of members and units from .csv/.xlsx, and ledger (台账) exports. Used by the CLI and the web.
+//!
+//! An import reads the sheet with [`shanzhi_sheets::read_table`] (limits, hostile files), resolves names in bulk
+//! (communities and places among the importer's scope; units by name or credit code; skills and unit kinds from
+//! the dictionaries), validates every row and produces a [`Report`]. By default it is all-or-nothing: one bad row
+//! and nothing is written ([`Code::ImportHasErrors`]). With [`Options::valid_only`] only the good rows are written.
+//! Rows already in the database (members by mobile, units by credit code) are reported as "已登记,跳过" and
+//! never overwritten, so importing the same file twice changes nothing. Writes go through one transaction
+//! (`Store::bulk_insert_members` / `bulk_insert_units`).
+
+pub mod job;
+pub mod ledger;
+mod members;
+mod units;
+
+use serde::{Deserialize, Serialize};
+use shanzhi_domain::Code;
+use shanzhi_domain::role::Scope;
+use shanzhi_sheets::{Format, Limits, SheetError, Table};
+use shanzhi_store::{Actor, Store, StoreError};
+
+/// What is imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Members,
+    Units,
+}
+
+/// Member template headers, in order.
+pub const MEMBER_HEADERS: [&str; 7] = [
+    "姓名",
+    "手机号",
+    "身份证号",
+    "所在单位",
+    "居住社区",
+    "专长",
+    "户居分离",
+];
+const MEMBER_REQUIRED: [&str; 4] = ["姓名", "手机号", "所在单位", "居住社区"];
+const MEMBER_EXAMPLE: [&str; 7] = [
+    "张三",
+    "13812345678",
+    "",
+    "区林业站",
+    "樊家村",
+    "林业园艺、为老服务",
+    "否",
+];
+
+/// Unit template headers, in order.
+pub const UNIT_HEADERS: [&str; 8] = [
+    "单位名称",
+    "单位类别",
+    "统一社会信用代码",
+    "所在街镇或村居",
+    "党组织名称",
+    "党组织层级",
+    "联系人",
+    "联系电话",
+];
+const UNIT_REQUIRED: [&str; 6] = [
+    "单位名称",
+    "单位类别",
+    "统一社会信用代码",
+    "所在街镇或村居",
+    "党组织名称",
+    "党组织层级",
+];
+const UNIT_EXAMPLE: [&str; 8] = [
+    "示例单位",
+    "事业单位",
+    "",
+    "马陆镇",
+    "示例单位党支部",
+    "党支部",
+    "李四",
+    "13900001111",
+];
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "members" => Some(Kind::Members),
+            "units" => Some(Kind::Units),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Members => "members",
+            Kind::Units => "units",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Members => "在职党员",
+            Kind::Units => "驻区单位",
+        }
+    }
+    pub fn headers(self) -> &'static [&'static str] {
+        match self {
+            Kind::Members => &MEMBER_HEADERS,
+            Kind::Units => &UNIT_HEADERS,
+        }
+    }
+    fn required(self) -> &'static [&'static str] {
+        match self {
+            Kind::Members => &MEMBER_REQUIRED,
+            Kind::Units => &UNIT_REQUIRED,
+        }
+    }
+    fn example(self) -> &'static [&'static str] {
+        match self {
+            Kind::Members => &MEMBER_EXAMPLE,
+            Kind::Units => &UNIT_EXAMPLE,
+        }
+    }
+    /// File name of the downloadable template.
+    pub fn template_name(self, format: Format) -> String {
+        format!("{}导入模板.{}", self.label(), format.extension())
+    }
+}
+
+/// The import template (Chinese headers and one example row) as .xlsx or .csv.
+pub fn template(kind: Kind, format: Format) -> Result<Vec<u8>, SheetError> {
+    shanzhi_sheets::template(format, kind.headers(), Some(kind.example()))
+}
+
+/// The template format for a file name (`.csv` or `.xlsx`), if any.
+pub fn format_for(file_name: &str) -> Option<Format> {
+    let lower = file_name.trim().to_ascii_lowercase();
+    if lower.ends_with(".csv") {
+        Some(Format::Csv)
+    } else if lower.ends_with(".xlsx") {
+        Some(Format::Xlsx)
+    } else {
+        None
+    }
+}
+
+/// Reads an upload and checks that the required columns are there. CPU-bound: run it off the async threads.
+pub fn parse(kind: Kind, file_name: &str, bytes: &[u8]) -> Result<Table, SheetError> {
+    let table = shanzhi_sheets::read_table(file_name, bytes, &Limits::default())?;
+    table.require(kind.required())?;
+    Ok(table)
+}
+
+/// How to import.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Write the valid rows even when other rows have errors ("仅导入正确的行").
+    pub valid_only: bool,
+}
+
+/// What happened to one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowStatus {
+    Ok,
+    Error,
+    Skipped,
+}
+
+impl RowStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            RowStatus::Ok => "正确",
+            RowStatus::Error => "错误",
+            RowStatus::Skipped => "跳过",
+        }
+    }
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RowReport {
+    /// Row number as shown in Excel (the header is row 1).
+    pub line: usize,
+    pub status: RowStatus,
+    /// Error code of the first problem (e.g. `invalid_mobile`), or `already_imported` for skipped rows.
+    pub code: Option<String>,
+    /// Chinese reason, e.g. `手机号:手机号码不正确(应为1开头的11位数字)`.
+    pub reason: String,
+    /// The row's name column, to find it again.
+    pub name: String,
+}
+
+/// The result of an import.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Report {
+    /// members | units
+    pub kind: String,
+    pub total_rows: usize,
+    /// Rows that passed every check and were not in the database yet.
+    pub ok_rows: usize,
+    pub error_rows: usize,
+    /// Rows already registered ("已登记,跳过").
+    pub skipped: usize,
+    /// Rows actually written.
+    pub inserted: usize,
+    /// Whether anything was written (false when errors stopped an all-or-nothing import).
+    pub written: bool,
+    /// Outcome code when nothing was written because of errors: `import_has_errors` or `import_nothing_valid`.
+    pub code: Option<String>,
+    /// One line for people.
+    pub summary: String,
+    /// The rows with errors and the skipped rows, in file order (rows that were fine are only counted).
+    pub rows: Vec<RowReport>,
+}
+
+impl Report {
+    pub fn errors(&self) -> impl Iterator<Item = &RowReport> {
+        self.rows.iter().filter(|r| r.status == RowStatus::Error)
+    }
+    /// Nothing was imported because of errors (the CLI exits non-zero).
+    pub fn refused(&self) -> bool {
+        self.code.is_some()
+    }
+}
+
+/// Why an import could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file itself: wrong format, too large, formulas, not UTF-8, missing columns …
+    #[error("{0}")]
+    Sheet(#[from] SheetError),
+    /// The caller may not import this kind.
+    #[error("{}", .0.message())]
+    Refused(Code),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+impl ImportError {
+    /// Stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ImportError::Sheet(e) => e.code(),
+            ImportError::Refused(c) => c.as_str(),
+            ImportError::Store(StoreError::NotFound) => Code::NotFound.as_str(),
+            ImportError::Store(StoreError::Refused(c)) => c.as_str(),
+            ImportError::Store(_) => Code::Internal.as_str(),
+        }
+    }
+    /// Chinese message for people.
+    pub fn message(&self) -> String {
+        match self {
+            ImportError::Sheet(e) => e.message(),
+            ImportError::Refused(c) => c.message().to_string(),
+            ImportError::Store(StoreError::NotFound) => Code::NotFound.message().to_string(),
+            ImportError::Store(StoreError::Refused(c)) => c.message().to_string(),
+            ImportError::Store(_) => Code::Internal.message().to_string(),
+        }
+    }
+}
+
+/// Validates every row of a parsed table and writes the good ones (see the crate docs). `progress` is called with
+/// the number of rows checked so far.
+pub async fn import_table(
+    store: &Store,
+    actor: &Actor,
+    scope: &Scope,
+    kind: Kind,
+    table: &Table,
+    opts: Options,
+    progress: &(dyn Fn(usize) + Send + Sync),
+) -> Result<Report, ImportError> {
+    match kind {
+        Kind::Members => members::import(store, actor, scope, table, opts, progress).await,
+        Kind::Units => units::import(store, actor, scope, table, opts, progress).await,
+    }
+}
+
+/// Reads and imports a file in one go (the command line).
+pub async fn import_file(
+    store: &Store,
+    actor: &Actor,
+    scope: &Scope,
+    kind: Kind,
+    file_name: &str,
+    bytes: Vec<u8>,
+    opts: Options,
+) -> Result<Report, ImportError> {
+    let name = file_name.to_string();
+    let table = tokio::task::spawn_blocking(move || parse(kind, &name, &bytes))
+        .await
+        .map_err(|e| ImportError::Store(StoreError::Other(format!("parse task: {e}"))))??;
+    import_table(store, actor, scope, kind, &table, opts, &|_| {}).await
+}
+
+/// Row checks shared by both kinds: collects every problem of one row.
+#[derive(Default)]
+pub(crate) struct RowProblems {
+    first: Option<Code>,
+    reasons: Vec<String>,
+}
+
+impl RowProblems {
+    pub(crate) fn add(&mut self, column: &str, code: Code) {
+        self.first.get_or_insert(code);
+        self.reasons.push(format!("{column}:{}", code.message()));
+    }
+    pub(crate) fn add_text(&mut self, column: &str, code: Code, text: String) {
+        self.first.get_or_insert(code);
+        self.reasons.push(format!("{column}:{text}"));
+    }
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+    pub(crate) fn into_report(self, line: usize, name: &str) -> RowReport {
+        RowReport {
+            line,
+            status: RowStatus::Error,
+            code: self.first.map(|c| c.as_str().to_string()),
+            reason: self.reasons.join(";"),
+            name: name.to_string(),
+        }
+    }
+}
+
+pub(crate) fn skipped_row(line: usize, name: &str) -> RowReport {
+    RowReport {
+        line,
+        status: RowStatus::Skipped,
+        code: Some(Code::AlreadyImported.as_str().to_string()),
+        reason: Code::AlreadyImported.message().to_string(),
+        name: name.to_string(),
+    }
+}
+
+/// Finishes a report: decides whether to write and builds the summary. Returns whether to write.
+pub(crate) fn decide(report: &mut Report, opts: Options) -> bool {
+    report.rows.sort_by_key(|r| r.line);
+    let write = if report.error_rows > 0 && !opts.valid_only {
+        report.code = Some(Code::ImportHasErrors.as_str().to_string());
+        false
+    } else if report.error_rows > 0 && report.ok_rows == 0 {
+        report.code = Some(Code::ImportNothingValid.as_str().to_string());
+        false
+    } else {
+        report.ok_rows > 0
+    };
+    report.summary = summary(report, write);
+    write
+}
+
+pub(crate) fn summary(r: &Report, written: bool) -> String {
+    let head = format!(
+        "共 {} 行:正确 {} 行,错误 {} 行,已登记跳过 {} 行。",
+        r.total_rows, r.ok_rows, r.error_rows, r.skipped
+    );
+    match r.code.as_deref() {
+        Some(c) if c == Code::ImportHasErrors.as_str() => {
+            format!("{head}{}", Code::ImportHasErrors.message())
+        }
+        Some(c) if c == Code::ImportNothingValid.as_str() => {
+            format!("{head}{}", Code::ImportNothingValid.message())
+        }
+        _ if written => format!("{head}已导入 {} 行。", r.inserted),
+        _ => format!("{head}没有需要导入的新数据。"),
+    }
+}
+
+/// Name → candidate ids, for resolving names written in a sheet. A name may be written plainly ("樊家村") or
+/// with its parent ("马陆镇/樊家村") to tell equal names apart.
+#[derive(Default)]
+pub(crate) struct NameIndex<T: Clone> {
+    map: std::collections::HashMap<String, Vec<T>>,
+}
+
+/// What a name lookup found.
+pub(crate) enum Found<T> {
+    One(T),
+    None,
+    Many,
+}
+
+impl<T: Clone> NameIndex<T> {
+    pub(crate) fn insert(&mut self, key: &str, value: T) {
+        self.map.entry(norm(key)).or_default().push(value);
+    }
+    pub(crate) fn find(&self, key: &str) -> Found<T> {
+        match self.map.get(&norm(key)).map(Vec::as_slice) {
+            Some([one]) => Found::One(one.clone()),
+            Some([]) | None => Found::None,
+            Some(_) => Found::Many,
+        }
+    }
+}
+
+/// Lookup key: no whitespace, full-width slash as ASCII.
+pub(crate) fn norm(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| if c == '／' { '/' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn templates_have_the_chinese_headers_and_read_back() {
+        for kind in [Kind::Members, Kind::Units] {
+            for format in [Format::Csv, Format::Xlsx] {
+                let bytes = template(kind, format).unwrap();
+                let name = kind.template_name(format);
+                let table = parse(kind, &name, &bytes).unwrap();
+                let headers: Vec<&str> = table.headers.iter().map(String::as_str).collect();
+                assert_eq!(headers, kind.headers());
+                assert_eq!(table.rows.len(), 1, "one example row");
+            }
+        }
+        assert_eq!(format_for("a.XLSX"), Some(Format::Xlsx));
+        assert_eq!(format_for("a.csv"), Some(Format::Csv));
+        assert_eq!(format_for("a.txt"), None);
+    }
+
+    #[test]
+    fn missing_columns_are_named() {
+        let err = parse(
+            Kind::Members,
+            "m.csv",
+            "姓名,手机号\n张三,13812345678\n".as_bytes(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "missing_columns");
+        assert!(err.message().contains("所在单位"));
+    }
+
+    #[test]
+    fn names_resolve_plainly_or_with_parent() {
+        let mut idx = NameIndex::default();
+        idx.insert("樊家村", 1);
+        idx.insert("马陆镇/樊家村", 1);
+        idx.insert("新村", 2);
+        idx.insert("新村", 3);
+        assert!(matches!(idx.find(" 樊家村 "), Found::One(1)));
+        assert!(matches!(idx.find("马陆镇／樊家村"), Found::One(1)));
+        assert!(matches!(idx.find("新村"), Found::Many));
+        assert!(matches!(idx.find("无此村"), Found::None));
+    }
+
+    #[test]
+    fn all_or_nothing_decision() {
+        let mut r = Report {
+            kind: "members".into(),
+            total_rows: 3,
+            ok_rows: 2,
+            error_rows: 1,
+            skipped: 0,
+            inserted: 0,
+            written: false,
+            code: None,
+            summary: String::new(),
+            rows: vec![],
+        };
+        assert!(!decide(&mut r, Options { valid_only: false }));
+        assert_eq!(r.code.as_deref(), Some("import_has_errors"));
+        r.code = None;
+        assert!(decide(&mut r, Options { valid_only: true }));
+        r.ok_rows = 0;
+        assert!(!decide(&mut r, Options { valid_only: true }));
+        assert_eq!(r.code.as_deref(), Some("import_nothing_valid"));
+        // A file of rows that are all registered already is not an error.
+        r.code = None;
+        r.error_rows = 0;
+        r.skipped = 3;
+        assert!(!decide(&mut r, Options::default()));
+        assert!(!r.refused());
+    }
+}

@@ -13,6 +13,7 @@ pub mod bulk;
 pub mod connect;
 pub mod dict;
 pub mod error;
+pub mod imports;
 pub mod orgs;
 pub mod page;
 pub mod places;

@@ -8,6 +8,7 @@ mod support;
 
 mod cli;
 mod http;
+mod imports;
 mod pairing_web;
 mod registration_web;
 mod store_contract;
