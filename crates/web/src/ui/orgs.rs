@@ -128,6 +128,7 @@ struct UnitShow {
     u: Unit,
     can_edit: bool,
     can_members: bool,
+    can_export: bool,
 }
 
 async fn unit_show(
@@ -142,6 +143,7 @@ async fn unit_show(
         l: Layout::new(&ctx, u.name.clone(), "/units").flash(q.ok.as_deref()),
         can_edit: ctx.can(Action::UnitEdit),
         can_members: ctx.can(Action::MemberView),
+        can_export: ctx.can(Action::Export),
         u,
     }))
 }

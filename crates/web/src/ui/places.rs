@@ -58,6 +58,7 @@ struct PlacePage {
     q: String,
     pager: Pager,
     can_edit: bool,
+    can_export: bool,
 }
 
 async fn place_page(
@@ -110,6 +111,7 @@ async fn place_page(
         q: search,
         pager,
         can_edit: ctx.can(Action::PlaceEdit),
+        can_export: ctx.can(Action::Export),
     }))
 }
 
