@@ -41,10 +41,6 @@ impl Timestamp {
             .map(|t| t.with_timezone(&Shanghai).format("%Y-%m-%d").to_string())
             .unwrap_or_default()
     }
-    /// RFC 3339 in UTC, for the JSON API.
-    pub fn rfc3339(self) -> String {
-        self.utc().map(|t| t.to_rfc3339()).unwrap_or_default()
-    }
     /// Start of a Shanghai calendar day (`YYYY-MM-DD`) as a UTC timestamp.
     pub fn from_shanghai_date(date: &str) -> Option<Self> {
         let d = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;

@@ -5,7 +5,6 @@ use serde::Serialize;
 use shanzhi_domain::password::{
     LOCK_MINUTES, MAX_FAILURES, SESSION_ABSOLUTE_HOURS, SESSION_IDLE_MINUTES,
 };
-use shanzhi_domain::place::PlaceLevel;
 use shanzhi_domain::role::{Role, RoleBinding, binding_is_valid};
 use shanzhi_domain::{
     AccountId, Code, MemberId, PlaceId, RoleAssignmentId, Timestamp, UnitId, mask,
@@ -770,9 +769,4 @@ impl Store {
         });
         Ok(())
     }
-}
-
-/// Whether a role binding's place level matches (exposed for forms).
-pub fn role_place_level(role: Role) -> Option<PlaceLevel> {
-    role.place_level()
 }

@@ -54,12 +54,4 @@ impl<T> Page<T> {
     pub fn has_next(&self) -> bool {
         self.page < self.pages()
     }
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            total: self.total,
-            page: self.page,
-            per_page: self.per_page,
-        }
-    }
 }

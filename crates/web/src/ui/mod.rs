@@ -18,7 +18,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use shanzhi_domain::Code;
 use shanzhi_domain::role::Action;
-use shanzhi_store::{Page, SessionKind, SessionStage};
+use shanzhi_store::{Page, SessionKind};
 
 use crate::AppState;
 use crate::auth::{Ctx, NoCtx, load};
@@ -285,9 +285,4 @@ impl Pager {
 /// Redirect after a successful POST (post/redirect/get).
 pub fn see_other(to: impl AsRef<str>) -> Response {
     Redirect::to(to.as_ref()).into_response()
-}
-
-/// Where the stage of a pending login sends the user.
-pub fn pending_redirect(stage: SessionStage) -> Response {
-    Redirect::to(login::stage_path(stage)).into_response()
 }
