@@ -617,3 +617,17 @@ async fn the_security_admin_manages_accounts(db: Db) {
     );
 }
 both!(the_security_admin_manages_accounts);
+
+async fn members_find_communities_through_the_api(db: Db) {
+    let app = TestApp::start(db).await;
+    let token = app.token("member_wang").await;
+    let (status, found) = app
+        .get_json(&token, "/api/v1/communities?q=%E6%A8%8A%E5%AE%B6")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(found[0]["name"], "樊家村");
+    assert!(found[0].get("path").is_none(), "names only");
+    let (status, _) = app.get_json("no-token", "/api/v1/communities?q=x").await;
+    assert_eq!(status, 401);
+}
+both!(members_find_communities_through_the_api);

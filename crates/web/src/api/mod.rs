@@ -71,6 +71,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_dictionary, create_dictionary_entry))
         .routes(routes!(update_dictionary_entry))
         .routes(routes!(list_audit))
+        .routes(routes!(search_communities))
         .split_for_parts()
 }
 
@@ -604,4 +605,42 @@ async fn list_audit(
 ) -> ApiResult<Page<AuditRow>> {
     ctx.require(Action::AuditView)?;
     Ok(Json(state.store.list_audit(&f, p.req()).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct CommunityQuery {
+    /// Part of the community's name.
+    q: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct CommunityChoice {
+    id: i64,
+    code: String,
+    name: String,
+}
+
+/// Communities (村居) whose name contains `q`, for any signed-in user choosing where they live (names only).
+#[utoipa::path(get, path = "/api/v1/communities", tag = "places", security(("bearer" = [])), params(CommunityQuery),
+    responses((status = 200, body = Vec<CommunityChoice>), (status = 401, body = ErrorBody)))]
+async fn search_communities(
+    State(state): State<AppState>,
+    ApiCtx(_ctx): ApiCtx,
+    Query(q): Query<CommunityQuery>,
+) -> ApiResult<Vec<CommunityChoice>> {
+    let q = q.q.trim();
+    if q.is_empty() {
+        return Ok(Json(Vec::new()));
+    }
+    let found = state.store.search_communities(q, 20).await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|p| CommunityChoice {
+                id: p.id,
+                code: p.code,
+                name: p.name,
+            })
+            .collect(),
+    ))
 }
