@@ -631,3 +631,86 @@ async fn members_find_communities_through_the_api(db: Db) {
     assert_eq!(status, 401);
 }
 both!(members_find_communities_through_the_api);
+
+/// Every operation in the OpenAPI document, called with odd path values and empty or malformed bodies, answers a
+/// coded 4xx (or 2xx), never a 5xx.
+async fn no_operation_answers_5xx_to_bad_input(db: Db) {
+    let app = TestApp::start(db).await;
+    let doc: serde_json::Value = app
+        .api()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = app.token("fanjia_admin").await;
+    let odd = ["0", "-1", "abc", "99999999999999999999", "%E4%B8%AD"];
+    let bodies = ["{}", "[]", "{\"name\": 5}", "not json", ""];
+    let mut calls = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        if path.contains("/auth/") {
+            continue;
+        }
+        for (method, _) in ops.as_object().unwrap() {
+            for (i, value) in odd.iter().enumerate() {
+                let mut url = String::new();
+                for part in path.split('/') {
+                    if part.starts_with('{') {
+                        url.push_str(value);
+                    } else {
+                        url.push_str(part);
+                    }
+                    url.push('/');
+                }
+                url.pop();
+                let req = match method.as_str() {
+                    "get" => app.api().get(app.url(&url)),
+                    "post" => app.api().post(app.url(&url)),
+                    "put" => app.api().put(app.url(&url)),
+                    "delete" => app.api().delete(app.url(&url)),
+                    _ => continue,
+                };
+                let body = bodies[i % bodies.len()];
+                let res = req
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body.to_string())
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status().as_u16();
+                let text = res.text().await.unwrap_or_default();
+                assert!(
+                    status < 500,
+                    "{method} {url} with {body:?} answered {status}: {text}"
+                );
+                if status >= 400 {
+                    let v: serde_json::Value =
+                        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+                    assert!(
+                        v["error"]["code"].is_string(),
+                        "{method} {url}: {status} without a coded error: {text}"
+                    );
+                }
+                calls += 1;
+            }
+        }
+    }
+    assert!(calls > 200, "only {calls} calls made");
+    // Pages: a malformed id is a Chinese "not found" page, a malformed query a Chinese error page.
+    let browser = app.browser();
+    app.web_login(&browser, "fanjia_admin", PASSWORD).await;
+    let res = browser.get(app.url("/members/abc")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("找不到"));
+    let res = browser
+        .get(app.url("/members?page=-3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("bad_request"));
+}
+both!(no_operation_answers_5xx_to_bad_input);

@@ -1,7 +1,7 @@
 //! JSON endpoints for bulk import and ledger export: upload a sheet (multipart field `file`, or the raw file as
 //! the body with a `filename` query parameter), follow the background job, download templates and ledgers.
 
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, body::Bytes};
@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 use super::{ApiCtx, ApiResult};
 use crate::AppState;
 use crate::error::{ApiError, AppError, ErrorBody, ErrorDetail};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::ui::imports::{
     MAX_UPLOAD, Upload, ledger_xlsx, read_multipart, require_kind, start_import, template_file,
 };
@@ -161,7 +162,7 @@ async fn upload(
 async fn import_members(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<UploadQuery>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
     req: Request,
 ) -> Result<Response, ApiError> {
     upload(state, ctx, Kind::Members, q, req).await
@@ -174,7 +175,7 @@ async fn import_members(
 async fn import_units(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<UploadQuery>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
     req: Request,
 ) -> Result<Response, ApiError> {
     upload(state, ctx, Kind::Units, q, req).await
@@ -186,7 +187,7 @@ async fn import_units(
 async fn get_import(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<ImportStatus> {
     ctx.require(shanzhi_domain::role::Action::Import)?;
     let job = state
@@ -201,7 +202,7 @@ async fn get_import(
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 404, body = ErrorBody)))]
 async fn import_template(
     ApiCtx(ctx): ApiCtx,
-    Path(file): Path<String>,
+    ApiPath(file): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (kind, format) = template_file(&file).ok_or(AppError::new(Code::NotFound))?;
     require_kind(&ctx, kind)?;
@@ -220,7 +221,7 @@ async fn import_template(
 async fn export_members(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(f): Query<LedgerFilter>,
+    ApiQuery(f): ApiQuery<LedgerFilter>,
 ) -> Result<Response, ApiError> {
     Ok(ledger_xlsx(&state, &ctx, Kind::Members, &f).await?)
 }
@@ -231,7 +232,7 @@ async fn export_members(
 async fn export_units(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(f): Query<LedgerFilter>,
+    ApiQuery(f): ApiQuery<LedgerFilter>,
 ) -> Result<Response, ApiError> {
     Ok(ledger_xlsx(&state, &ctx, Kind::Units, &f).await?)
 }

@@ -2,7 +2,7 @@
 //! pages, errors as `{"error":{"code","message"}}`. The OpenAPI 3.1 document is generated from these handlers.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::extract::{ApiPath, ApiQuery};
 
 mod imports;
 mod pairing;
@@ -244,8 +245,8 @@ impl Paging {
 async fn list_places(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(f): Query<PlaceFilter>,
-    Query(p): Query<Paging>,
+    ApiQuery(f): ApiQuery<PlaceFilter>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<Place>> {
     ctx.require(Action::PlaceView)?;
     Ok(Json(
@@ -259,7 +260,7 @@ async fn list_places(
 async fn get_place(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<PlaceSummary> {
     ctx.require(Action::PlaceView)?;
     let place = state.store.get_place(&ctx.scope, PlaceId(id)).await?;
@@ -301,7 +302,7 @@ async fn create_place(
 async fn update_place(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<PlaceInput>,
 ) -> ApiResult<PlaceSummary> {
     ctx.require(Action::PlaceEdit)?;
@@ -320,8 +321,8 @@ async fn update_place(
 async fn list_units(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(f): Query<UnitFilter>,
-    Query(p): Query<Paging>,
+    ApiQuery(f): ApiQuery<UnitFilter>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<Unit>> {
     ctx.require(Action::UnitView)?;
     Ok(Json(state.store.list_units(&ctx.scope, &f, p.req()).await?))
@@ -333,7 +334,7 @@ async fn list_units(
 async fn get_unit(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Unit> {
     ctx.require(Action::UnitView)?;
     Ok(Json(state.store.get_unit(&ctx.scope, UnitId(id)).await?))
@@ -359,7 +360,7 @@ async fn create_unit(
 async fn update_unit(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<UnitInput>,
 ) -> ApiResult<Unit> {
     ctx.require(Action::UnitEdit)?;
@@ -377,8 +378,8 @@ async fn update_unit(
 async fn list_members(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(f): Query<MemberFilter>,
-    Query(p): Query<Paging>,
+    ApiQuery(f): ApiQuery<MemberFilter>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<Member>> {
     ctx.require(Action::MemberView)?;
     Ok(Json(
@@ -392,7 +393,7 @@ async fn list_members(
 async fn get_member(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Member> {
     ctx.require(Action::MemberView)?;
     Ok(Json(
@@ -406,7 +407,7 @@ async fn get_member(
 async fn reveal_member(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<PersonalNumbers> {
     ctx.require(Action::PersonalReveal)?;
     Ok(Json(
@@ -440,7 +441,7 @@ async fn create_member(
 async fn update_member(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<MemberInput>,
 ) -> ApiResult<Member> {
     ctx.require(Action::MemberEdit)?;
@@ -466,8 +467,8 @@ struct SocialQuery {
 async fn list_social_orgs(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(f): Query<SocialQuery>,
-    Query(p): Query<Paging>,
+    ApiQuery(f): ApiQuery<SocialQuery>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<SocialOrg>> {
     ctx.require(Action::SocialOrgView)?;
     Ok(Json(
@@ -491,7 +492,7 @@ async fn list_social_orgs(
 async fn get_social_org(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<SocialOrg> {
     ctx.require(Action::SocialOrgView)?;
     Ok(Json(
@@ -525,7 +526,7 @@ async fn create_social_org(
 async fn update_social_org(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<SocialOrgInput>,
 ) -> ApiResult<SocialOrg> {
     ctx.require(Action::SocialOrgEdit)?;
@@ -552,7 +553,7 @@ fn dict_kind(s: &str) -> Result<DictKind, ApiError> {
 async fn list_dictionary(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(kind): Path<String>,
+    ApiPath(kind): ApiPath<String>,
 ) -> ApiResult<Vec<DictEntry>> {
     ctx.require(Action::DictionaryView)?;
     Ok(Json(state.store.list_dict(dict_kind(&kind)?, false).await?))
@@ -564,7 +565,7 @@ async fn list_dictionary(
 async fn create_dictionary_entry(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(kind): Path<String>,
+    ApiPath(kind): ApiPath<String>,
     Body(b): Body<DictEntryInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     ctx.require(Action::DictionaryEdit)?;
@@ -580,7 +581,7 @@ async fn create_dictionary_entry(
 async fn update_dictionary_entry(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(mut b): Body<DictEntryInput>,
 ) -> ApiResult<DictEntry> {
     ctx.require(Action::DictionaryEdit)?;
@@ -600,8 +601,8 @@ async fn update_dictionary_entry(
 async fn list_audit(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(f): Query<AuditFilter>,
-    Query(p): Query<Paging>,
+    ApiQuery(f): ApiQuery<AuditFilter>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<AuditRow>> {
     ctx.require(Action::AuditView)?;
     Ok(Json(state.store.list_audit(&f, p.req()).await?))
@@ -626,7 +627,7 @@ struct CommunityChoice {
 async fn search_communities(
     State(state): State<AppState>,
     ApiCtx(_ctx): ApiCtx,
-    Query(q): Query<CommunityQuery>,
+    ApiQuery(q): ApiQuery<CommunityQuery>,
 ) -> ApiResult<Vec<CommunityChoice>> {
     let q = q.q.trim();
     if q.is_empty() {

@@ -2,7 +2,7 @@
 //! agreements, alliances and joint projects. Same actions and scope as the pages (`ui/pairing.rs`).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shanzhi_domain::registration::{
@@ -28,6 +28,7 @@ use utoipa_axum::routes;
 use super::{ApiCtx, ApiResult, Body, Created, Paging};
 use crate::AppState;
 use crate::error::{ApiError, AppError, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery};
 
 pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     router
@@ -77,8 +78,8 @@ fn own_unit(ctx: &crate::auth::Ctx) -> Result<UnitId, ApiError> {
 async fn list_unit_registrations(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(f): Query<UnitRegistrationFilter>,
-    Query(p): Query<Paging>,
+    ApiQuery(f): ApiQuery<UnitRegistrationFilter>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<UnitRegistration>> {
     ctx.require(Action::PairingView)?;
     Ok(Json(
@@ -114,7 +115,7 @@ async fn submit_unit_registration(
 async fn get_unit_registration(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<UnitRegistration> {
     ctx.require(Action::PairingView)?;
     Ok(Json(
@@ -145,7 +146,7 @@ async fn reg_after(
 async fn accept_unit_registration(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<UnitRegistration> {
     ctx.require(Action::UnitRegistrationReview)?;
     state
@@ -169,7 +170,7 @@ struct ReturnBody {
 async fn return_unit_registration(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<ReturnBody>,
 ) -> ApiResult<UnitRegistration> {
     ctx.require(Action::UnitRegistrationReview)?;
@@ -187,7 +188,7 @@ async fn return_unit_registration(
 async fn withdraw_unit_registration(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<UnitRegistration> {
     ctx.require(Action::UnitRegistrationSubmit)?;
     state
@@ -204,7 +205,7 @@ async fn withdraw_unit_registration(
 async fn resubmit_unit_registration(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<UnitRegistration> {
     ctx.require(Action::UnitRegistrationSubmit)?;
     state
@@ -223,7 +224,7 @@ async fn resubmit_unit_registration(
 async fn list_unit_resources(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Vec<Resource>> {
     ctx.require(Action::UnitView)?;
     state.store.get_unit(&ctx.scope, UnitId(id)).await?;
@@ -242,7 +243,7 @@ async fn list_unit_resources(
 async fn create_unit_resource(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<ResourceInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     ctx.require(Action::UnitRegistrationSubmit)?;
@@ -261,7 +262,7 @@ async fn create_unit_resource(
 async fn update_resource(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<ResourceInput>,
 ) -> ApiResult<Resource> {
     ctx.require(Action::UnitRegistrationSubmit)?;
@@ -289,7 +290,7 @@ async fn update_resource(
 async fn delete_resource(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     ctx.require(Action::UnitRegistrationSubmit)?;
     state
@@ -347,7 +348,7 @@ async fn link_grid_partner(
 async fn unlink_grid_partner(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(q): Query<PartnerLink>,
+    ApiQuery(q): ApiQuery<PartnerLink>,
 ) -> Result<StatusCode, ApiError> {
     ctx.require(Action::GridPartnerManage)?;
     state
@@ -371,8 +372,8 @@ async fn unlink_grid_partner(
 async fn list_pairings(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(f): Query<PairingFilter>,
-    Query(p): Query<Paging>,
+    ApiQuery(f): ApiQuery<PairingFilter>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<Pairing>> {
     ctx.require(Action::PairingView)?;
     Ok(Json(
@@ -425,7 +426,7 @@ async fn pairing_detail(
 async fn get_pairing(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<PairingDetail> {
     ctx.require(Action::PairingView)?;
     pairing_detail(&state, &ctx, id).await
@@ -448,7 +449,7 @@ struct StatusBody {
 async fn set_pairing_status(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<StatusBody>,
 ) -> ApiResult<PairingDetail> {
     ctx.require(Action::PairingManage)?;
@@ -509,7 +510,7 @@ struct AllianceUnitBody {
 async fn add_alliance_unit(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<AllianceUnitBody>,
 ) -> ApiResult<Alliance> {
     ctx.require(Action::PairingManage)?;
@@ -531,8 +532,8 @@ async fn add_alliance_unit(
 async fn list_projects(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(f): Query<ProjectFilter>,
-    Query(p): Query<Paging>,
+    ApiQuery(f): ApiQuery<ProjectFilter>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<Project>> {
     ctx.require(Action::PairingView)?;
     Ok(Json(
@@ -606,7 +607,7 @@ async fn project_detail(
 async fn get_project(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<ProjectDetail> {
     ctx.require(Action::PairingView)?;
     project_detail(&state, &ctx, id).await
@@ -619,7 +620,7 @@ async fn get_project(
 async fn list_project_activities(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Vec<ProjectActivity>> {
     ctx.require(Action::PairingView)?;
     Ok(Json(
@@ -637,7 +638,7 @@ async fn list_project_activities(
 async fn add_project_activity(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<ActivityInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     ctx.require(Action::ProjectManage)?;
@@ -663,7 +664,7 @@ struct DoneBody {
 async fn mark_activity_done(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<DoneBody>,
 ) -> Result<StatusCode, ApiError> {
     ctx.require(Action::ProjectManage)?;
@@ -691,7 +692,7 @@ struct GradeBody {
 async fn grade_project(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<GradeBody>,
 ) -> ApiResult<ProjectDetail> {
     ctx.require(Action::ProjectGrade)?;

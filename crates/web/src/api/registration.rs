@@ -2,7 +2,7 @@
 //! transfer, confirm), receipts and a unit's registration rate — the same rules and scope as the pages.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shanzhi_domain::registration::{RegistrationInput, RoundInput};
@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 use super::{ApiCtx, ApiResult, Body, Created, Paging};
 use crate::AppState;
 use crate::error::{ApiError, AppError, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery};
 
 pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     router
@@ -83,7 +84,7 @@ struct Closed {
 async fn close_round(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Closed> {
     ctx.require(Action::RoundManage)?;
     state.store.get_round(RoundId(id)).await?;
@@ -102,8 +103,8 @@ async fn close_round(
 async fn list_registrations(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Query(f): Query<RegistrationFilter>,
-    Query(p): Query<Paging>,
+    ApiQuery(f): ApiQuery<RegistrationFilter>,
+    ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<Registration>> {
     ctx.require(Action::RegistrationView)?;
     Ok(Json(
@@ -151,7 +152,7 @@ struct RegistrationDetail {
 async fn get_registration(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<RegistrationDetail> {
     ctx.require(Action::RegistrationView)?;
     let registration = state
@@ -188,7 +189,7 @@ struct ReceiptNo {
 async fn accept_registration(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<AcceptBody>,
 ) -> ApiResult<ReceiptNo> {
     ctx.require(Action::RegistrationReview)?;
@@ -228,7 +229,7 @@ async fn reload(state: &AppState, ctx: &crate::auth::Ctx, id: i64) -> ApiResult<
 async fn return_registration(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<ReturnBody>,
 ) -> ApiResult<Registration> {
     ctx.require(Action::RegistrationReview)?;
@@ -246,7 +247,7 @@ async fn return_registration(
 async fn withdraw_registration(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Registration> {
     ctx.require(Action::RegistrationSubmit)?;
     state
@@ -271,7 +272,7 @@ struct TransferBody {
 async fn transfer_registration(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     Body(b): Body<TransferBody>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     if !(ctx.can(Action::RegistrationSubmit) || ctx.can(Action::RegistrationReview)) {
@@ -296,7 +297,7 @@ async fn transfer_registration(
 async fn confirm_registration(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<ReceiptNo> {
     ctx.require(Action::RegistrationSubmit)?;
     let receipt_no = state
@@ -314,7 +315,7 @@ async fn confirm_registration(
 async fn registration_receipt(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Receipt> {
     ctx.require(Action::RegistrationView)?;
     Ok(Json(
@@ -338,8 +339,8 @@ struct RateQuery {
 async fn unit_registration_rate(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<RateQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<RateQuery>,
 ) -> ApiResult<UnitRegistrationRate> {
     ctx.require(Action::RegistrationView)?;
     let round = match q.round_id {

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use shanzhi_domain::role::{Role, Scope};
@@ -13,6 +13,7 @@ use shanzhi_store::{PageReq, SessionStage};
 use super::{Layout, UiCtx, UiError, render, see_other};
 use crate::AppState;
 use crate::error::AppError;
+use crate::extract::UiQuery;
 use crate::forms::Form;
 
 pub fn routes() -> Router<AppState> {
@@ -43,7 +44,7 @@ struct HomePage {
 async fn home(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<OkQuery>,
+    UiQuery(q): UiQuery<OkQuery>,
 ) -> Result<Response, UiError> {
     let mut page = HomePage {
         l: Layout::new(&ctx, "首页", "/").flash(q.ok.as_deref()),
@@ -93,7 +94,7 @@ struct AccountPage {
 async fn account_page(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<OkQuery>,
+    UiQuery(q): UiQuery<OkQuery>,
 ) -> Result<Response, UiError> {
     let mobile = state
         .store

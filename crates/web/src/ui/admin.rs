@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use shanzhi_domain::org::{DictEntryInput, DictKind};
@@ -18,6 +18,7 @@ use super::{Layout, Pager, UiCtx, UiError, render, see_other};
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::AppError;
+use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 
 pub fn routes() -> Router<AppState> {
@@ -88,7 +89,7 @@ fn kind_of(s: Option<&str>) -> DictKind {
 async fn dict_page(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<DictQuery>,
+    UiQuery(q): UiQuery<DictQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::DictionaryEdit)?;
     dict_render(
@@ -170,7 +171,7 @@ struct DictEdit {
 async fn dict_edit(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::DictionaryEdit)?;
     let e = state.store.get_dict_entry(DictEntryId(id)).await?;
@@ -186,7 +187,7 @@ async fn dict_edit(
 async fn dict_update(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::DictionaryEdit)?;
@@ -257,7 +258,7 @@ struct AuditPage {
 async fn audit_page(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<AuditQuery>,
+    UiQuery(q): UiQuery<AuditQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::AuditView)?;
     let f = AuditFilter {
@@ -311,7 +312,7 @@ struct AccountsPage {
 async fn accounts_page(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<AccountsQuery>,
+    UiQuery(q): UiQuery<AccountsQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::AccountManage)?;
     let page = state
@@ -335,7 +336,7 @@ async fn accounts_page(
 async fn account_unlock(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::AccountManage)?;
@@ -557,8 +558,8 @@ async fn account_page(
 async fn account_show(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<AccountsQuery>,
+    UiPath(id): UiPath<i64>,
+    UiQuery(q): UiQuery<AccountsQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::AccountManage)?;
     account_page(
@@ -574,7 +575,7 @@ async fn account_show(
 async fn account_add_role(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::AccountManage)?;
@@ -596,7 +597,7 @@ async fn account_add_role(
 async fn account_remove_role(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path((id, binding)): Path<(i64, i64)>,
+    UiPath((id, binding)): UiPath<(i64, i64)>,
     _form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::AccountManage)?;
@@ -623,7 +624,7 @@ async fn account_remove_role(
 async fn account_set_active(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::AccountManage)?;
@@ -640,7 +641,7 @@ async fn account_set_active(
 async fn account_reset_password(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::AccountManage)?;

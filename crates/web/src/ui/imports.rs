@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,6 +19,7 @@ use super::{Layout, UiCtx, UiError, render, see_other};
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::AppError;
+use crate::extract::{UiPath, UiQuery};
 use crate::forms::csrf_ok;
 
 /// Largest upload accepted (the sheet reader applies the same limit to the file itself).
@@ -236,7 +237,7 @@ async fn upload(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
     headers: HeaderMap,
-    Query(q): Query<CsrfQuery>,
+    UiQuery(q): UiQuery<CsrfQuery>,
     mp: Multipart,
 ) -> Result<Response, UiError> {
     if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site")
@@ -289,7 +290,7 @@ struct ShowPage {
 async fn show(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::Import)?;
     let job = state
@@ -313,7 +314,7 @@ async fn show(
 async fn report_csv(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::Import)?;
     let job = state
@@ -342,7 +343,7 @@ async fn report_csv(
     Ok(download(Format::Csv, &format!("导入结果-{id}.csv"), bytes))
 }
 
-async fn template(UiCtx(ctx): UiCtx, Path(file): Path<String>) -> Result<Response, UiError> {
+async fn template(UiCtx(ctx): UiCtx, UiPath(file): UiPath<String>) -> Result<Response, UiError> {
     let (kind, format) = template_file(&file).ok_or(AppError::new(Code::NotFound))?;
     require_kind(&ctx, kind)?;
     let bytes = shanzhi_imports::template(kind, format).map_err(AppError::internal)?;
@@ -376,7 +377,7 @@ pub(crate) async fn ledger_xlsx(
 async fn export_members(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(f): Query<LedgerFilter>,
+    UiQuery(f): UiQuery<LedgerFilter>,
 ) -> Result<Response, UiError> {
     Ok(ledger_xlsx(&state, &ctx, Kind::Members, &f).await?)
 }
@@ -384,7 +385,7 @@ async fn export_members(
 async fn export_units(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(f): Query<LedgerFilter>,
+    UiQuery(f): UiQuery<LedgerFilter>,
 ) -> Result<Response, UiError> {
     Ok(ledger_xlsx(&state, &ctx, Kind::Units, &f).await?)
 }

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,6 +13,7 @@ use super::{UiError, render, see_other};
 use crate::AppState;
 use crate::auth::{PendingSession, after_second_factor, check_password, client_addr, totp_ok};
 use crate::error::AppError;
+use crate::extract::UiQuery;
 use crate::forms::Form;
 use crate::middleware::{CsrfToken, SESSION_COOKIE};
 
@@ -49,7 +50,7 @@ struct LoginQuery {
     bye: Option<String>,
 }
 
-async fn login_page(csrf: axum::Extension<CsrfToken>, Query(q): Query<LoginQuery>) -> Response {
+async fn login_page(csrf: axum::Extension<CsrfToken>, UiQuery(q): UiQuery<LoginQuery>) -> Response {
     let notice = if q.expired.is_some() {
         "登录已超时,请重新登录"
     } else if q.bye.is_some() {

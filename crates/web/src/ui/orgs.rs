@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use shanzhi_domain::org::{DictKind, MemberInput, SocialOrgInput, UnitInput};
@@ -21,6 +21,7 @@ use super::account::OkQuery;
 use super::{Layout, Pager, UiCtx, UiError, render, see_other};
 use crate::AppState;
 use crate::auth::Ctx;
+use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 
 pub fn routes() -> Router<AppState> {
@@ -88,7 +89,7 @@ struct UnitList {
 async fn unit_list(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<UnitQuery>,
+    UiQuery(q): UiQuery<UnitQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitView)?;
     let place_id = q.place_id.as_deref().and_then(|s| s.parse().ok());
@@ -134,8 +135,8 @@ struct UnitShow {
 async fn unit_show(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<OkQuery>,
+    UiPath(id): UiPath<i64>,
+    UiQuery(q): UiQuery<OkQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitView)?;
     let u = state.store.get_unit(&ctx.scope, UnitId(id)).await?;
@@ -242,7 +243,7 @@ async fn unit_create(
 async fn unit_edit(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitEdit)?;
     let u = state.store.get_unit(&ctx.scope, UnitId(id)).await?;
@@ -271,7 +272,7 @@ async fn unit_edit(
 async fn unit_update(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitEdit)?;
@@ -332,7 +333,7 @@ struct MemberList {
 async fn member_list(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<MemberQuery>,
+    UiQuery(q): UiQuery<MemberQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::MemberView)?;
     if let Scope::Member(m) = ctx.scope {
@@ -384,8 +385,8 @@ struct MemberShow {
 async fn member_show(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<OkQuery>,
+    UiPath(id): UiPath<i64>,
+    UiQuery(q): UiQuery<OkQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::MemberView)?;
     let m = state.store.get_member(&ctx.scope, MemberId(id)).await?;
@@ -401,7 +402,7 @@ async fn member_show(
 async fn member_reveal(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PersonalReveal)?;
@@ -536,7 +537,7 @@ async fn member_create(
 async fn member_edit(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::MemberEdit)?;
     let m = state.store.get_member(&ctx.scope, MemberId(id)).await?;
@@ -565,7 +566,7 @@ async fn member_edit(
 async fn member_update(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::MemberEdit)?;
@@ -620,7 +621,7 @@ struct SocialList {
 async fn social_list(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<SocialQuery>,
+    UiQuery(q): UiQuery<SocialQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::SocialOrgView)?;
     let page = state
@@ -659,8 +660,8 @@ struct SocialShow {
 async fn social_show(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<OkQuery>,
+    UiPath(id): UiPath<i64>,
+    UiQuery(q): UiQuery<OkQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::SocialOrgView)?;
     let s = state
@@ -768,7 +769,7 @@ async fn social_create(
 async fn social_edit(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::SocialOrgEdit)?;
     let s = state
@@ -796,7 +797,7 @@ async fn social_edit(
 async fn social_update(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     social_save(&state, &ctx, Some(id), &form).await

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use shanzhi_domain::org::DictKind;
@@ -32,6 +32,7 @@ use super::{Layout, Pager, UiCtx, UiError, render, see_other};
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::error::AppError;
+use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 
 pub fn routes() -> Router<AppState> {
@@ -166,7 +167,7 @@ impl UregList {
 async fn ureg_list(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<UregQuery>,
+    UiQuery(q): UiQuery<UregQuery>,
 ) -> Result<Response, UiError> {
     require_view(&ctx)?;
     let f = UnitRegistrationFilter {
@@ -432,8 +433,8 @@ struct OkOnly {
 async fn ureg_show(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<OkOnly>,
+    UiPath(id): UiPath<i64>,
+    UiQuery(q): UiQuery<OkOnly>,
 ) -> Result<Response, UiError> {
     ureg_page(
         &state,
@@ -450,7 +451,7 @@ async fn ureg_show(
 async fn ureg_accept(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitRegistrationReview)?;
@@ -466,7 +467,7 @@ async fn ureg_accept(
 async fn ureg_return(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitRegistrationReview)?;
@@ -499,7 +500,7 @@ async fn ureg_return(
 async fn ureg_withdraw(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitRegistrationSubmit)?;
@@ -515,7 +516,7 @@ async fn ureg_withdraw(
 async fn ureg_resubmit(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitRegistrationSubmit)?;
@@ -531,7 +532,7 @@ async fn ureg_resubmit(
 async fn partner_link(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::GridPartnerManage)?;
@@ -571,7 +572,7 @@ async fn partner_link(
 async fn partner_unlink(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::GridPartnerManage)?;
@@ -650,8 +651,8 @@ async fn resource_page(
 async fn resource_list(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<OkOnly>,
+    UiPath(id): UiPath<i64>,
+    UiQuery(q): UiQuery<OkOnly>,
 ) -> Result<Response, UiError> {
     resource_page(
         &state,
@@ -667,7 +668,7 @@ async fn resource_list(
 async fn resource_create(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitRegistrationSubmit)?;
@@ -701,7 +702,7 @@ struct ResourceForm {
 async fn resource_edit(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitRegistrationSubmit)?;
     let r = state.store.get_resource(&ctx.scope, ResourceId(id)).await?;
@@ -727,7 +728,7 @@ async fn resource_edit(
 async fn resource_update(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitRegistrationSubmit)?;
@@ -767,7 +768,7 @@ async fn resource_update(
 async fn resource_delete(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitRegistrationSubmit)?;
@@ -805,7 +806,7 @@ struct PairingList {
 async fn pairing_list(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<PairingQuery>,
+    UiQuery(q): UiQuery<PairingQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PairingView)?;
     let f = PairingFilter {
@@ -930,8 +931,8 @@ struct PairingShow {
 async fn pairing_show(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<OkOnly>,
+    UiPath(id): UiPath<i64>,
+    UiQuery(q): UiQuery<OkOnly>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PairingView)?;
     let p = state.store.get_pairing(&ctx.scope, PairingId(id)).await?;
@@ -975,7 +976,7 @@ async fn pairing_show(
 async fn pairing_status(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PairingManage)?;
@@ -1043,7 +1044,7 @@ async fn alliance_page(
 async fn alliance_list(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<OkOnly>,
+    UiQuery(q): UiQuery<OkOnly>,
 ) -> Result<Response, UiError> {
     alliance_page(
         &state,
@@ -1085,7 +1086,7 @@ async fn alliance_create(
 async fn alliance_add_unit(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     require_manage(&ctx, Action::PairingManage)?;
@@ -1139,7 +1140,7 @@ struct ProjectList {
 async fn project_list(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<ProjectQuery>,
+    UiQuery(q): UiQuery<ProjectQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PairingView)?;
     let f = ProjectFilter {
@@ -1218,7 +1219,7 @@ struct NewProjectQuery {
 async fn project_new(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<NewProjectQuery>,
+    UiQuery(q): UiQuery<NewProjectQuery>,
 ) -> Result<Response, UiError> {
     require_manage(&ctx, Action::ProjectManage)?;
     let year = today()[..4].to_string();
@@ -1332,8 +1333,8 @@ async fn project_page(
 async fn project_show(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<OkOnly>,
+    UiPath(id): UiPath<i64>,
+    UiQuery(q): UiQuery<OkOnly>,
 ) -> Result<Response, UiError> {
     project_page(
         &state,
@@ -1349,7 +1350,7 @@ async fn project_show(
 async fn activity_add(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::ProjectManage)?;
@@ -1376,7 +1377,7 @@ async fn activity_add(
 async fn activity_done(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::ProjectManage)?;
@@ -1407,7 +1408,7 @@ async fn activity_done(
 async fn project_grade(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::ProjectGrade)?;

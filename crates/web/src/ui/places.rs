@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use shanzhi_domain::org::PlaceInput;
@@ -15,6 +15,7 @@ use shanzhi_store::{PageReq, StoreError};
 use super::{Layout, Pager, UiCtx, UiError, render, see_other};
 use crate::AppState;
 use crate::error::AppError;
+use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 
 pub fn routes() -> Router<AppState> {
@@ -64,8 +65,8 @@ struct PlacePage {
 async fn place_page(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<PlaceQuery>,
+    UiPath(id): UiPath<i64>,
+    UiQuery(q): UiQuery<PlaceQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PlaceView)?;
     let place = state.store.get_place(&ctx.scope, PlaceId(id)).await?;
@@ -146,7 +147,7 @@ fn place_input(form: &Form) -> PlaceInput {
 async fn new_child_page(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PlaceEdit)?;
     let parent = state.store.get_place(&ctx.scope, PlaceId(id)).await?;
@@ -168,7 +169,7 @@ async fn new_child_page(
 async fn new_child_submit(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PlaceEdit)?;
@@ -203,7 +204,7 @@ async fn new_child_submit(
 async fn edit_page(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PlaceEdit)?;
     let p = state.store.get_place(&ctx.scope, PlaceId(id)).await?;
@@ -226,7 +227,7 @@ async fn edit_page(
 async fn edit_submit(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PlaceEdit)?;

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -30,6 +30,7 @@ use super::{Layout, Pager, UiCtx, UiError, render, see_other};
 use crate::AppState;
 use crate::auth::{Ctx, load};
 use crate::error::AppError;
+use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 
 /// Cookie that remembers the community of a scanned QR code (/join/{code}) across the login.
@@ -185,7 +186,7 @@ struct RoundList {
 async fn round_list(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<OkQuery>,
+    UiQuery(q): UiQuery<OkQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::RoundManage)?;
     let rounds = state.store.list_rounds().await?;
@@ -283,7 +284,7 @@ async fn round_create(
 async fn round_close(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::RoundManage)?;
@@ -460,7 +461,7 @@ async fn community_choices(
 async fn my_page(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<MyQuery>,
+    UiQuery(q): UiQuery<MyQuery>,
     headers: HeaderMap,
 ) -> Result<Response, UiError> {
     ctx.require(Action::RegistrationSubmit)?;
@@ -570,7 +571,7 @@ struct JoinPage {
 /// continues to the registration form.
 async fn join(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    UiPath(code): UiPath<String>,
     parts: axum::http::request::Parts,
 ) -> Result<Response, UiError> {
     let community = state
@@ -660,7 +661,7 @@ struct QueuePage {
 async fn queue(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Query(q): Query<QueueQuery>,
+    UiQuery(q): UiQuery<QueueQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::RegistrationView)?;
     if matches!(ctx.scope, Scope::Member(_)) {
@@ -825,8 +826,8 @@ async fn detail_page(
 async fn detail(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<OkQuery>,
+    UiPath(id): UiPath<i64>,
+    UiQuery(q): UiQuery<OkQuery>,
 ) -> Result<Response, UiError> {
     detail_page(
         &state,
@@ -843,7 +844,7 @@ async fn detail(
 async fn accept(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::RegistrationReview)?;
@@ -874,7 +875,7 @@ async fn accept(
 async fn return_(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::RegistrationReview)?;
@@ -904,7 +905,7 @@ async fn return_(
 async fn withdraw(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::RegistrationSubmit)?;
@@ -918,7 +919,7 @@ async fn withdraw(
 async fn confirm(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::RegistrationSubmit)?;
@@ -984,8 +985,8 @@ async fn transfer_render(
 async fn transfer_page(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<TransferQuery>,
+    UiPath(id): UiPath<i64>,
+    UiQuery(q): UiQuery<TransferQuery>,
 ) -> Result<Response, UiError> {
     may_transfer(&ctx)?;
     transfer_render(
@@ -1002,7 +1003,7 @@ async fn transfer_page(
 async fn transfer(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     may_transfer(&ctx)?;
@@ -1051,7 +1052,7 @@ struct ReceiptPage {
 async fn receipt(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::RegistrationView)?;
     let rc = state
@@ -1097,8 +1098,8 @@ struct UnitPage {
 async fn unit_overview(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<UnitQuery>,
+    UiPath(id): UiPath<i64>,
+    UiQuery(q): UiQuery<UnitQuery>,
 ) -> Result<Response, UiError> {
     ctx.require(Action::RegistrationView)?;
     let unit = state.store.get_unit(&ctx.scope, UnitId(id)).await?;
@@ -1147,8 +1148,8 @@ struct CardPage {
 async fn card(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
-    Query(q): Query<OkQuery>,
+    UiPath(id): UiPath<i64>,
+    UiQuery(q): UiQuery<OkQuery>,
     headers: HeaderMap,
 ) -> Result<Response, UiError> {
     ctx.require(Action::MemberView)?;
@@ -1176,7 +1177,7 @@ async fn card(
 async fn card_switch(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
-    Path(id): Path<i64>,
+    UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::MemberCardManage)?;
@@ -1200,7 +1201,7 @@ struct PublicCardPage {
 /// The public card behind a QR code: no login; not found when switched off.
 async fn public_card(
     State(state): State<AppState>,
-    Path(token): Path<String>,
+    UiPath(token): UiPath<String>,
 ) -> Result<Response, UiError> {
     if token.len() > 64 {
         return Err(UiError(AppError::new(Code::NotFound)));
