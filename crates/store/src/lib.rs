@@ -15,6 +15,7 @@ pub mod dict;
 pub mod error;
 pub mod imports;
 pub mod orgs;
+pub mod own_data;
 pub mod page;
 pub mod places;
 pub mod registration;

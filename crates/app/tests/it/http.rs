@@ -714,3 +714,44 @@ async fn no_operation_answers_5xx_to_bad_input(db: Db) {
     assert!(res.text().await.unwrap().contains("bad_request"));
 }
 both!(no_operation_answers_5xx_to_bad_input);
+
+async fn people_export_their_own_data(db: Db) {
+    let app = TestApp::start(db).await;
+    let token = app.token("member_wang").await;
+    let (status, data) = app.get_json(&token, "/api/v1/me/export").await;
+    assert_eq!(status, 200, "{data}");
+    assert_eq!(data["username"], "member_wang");
+    let mobile = data["member_mobile"].as_str().unwrap();
+    assert_eq!(mobile.len(), 11, "own number in full");
+    assert!(data["registrations"].is_array());
+    let audit = app
+        .store
+        .list_audit(
+            &shanzhi_store::AuditFilter {
+                action: Some("account.export_own_data".into()),
+                ..Default::default()
+            },
+            PageReq::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.total, 1);
+    // The page offers the same as a download.
+    let browser = app.browser();
+    app.web_login(&browser, "member_wang", PASSWORD).await;
+    let res = browser
+        .get(app.url("/account/export.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["member_mobile"].as_str().unwrap(), mobile);
+}
+both!(people_export_their_own_data);

@@ -73,6 +73,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(update_dictionary_entry))
         .routes(routes!(list_audit))
         .routes(routes!(search_communities))
+        .routes(routes!(export_own_data))
         .split_for_parts()
 }
 
@@ -643,5 +644,24 @@ async fn search_communities(
                 name: p.name,
             })
             .collect(),
+    ))
+}
+
+/// Everything held about the signed-in person (own numbers in full). Audited.
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = shanzhi_store::own_data::OwnData), (status = 401, body = ErrorBody)))]
+async fn export_own_data(
+    State(state): State<AppState>,
+    ApiCtx(ctx): ApiCtx,
+) -> ApiResult<shanzhi_store::own_data::OwnData> {
+    let member = match ctx.scope {
+        shanzhi_domain::role::Scope::Member(m) => Some(m),
+        _ => None,
+    };
+    Ok(Json(
+        state
+            .store
+            .export_own_data(&ctx.actor, ctx.account_id(), member)
+            .await?,
     ))
 }

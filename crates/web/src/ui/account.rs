@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use shanzhi_domain::role::{Role, Scope};
 use shanzhi_domain::{Code, RoleAssignmentId};
@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account", get(account_page))
         .route("/account/password", post(account_password))
         .route("/account/role", post(switch_role))
+        .route("/account/export.json", get(export_own))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -166,4 +167,34 @@ async fn switch_role(
         )
         .await?;
     Ok(see_other("/?ok=role"))
+}
+
+/// The signed-in person's own data as a JSON download (audited).
+async fn export_own(State(state): State<AppState>, UiCtx(ctx): UiCtx) -> Result<Response, UiError> {
+    let member = match ctx.scope {
+        Scope::Member(m) => Some(m),
+        _ => None,
+    };
+    let data = state
+        .store
+        .export_own_data(&ctx.actor, ctx.account_id(), member)
+        .await?;
+    let body = serde_json::to_vec_pretty(&data).map_err(AppError::internal)?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"shanzhi-{}.json\"",
+                    ctx.session.username
+                ),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
