@@ -53,6 +53,14 @@ struct Common {
     /// Mark cookies Secure (set when users reach the service over HTTPS).
     #[arg(long, global = true, env = "SHANZHI_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Reverse proxy address whose X-Forwarded-For is believed (repeat, or comma-separate in the variable).
+    #[arg(
+        long = "trusted-proxy",
+        global = true,
+        env = "SHANZHI_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Subcommand)]
@@ -203,6 +211,7 @@ async fn serve(common: &Common, store: Store) -> anyhow::Result<()> {
         store,
         shanzhi_web::WebConfig {
             secure_cookies: common.secure_cookies,
+            trusted_proxies: common.trusted_proxies.clone(),
         },
     )
     .await?;

@@ -2,9 +2,7 @@
 //! and the login procedure shared by pages and API (Argon2id off the async threads, the same answer for an
 //! unknown user and a wrong password, lockout after five failures, second factor for admins outside demo mode).
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use shanzhi_domain::role::{Action, Role, RoleBinding, Scope, permits};
@@ -47,12 +45,13 @@ impl Ctx {
     }
 }
 
-/// Peer address of the connection (never a forwarded header, which a client can forge).
+/// The client's address as worked out by [`crate::middleware::client_address`]: the TCP peer, or, when the peer is
+/// a trusted proxy, the address that proxy reports.
 pub fn client_addr(parts: &Parts) -> Option<String> {
     parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .get::<crate::middleware::ClientAddr>()
+        .map(|c| c.0.clone())
 }
 
 /// How the caller presented a session.
@@ -167,9 +166,20 @@ pub async fn check_password(
     client: Option<String>,
 ) -> Result<LoginOutcome, AppError> {
     let store = &state.store;
+    let now = Timestamp::now();
+    if state.login_throttle.blocked(client.as_deref(), now) {
+        store
+            .append_audit(
+                &anon_actor(login, client),
+                &AuditEntry::failed("login", "client", "rate_limited"),
+            )
+            .await?;
+        return Err(AppError::new(Code::RateLimited));
+    }
     let account = store.find_login(login).await?;
     let pw = password.to_string();
     let Some(account) = account else {
+        state.login_throttle.failed(client.as_deref(), now);
         tokio::task::spawn_blocking(move || shanzhi_secure::password::verify_dummy(&pw))
             .await
             .map_err(AppError::internal)?;
@@ -205,6 +215,9 @@ pub async fn check_password(
         .await
         .map_err(AppError::internal)?;
     if !ok {
+        state
+            .login_throttle
+            .failed(actor.client_addr.as_deref(), now);
         let locked = store.login_failed(account.id()).await?;
         let reason = if locked {
             "invalid_credentials;locked"

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod forms;
 pub mod middleware;
+pub mod throttle;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -21,12 +22,15 @@ use shanzhi_store::Store;
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when the service is reached over TLS, e.g. behind an HTTPS proxy).
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (the client address for audit and throttling).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
+    pub login_throttle: Arc<throttle::LoginThrottle>,
 }
 
 /// The whole application: pages, API, OpenAPI document, static files, health check and middleware.
@@ -34,6 +38,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
     let state = AppState {
         store,
         config: Arc::new(config),
+        login_throttle: Arc::default(),
     };
     let (api_router, openapi) = api::router();
     let openapi = Arc::new(openapi);
@@ -50,8 +55,12 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(
-            state,
+            state.clone(),
             middleware::csrf_cookie,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            middleware::client_address,
         ))
         .layer(axum::middleware::from_fn(middleware::security_headers))
 }

@@ -82,3 +82,40 @@ pub async fn csrf_cookie(State(state): State<AppState>, mut req: Request, next: 
     }
     res
 }
+
+/// The address a request comes from, for audit rows and login throttling.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+/// Works out the client address: the TCP peer, unless the peer is one of the configured trusted proxies, in which
+/// case the right-most `X-Forwarded-For` entry that is not itself a trusted proxy. A forwarded header from anyone
+/// else is ignored, since clients can forge it.
+pub async fn client_address(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(peer) = peer {
+        let trusted = &state.config.trusted_proxies;
+        let mut addr = peer;
+        if trusted.contains(&peer) {
+            let forwarded: Vec<std::net::IpAddr> = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|p| p.trim().parse().ok())
+                .collect();
+            if let Some(client) = forwarded.iter().rev().find(|ip| !trusted.contains(ip)) {
+                addr = *client;
+            }
+        }
+        req.extensions_mut().insert(ClientAddr(addr.to_string()));
+    }
+    next.run(req).await
+}

@@ -755,3 +755,78 @@ async fn people_export_their_own_data(db: Db) {
     assert_eq!(v["member_mobile"].as_str().unwrap(), mobile);
 }
 both!(people_export_their_own_data);
+
+async fn many_failed_logins_from_one_address_are_throttled(db: Db) {
+    let app = TestApp::start(db).await;
+    // Spraying unknown names never locks a real account, but the address is slowed down.
+    for i in 0..shanzhi_web::throttle::MAX_FAILURES {
+        let res = app
+            .api_login(&format!("nobody{i}"), "Wrong#Pass1", None)
+            .await;
+        assert_eq!(res.status(), 401);
+    }
+    let res = app.api_login("malu_admin", PASSWORD, None).await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "rate_limited"
+    );
+}
+both!(many_failed_logins_from_one_address_are_throttled);
+
+async fn forwarded_addresses_count_only_from_trusted_proxies(db: Db) {
+    let app = TestApp::start(db).await;
+    // The test server trusts no proxy: a forged X-Forwarded-For is ignored and the peer address is audited.
+    let res = app
+        .api()
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .json(&serde_json::json!({"username": "malu_admin", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let audit = app
+        .store
+        .list_audit(
+            &shanzhi_store::AuditFilter {
+                action: Some("login".into()),
+                ..Default::default()
+            },
+            PageReq::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.items[0].client_addr.as_deref(), Some("127.0.0.1"));
+    // Behind a trusted proxy, the right-most untrusted forwarded address is the client.
+    let behind = TestApp::start_with(
+        db,
+        shanzhi_web::WebConfig {
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            ..Default::default()
+        },
+    )
+    .await;
+    let res = behind
+        .api()
+        .post(behind.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", "198.51.100.7, 203.0.113.9")
+        .json(&serde_json::json!({"username": "malu_admin", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let audit = behind
+        .store
+        .list_audit(
+            &shanzhi_store::AuditFilter {
+                action: Some("login".into()),
+                ..Default::default()
+            },
+            PageReq::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(audit.items[0].client_addr.as_deref(), Some("203.0.113.9"));
+}
+both!(forwarded_addresses_count_only_from_trusted_proxies);

@@ -209,12 +209,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start(db: Db) -> TestApp {
+        Self::start_with(db, shanzhi_web::WebConfig::default()).await
+    }
+
+    pub async fn start_with(db: Db, config: shanzhi_web::WebConfig) -> TestApp {
         let db = TestDb::new(db).await;
         db.demo();
         let store = db.store().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = shanzhi_web::app(store.clone(), shanzhi_web::WebConfig::default());
+        let router = shanzhi_web::app(store.clone(), config);
         let server = tokio::spawn(async move {
             let _ = axum::serve(
                 listener,
