@@ -96,6 +96,11 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         template: Option<PathBuf>,
     },
+    /// Personal-data key tasks.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Consistent online copy of the SQLite database.
     Backup {
         /// Where to write the copy (must not exist).
@@ -142,6 +147,13 @@ enum AdminCommand {
         #[arg(long, env = "SHANZHI_ADMIN_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new encryption key and make it the one new values use; values written before stay readable.
+    /// Restart running instances afterwards (and copy the key file to every instance sharing the database).
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -346,6 +358,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let store = open(&common).await?;
             return cli_import::run(&store, kind, &file, valid_only).await;
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let config = DbConfig {
+                data_dir: common.data_dir.clone(),
+                database_url: common.database_url.clone(),
+            };
+            let kid = shanzhi_secure::Vault::rotate(&config.key_file())?;
+            println!("new key `{kid}` is now used for new values; restart running instances");
         }
         Command::Backup { out } => {
             let store = open(&common).await?;

@@ -179,3 +179,49 @@ async fn backup(db: Db) {
     store.close().await;
 }
 both!(backup);
+
+async fn key_rotation_keeps_old_values_readable(db: Db) {
+    let t = TestDb::new(db).await;
+    t.demo();
+    let out = shanzhi(&t).args(["keys", "rotate"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("k2"));
+    let store = t.store().await;
+    assert_eq!(store.vault().active_key_id(), "k2");
+    let scope = shanzhi_domain::role::Scope::Everything;
+    let m = store
+        .list_members(
+            &scope,
+            &Default::default(),
+            shanzhi_store::PageReq::default(),
+        )
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let actor = shanzhi_store::Actor::system("test");
+    // Written under k1, still readable.
+    let old = store
+        .reveal_member_personal(&actor, &scope, shanzhi_domain::MemberId(m.id))
+        .await
+        .unwrap();
+    assert_eq!(old.mobile.len(), 11);
+    // Searching by the number still works: the search hash key does not rotate.
+    let found = store
+        .list_members(
+            &scope,
+            &shanzhi_store::orgs::MemberFilter {
+                mobile: Some(old.mobile.clone()),
+                ..Default::default()
+            },
+            shanzhi_store::PageReq::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.total, 1);
+}
+both!(key_rotation_keeps_old_values_readable);
