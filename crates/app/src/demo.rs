@@ -181,11 +181,15 @@ pub async fn ensure(
     password: &str,
     scale: &str,
 ) -> anyhow::Result<Vec<DemoAccount>> {
-    store.set_setting("demo_mode", "true").await?;
-    store.seed_dictionaries().await?;
     let accounts = demo_account_specs();
     if store.root_place().await?.is_some() {
-        println!("数据目录中已有数据,跳过生成演示数据。");
+        // Never switch a real district's database into demo mode (which skips the admins' second factor).
+        if !store.demo_mode().await? {
+            anyhow::bail!(
+                "数据目录中已有非演示数据,`demo` 不会改动它 (this data directory holds real data; use `serve`)"
+            );
+        }
+        println!("数据目录中已有演示数据,跳过生成。");
         return Ok(accounts
             .iter()
             .map(|a| DemoAccount {
@@ -195,6 +199,8 @@ pub async fn ensure(
             })
             .collect());
     }
+    store.set_setting("demo_mode", "true").await?;
+    store.seed_dictionaries().await?;
     let district = scale == "district";
     let actor = Actor::system("demo");
     let all = Scope::Everything;

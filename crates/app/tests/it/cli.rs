@@ -225,3 +225,33 @@ async fn key_rotation_keeps_old_values_readable(db: Db) {
     assert_eq!(found.total, 1);
 }
 both!(key_rotation_keeps_old_values_readable);
+
+async fn demo_never_touches_a_real_database(db: Db) {
+    let t = TestDb::new(db).await;
+    // A real district: created by an operator, not by `demo`.
+    let store = t.store().await;
+    let v = shanzhi_domain::org::ValidPlace {
+        code: "jiading".into(),
+        name: "嘉定区".into(),
+        party_org_name: None,
+        party_org_level: None,
+    };
+    store
+        .create_place(
+            &shanzhi_store::Actor::system("op"),
+            &shanzhi_domain::role::Scope::Everything,
+            None,
+            &v,
+        )
+        .await
+        .unwrap();
+    let mut cmd = shanzhi(&t);
+    let out = cmd.args(["demo", "--no-serve"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("非演示数据"));
+    assert!(
+        !store.demo_mode().await.unwrap(),
+        "demo mode (no second factor) must not be switched on"
+    );
+}
+both!(demo_never_touches_a_real_database);
