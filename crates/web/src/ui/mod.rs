@@ -176,7 +176,18 @@ impl Layout {
             ("/audit", "审计日志", Action::AuditView),
             ("/accounts", "账号", Action::AccountManage),
         ];
+        // A member's "报到接收" only leads back to 我的报到 and "在职党员" only to their own record:
+        // one entry each, named for what the member sees.
+        let member = ctx.binding.role == shanzhi_domain::role::Role::Member;
         for (href, label, action) in items {
+            if member && href == "/registrations" {
+                continue;
+            }
+            let label = if member && href == "/members" {
+                "我的信息"
+            } else {
+                label
+            };
             if ctx.can(action) {
                 nav.push(NavItem {
                     href,
