@@ -219,7 +219,9 @@ async fn serve(common: &Common, store: Store) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("善治 serving on http://{addr}/ ({:?})", store.backend());
     if store.demo_mode().await? {
-        eprintln!("注意: 演示模式 — 管理员登录不需要二次验证,请勿用于真实数据 (demo mode: no second factor for admins)");
+        eprintln!(
+            "注意: 演示模式 — 管理员登录不需要二次验证,请勿用于真实数据 (demo mode: no second factor for admins)"
+        );
     }
     shanzhi_web::serve(
         listener,
