@@ -1076,9 +1076,10 @@ impl Store {
         let r = self.get_registration(scope, id).await?;
         Ok(rd!(self, |p| {
             sqlx::query_as(
-            "SELECT e.id, e.registration_id, c.name AS community_name, e.at, e.actor, e.from_status, e.to_status, e.note \
+            "SELECT e.id, e.registration_id, c.name AS community_name, e.at, COALESCE(a.display_name, e.actor) AS actor, \
+             e.from_status, e.to_status, e.note \
              FROM registration_events e JOIN registrations r ON r.id = e.registration_id \
-             JOIN places c ON c.id = r.community_id WHERE r.member_id = $1 AND r.round_id = $2 ORDER BY e.id"
+             JOIN places c ON c.id = r.community_id LEFT JOIN accounts a ON a.username = e.actor WHERE r.member_id = $1 AND r.round_id = $2 ORDER BY e.id"
         )
         .bind(r.member_id)
         .bind(r.round_id)

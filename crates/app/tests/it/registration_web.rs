@@ -386,6 +386,9 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
         steps,
         ["submitted", "accepted", "transferred_out", "submitted"]
     );
+    // History names people, not login names.
+    let fanjia = app.store.find_login("fanjia_admin").await.unwrap().unwrap();
+    assert_eq!(old["history"][1]["actor"], fanjia.display_name.as_str());
     // Withdrawing a transferred-out registration is illegal; the new one waits in 嘉筱社区's queue.
     let (status, body) = post_json(
         &app,
