@@ -263,12 +263,7 @@ impl Store {
                 .push_bind(page.offset());
             let (total,): (i64,) = count.build_query_as().fetch_one(p).await?;
             let items: Vec<AuditRow> = list.build_query_as().fetch_all(p).await?;
-            Ok(Page {
-                items,
-                total,
-                page: page.page,
-                per_page: page.per_page,
-            })
+            Ok(Page::of(items, total, page))
         })
     }
 

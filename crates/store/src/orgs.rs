@@ -204,12 +204,7 @@ impl Store {
         let within = match self.subtree_filter_path(scope, f.place_id).await {
             Ok(p) => p,
             Err(StoreError::NotFound) => {
-                return Ok(Page {
-                    items: vec![],
-                    total: 0,
-                    page: page.page,
-                    per_page: page.per_page,
-                });
+                return Ok(Page::empty(page));
             }
             Err(e) => return Err(e),
         };
@@ -242,12 +237,7 @@ impl Store {
                 .push_bind(page.offset());
             let (total,): (i64,) = count.build_query_as().fetch_one(p).await?;
             let items: Vec<Unit> = list.build_query_as().fetch_all(p).await?;
-            Ok(Page {
-                items,
-                total,
-                page: page.page,
-                per_page: page.per_page,
-            })
+            Ok(Page::of(items, total, page))
         })
     }
 
@@ -433,12 +423,7 @@ impl Store {
         let within = match self.subtree_filter_path(scope, f.place_id).await {
             Ok(p) => p,
             Err(StoreError::NotFound) => {
-                return Ok(Page {
-                    items: vec![],
-                    total: 0,
-                    page: page.page,
-                    per_page: page.per_page,
-                });
+                return Ok(Page::empty(page));
             }
             Err(e) => return Err(e),
         };
@@ -481,12 +466,7 @@ impl Store {
                 .push_bind(page.offset());
             let (total,): (i64,) = count.build_query_as().fetch_one(p).await?;
             let items: Vec<Member> = list.build_query_as().fetch_all(p).await?;
-            Page {
-                items,
-                total,
-                page: page.page,
-                per_page: page.per_page,
-            }
+            Page::of(items, total, page)
         });
         self.fill_skills(&mut result.items).await?;
         Ok(result)
@@ -735,12 +715,7 @@ impl Store {
         let within = match self.subtree_filter_path(scope, f.place_id).await {
             Ok(p) => p,
             Err(StoreError::NotFound) => {
-                return Ok(Page {
-                    items: vec![],
-                    total: 0,
-                    page: page.page,
-                    per_page: page.per_page,
-                });
+                return Ok(Page::empty(page));
             }
             Err(e) => return Err(e),
         };
@@ -770,12 +745,7 @@ impl Store {
                 .push_bind(page.offset());
             let (total,): (i64,) = count.build_query_as().fetch_one(p).await?;
             let items: Vec<SocialOrg> = list.build_query_as().fetch_all(p).await?;
-            Ok(Page {
-                items,
-                total,
-                page: page.page,
-                per_page: page.per_page,
-            })
+            Ok(Page::of(items, total, page))
         })
     }
 

@@ -42,6 +42,19 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A page of `items` out of `total`, as asked for by `req`.
+    pub fn of(items: Vec<T>, total: i64, req: PageReq) -> Self {
+        Page {
+            items,
+            total,
+            page: req.page,
+            per_page: req.per_page,
+        }
+    }
+    /// Nothing matched (e.g. a filter place outside the caller's scope).
+    pub fn empty(req: PageReq) -> Self {
+        Self::of(Vec::new(), 0, req)
+    }
     pub fn pages(&self) -> u32 {
         let per = i64::from(self.per_page.max(1));
         u32::try_from((self.total + per - 1) / per)

@@ -58,12 +58,7 @@ pub(crate) fn changed_meanwhile() -> StoreError {
 }
 
 pub(crate) fn page_of<T>(items: Vec<T>, total: i64, page: PageReq) -> Page<T> {
-    Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    }
+    Page::of(items, total, page)
 }
 
 pub(crate) fn like(q: &Option<String>) -> Option<String> {
