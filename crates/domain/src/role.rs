@@ -446,7 +446,10 @@ mod tests {
     fn sees_matches_the_scope_kind() {
         let town = Scope::Subtree("/1/5/".into());
         assert!(town.sees("/1/5/23/", None, None));
-        assert!(!town.sees("/1/50/", None, None), "a sibling with a longer id");
+        assert!(
+            !town.sees("/1/50/", None, None),
+            "a sibling with a longer id"
+        );
         assert!(!town.sees("", Some(UnitId(1)), None));
         let unit = Scope::Unit(UnitId(9));
         assert!(unit.sees("/1/6/", Some(UnitId(9)), None));
@@ -468,15 +471,29 @@ mod tests {
         let at = "/1/5/23/";
         let access = |s: &Scope| unit_rate_access(s, unit, at, district);
         assert_eq!(access(&Scope::Unit(unit)), Some(RateAccess::Names));
-        assert_eq!(access(&Scope::Unit(UnitId(8))), None, "another unit's admin");
-        assert_eq!(access(&Scope::Subtree("/1/".into())), Some(RateAccess::Names));
+        assert_eq!(
+            access(&Scope::Unit(UnitId(8))),
+            None,
+            "another unit's admin"
+        );
+        assert_eq!(
+            access(&Scope::Subtree("/1/".into())),
+            Some(RateAccess::Names)
+        );
         let town = access(&Scope::Subtree("/1/5/".into())).unwrap();
         assert!(town.shows_member("/1/5/24/"), "lives in the town");
         assert!(!town.shows_member("/1/6/30/"), "lives in another town");
         let community = access(&Scope::Subtree("/1/5/23/".into())).unwrap();
         assert!(community.shows_member("/1/5/23/77/"));
-        assert!(!community.shows_member("/1/5/24/"), "lives in a neighbouring community");
-        assert_eq!(access(&Scope::Subtree("/1/6/".into())), None, "a town where the unit is not");
+        assert!(
+            !community.shows_member("/1/5/24/"),
+            "lives in a neighbouring community"
+        );
+        assert_eq!(
+            access(&Scope::Subtree("/1/6/".into())),
+            None,
+            "a town where the unit is not"
+        );
         assert_eq!(access(&Scope::Subtree("/1/5/24/".into())), None);
         assert_eq!(access(&Scope::Member(MemberId(1))), None);
         assert_eq!(access(&Scope::Oversight), None);

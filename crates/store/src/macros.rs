@@ -69,6 +69,12 @@ macro_rules! member_visible {
 /// their subtree (`u.place_path`), a unit scope its own unit; nothing else. The query must alias `units` as `u`.
 macro_rules! unit_visible {
     ($qb:expr, $scope:expr) => {
-        push_scope!($qb, $scope, path = "u.place_path", unit = "u.id", member = "")
+        push_scope!(
+            $qb,
+            $scope,
+            path = "u.place_path",
+            unit = "u.id",
+            member = ""
+        )
     };
 }

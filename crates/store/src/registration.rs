@@ -1131,13 +1131,9 @@ impl Store {
     ) -> StoreResult<UnitRegistrationRate> {
         let located = self.get_unit(&Scope::Everything, unit).await?;
         let district = self.root_place().await?.map(|p| p.path).unwrap_or_default();
-        let access = shanzhi_domain::role::unit_rate_access(
-            scope,
-            unit,
-            &located.place_path,
-            &district,
-        )
-        .ok_or(StoreError::NotFound)?;
+        let access =
+            shanzhi_domain::role::unit_rate_access(scope, unit, &located.place_path, &district)
+                .ok_or(StoreError::NotFound)?;
         self.get_round(round).await?;
         let members: Vec<UnitMemberRegistration> = rd!(self, |p| {
             sqlx::query_as(

@@ -78,7 +78,10 @@ fn all_routes() -> Routes {
         Routes::new()
             .route(
                 "/static/app.css",
-                static_file("text/css; charset=utf-8", include_str!("../../static/app.css")),
+                static_file(
+                    "text/css; charset=utf-8",
+                    include_str!("../../static/app.css"),
+                ),
             )
             .route(
                 "/static/app.js",

@@ -274,6 +274,8 @@ async fn unit_update(
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitEdit)?;
+    // An id outside the scope answers 404 before the form is checked.
+    state.store.get_unit(&ctx.scope, UnitId(id)).await?;
     let input = unit_input(&form);
     let res = match input.validate() {
         Ok(v) => {
@@ -562,6 +564,8 @@ async fn member_update(
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::MemberEdit)?;
+    // An id outside the scope answers 404 before the form is checked.
+    state.store.get_member(&ctx.scope, MemberId(id)).await?;
     let input = member_input(&form);
     let res = match input.validate_edit() {
         Ok(v) => {
@@ -726,6 +730,13 @@ async fn social_save(
     form: &Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::SocialOrgEdit)?;
+    // An id outside the scope answers 404 before the form is checked.
+    if let Some(id) = id {
+        state
+            .store
+            .get_social_org(&ctx.scope, SocialOrgId(id))
+            .await?;
+    }
     let input = social_input(form);
     let res = match input.validate() {
         Ok(v) => {

@@ -857,7 +857,10 @@ async fn pairing_form(
         l: Layout::new(ctx, "新建结对签约", "/pairings"),
         form,
         errors,
-        units: state.store.unit_options(&ctx.scope.nameable_units()).await?,
+        units: state
+            .store
+            .unit_options(&ctx.scope.nameable_units())
+            .await?,
         communities: state
             .store
             .place_options(&ctx.scope, &[PlaceLevel::Community])
@@ -979,6 +982,7 @@ async fn pairing_status(
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PairingManage)?;
+    state.store.get_pairing(&ctx.scope, PairingId(id)).await?;
     let to = PairingStatus::parse(form.get("to").trim())
         .ok_or(AppError::new(Code::IllegalTransition))?;
     let signed_on = form.get("signed_on");
@@ -1024,7 +1028,10 @@ async fn alliance_page(
                 .store
                 .place_options(&ctx.scope, &[PlaceLevel::Town])
                 .await?,
-            state.store.unit_options(&ctx.scope.nameable_units()).await?,
+            state
+                .store
+                .unit_options(&ctx.scope.nameable_units())
+                .await?,
         )
     } else {
         (vec![], vec![])
@@ -1089,6 +1096,7 @@ async fn alliance_add_unit(
     form: Form,
 ) -> Result<Response, UiError> {
     require_manage(&ctx, Action::PairingManage)?;
+    state.store.get_alliance(&ctx.scope, AllianceId(id)).await?;
     let unit: i64 = match form.get("unit_id").trim().parse() {
         Ok(u) => u,
         Err(_) => {
@@ -1202,7 +1210,10 @@ async fn project_form(
             )
             .await?
             .items,
-        units: state.store.unit_options(&ctx.scope.nameable_units()).await?,
+        units: state
+            .store
+            .unit_options(&ctx.scope.nameable_units())
+            .await?,
         communities: state
             .store
             .place_options(&ctx.scope, &[PlaceLevel::Community])

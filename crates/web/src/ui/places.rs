@@ -230,6 +230,8 @@ async fn edit_submit(
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PlaceEdit)?;
+    // An id outside the scope answers 404 before the form is checked.
+    state.store.get_place(&ctx.scope, PlaceId(id)).await?;
     let input = place_input(&form);
     let result = match input.validate() {
         Ok(v) => {
