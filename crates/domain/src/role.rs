@@ -480,10 +480,19 @@ mod tests {
             access(&Scope::Subtree("/1/".into())),
             Some(RateAccess::Names)
         );
-        let town = access(&Scope::Subtree("/1/5/".into())).unwrap();
+        assert_eq!(
+            access(&Scope::Subtree("/1/5/".into())),
+            Some(RateAccess::CountsAndLocalNames("/1/5/".into()))
+        );
+        let town = RateAccess::CountsAndLocalNames("/1/5/".into());
         assert!(town.shows_member("/1/5/24/"), "lives in the town");
         assert!(!town.shows_member("/1/6/30/"), "lives in another town");
-        let community = access(&Scope::Subtree("/1/5/23/".into())).unwrap();
+        assert_eq!(
+            access(&Scope::Subtree("/1/5/23/".into())),
+            Some(RateAccess::CountsAndLocalNames("/1/5/23/".into()))
+        );
+        let community = RateAccess::CountsAndLocalNames("/1/5/23/".into());
+        assert!(RateAccess::Names.shows_member("/1/6/30/"));
         assert!(community.shows_member("/1/5/23/77/"));
         assert!(
             !community.shows_member("/1/5/24/"),

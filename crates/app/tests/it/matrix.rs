@@ -870,10 +870,7 @@ pub async fn fixture(store: &Store) -> Fixture {
         targets,
         units,
         members,
-        places: places
-            .into_iter()
-            .map(|(k, (id, p))| (k, (id, p)))
-            .collect(),
+        places,
     }
 }
 
