@@ -9,6 +9,8 @@ mod support;
 mod cli;
 mod http;
 mod imports;
+mod matrix;
 mod pairing_web;
 mod registration_web;
+mod scope;
 mod store_contract;
