@@ -5,8 +5,8 @@
 //! (`Scope::sees`, the same condition the store applies), never written per case: allowed, 403, or 404. No case
 //! may answer 5xx. A route without an entry in the tables below fails the test.
 //!
-//! Fixtures (two towns, three communities, a grid, four units, five members, three social organisations and one
-//! account per role) are created through the store on top of the demo data; accounts log in through the real
+//! Fixtures (two towns, three communities, a grid, four units, five members, three social organisations, member
+//! and unit registrations, pairings, and one account per role) are created through the store on top of the demo data; accounts log in through the real
 //! login form and API.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,6 +31,12 @@ pub enum Res {
     Unit,
     Member,
     SocialOrg,
+    /// A member's registration (seen where it was made, by the member's home unit and by the member).
+    Registration,
+    /// A unit's registration with a town or community.
+    UnitRegistration,
+    /// A pairing agreement (unit ↔ community).
+    Pairing,
     /// Another kind of record (registration, pairing, account, …): tried with an id that exists nowhere, which
     /// must answer 404 once the permission check has passed.
     Other,
@@ -55,13 +61,10 @@ use Gate::*;
 use Res::*;
 
 /// The pages. Methods: GET or POST (forms carry the CSRF token and no other field).
+#[rustfmt::skip]
 pub const UI: &[(&str, &str, Gate)] = &[
     ("GET", "/login", Public),
-    (
-        "POST",
-        "/login",
-        Skip("failed logins would throttle the loopback address"),
-    ),
+    ("POST", "/login", Skip("failed logins would throttle the loopback address")),
     ("GET", "/login/totp", Public),
     ("POST", "/login/totp", Public),
     ("GET", "/login/totp-enroll", Public),
@@ -92,242 +95,78 @@ pub const UI: &[(&str, &str, Gate)] = &[
     ("GET", "/members/{id}", All(&[A::MemberView], Member)),
     ("GET", "/members/{id}/edit", All(&[A::MemberEdit], Member)),
     ("POST", "/members/{id}/edit", All(&[A::MemberEdit], Member)),
-    (
-        "POST",
-        "/members/{id}/reveal",
-        All(&[A::PersonalReveal], Member),
-    ),
+    ("POST", "/members/{id}/reveal", All(&[A::PersonalReveal], Member)),
     ("GET", "/social-orgs", All(&[A::SocialOrgView], No)),
     ("GET", "/social-orgs/new", All(&[A::SocialOrgEdit], No)),
     ("POST", "/social-orgs/new", All(&[A::SocialOrgEdit], No)),
-    (
-        "GET",
-        "/social-orgs/{id}",
-        All(&[A::SocialOrgView], SocialOrg),
-    ),
-    (
-        "GET",
-        "/social-orgs/{id}/edit",
-        All(&[A::SocialOrgEdit], SocialOrg),
-    ),
-    (
-        "POST",
-        "/social-orgs/{id}/edit",
-        All(&[A::SocialOrgEdit], SocialOrg),
-    ),
+    ("GET", "/social-orgs/{id}", All(&[A::SocialOrgView], SocialOrg)),
+    ("GET", "/social-orgs/{id}/edit", All(&[A::SocialOrgEdit], SocialOrg)),
+    ("POST", "/social-orgs/{id}/edit", All(&[A::SocialOrgEdit], SocialOrg)),
     ("GET", "/dictionaries", All(&[A::DictionaryEdit], No)),
     ("POST", "/dictionaries", All(&[A::DictionaryEdit], No)),
-    (
-        "GET",
-        "/dictionaries/{id}/edit",
-        All(&[A::DictionaryEdit], Other),
-    ),
-    (
-        "POST",
-        "/dictionaries/{id}/edit",
-        All(&[A::DictionaryEdit], Other),
-    ),
+    ("GET", "/dictionaries/{id}/edit", All(&[A::DictionaryEdit], Other)),
+    ("POST", "/dictionaries/{id}/edit", All(&[A::DictionaryEdit], Other)),
     ("GET", "/audit", All(&[A::AuditView], No)),
     ("GET", "/accounts", All(&[A::AccountManage], No)),
-    (
-        "POST",
-        "/accounts/{id}/unlock",
-        All(&[A::AccountManage], Other),
-    ),
+    ("POST", "/accounts/{id}/unlock", All(&[A::AccountManage], Other)),
     ("GET", "/accounts/new", All(&[A::AccountManage], No)),
     ("POST", "/accounts/new", All(&[A::AccountManage], No)),
     ("GET", "/accounts/{id}", All(&[A::AccountManage], Other)),
-    (
-        "POST",
-        "/accounts/{id}/roles",
-        All(&[A::AccountManage], Other),
-    ),
-    (
-        "POST",
-        "/accounts/{id}/roles/{binding}/remove",
-        All(&[A::AccountManage], Other),
-    ),
-    (
-        "POST",
-        "/accounts/{id}/active",
-        All(&[A::AccountManage], Other),
-    ),
-    (
-        "POST",
-        "/accounts/{id}/reset-password",
-        All(&[A::AccountManage], Other),
-    ),
+    ("POST", "/accounts/{id}/roles", All(&[A::AccountManage], Other)),
+    ("POST", "/accounts/{id}/roles/{binding}/remove", All(&[A::AccountManage], Other)),
+    ("POST", "/accounts/{id}/active", All(&[A::AccountManage], Other)),
+    ("POST", "/accounts/{id}/reset-password", All(&[A::AccountManage], Other)),
     ("GET", "/rounds", All(&[A::RoundManage], No)),
     ("GET", "/rounds/new", All(&[A::RoundManage], No)),
     ("POST", "/rounds/new", All(&[A::RoundManage], No)),
     ("POST", "/rounds/{id}/close", All(&[A::RoundManage], Other)),
     ("GET", "/my/registration", All(&[A::RegistrationSubmit], No)),
-    (
-        "POST",
-        "/my/registration",
-        All(&[A::RegistrationSubmit], No),
-    ),
+    ("POST", "/my/registration", All(&[A::RegistrationSubmit], No)),
     ("GET", "/join/{code}", Public),
     ("GET", "/registrations", All(&[A::RegistrationView], No)),
-    (
-        "GET",
-        "/registrations/qr",
-        All(&[A::RegistrationReview], No),
-    ),
-    (
-        "GET",
-        "/registrations/{id}",
-        All(&[A::RegistrationView], Other),
-    ),
-    (
-        "POST",
-        "/registrations/{id}/accept",
-        All(&[A::RegistrationReview], Other),
-    ),
-    (
-        "POST",
-        "/registrations/{id}/return",
-        All(&[A::RegistrationReview], Other),
-    ),
-    (
-        "POST",
-        "/registrations/{id}/withdraw",
-        All(&[A::RegistrationSubmit], Other),
-    ),
-    (
-        "POST",
-        "/registrations/{id}/confirm",
-        All(&[A::RegistrationSubmit], Other),
-    ),
-    (
-        "GET",
-        "/registrations/{id}/transfer",
-        Any(&[A::RegistrationSubmit, A::RegistrationReview], Other),
-    ),
-    (
-        "POST",
-        "/registrations/{id}/transfer",
-        Any(&[A::RegistrationSubmit, A::RegistrationReview], Other),
-    ),
-    (
-        "GET",
-        "/registrations/{id}/receipt",
-        All(&[A::RegistrationView], Other),
-    ),
-    (
-        "GET",
-        "/units/{id}/registrations",
-        All(&[A::RegistrationView], Unit),
-    ),
+    ("GET", "/registrations/qr", All(&[A::RegistrationReview], No)),
+    ("GET", "/registrations/{id}", All(&[A::RegistrationView], Registration)),
+    ("POST", "/registrations/{id}/accept", All(&[A::RegistrationReview], Other)),
+    ("POST", "/registrations/{id}/return", All(&[A::RegistrationReview], Other)),
+    ("POST", "/registrations/{id}/withdraw", All(&[A::RegistrationSubmit], Other)),
+    ("POST", "/registrations/{id}/confirm", All(&[A::RegistrationSubmit], Other)),
+    ("GET", "/registrations/{id}/transfer", Any(&[A::RegistrationSubmit, A::RegistrationReview], Other)),
+    ("POST", "/registrations/{id}/transfer", Any(&[A::RegistrationSubmit, A::RegistrationReview], Other)),
+    ("GET", "/registrations/{id}/receipt", All(&[A::RegistrationView], Other)),
+    ("GET", "/units/{id}/registrations", All(&[A::RegistrationView], Unit)),
     ("GET", "/members/{id}/card", All(&[A::MemberView], Member)),
-    (
-        "POST",
-        "/members/{id}/card",
-        All(&[A::MemberCardManage], Member),
-    ),
+    ("POST", "/members/{id}/card", All(&[A::MemberCardManage], Member)),
     ("GET", "/card/{token}", Public),
     ("GET", "/unit-registrations", All(&[A::PairingView], No)),
-    (
-        "GET",
-        "/unit-registrations/new",
-        All(&[A::UnitRegistrationSubmit], No),
-    ),
-    (
-        "POST",
-        "/unit-registrations/new",
-        All(&[A::UnitRegistrationSubmit], No),
-    ),
-    (
-        "GET",
-        "/unit-registrations/{id}",
-        All(&[A::PairingView], Other),
-    ),
-    (
-        "POST",
-        "/unit-registrations/{id}/accept",
-        All(&[A::UnitRegistrationReview], Other),
-    ),
-    (
-        "POST",
-        "/unit-registrations/{id}/return",
-        All(&[A::UnitRegistrationReview], Other),
-    ),
-    (
-        "POST",
-        "/unit-registrations/{id}/withdraw",
-        All(&[A::UnitRegistrationSubmit], Other),
-    ),
-    (
-        "POST",
-        "/unit-registrations/{id}/resubmit",
-        All(&[A::UnitRegistrationSubmit], Other),
-    ),
-    (
-        "POST",
-        "/unit-registrations/{id}/partners",
-        All(&[A::GridPartnerManage], Other),
-    ),
-    (
-        "POST",
-        "/unit-registrations/{id}/partners/remove",
-        All(&[A::GridPartnerManage], Other),
-    ),
+    ("GET", "/unit-registrations/new", All(&[A::UnitRegistrationSubmit], No)),
+    ("POST", "/unit-registrations/new", All(&[A::UnitRegistrationSubmit], No)),
+    ("GET", "/unit-registrations/{id}", All(&[A::PairingView], UnitRegistration)),
+    ("POST", "/unit-registrations/{id}/accept", All(&[A::UnitRegistrationReview], Other)),
+    ("POST", "/unit-registrations/{id}/return", All(&[A::UnitRegistrationReview], Other)),
+    ("POST", "/unit-registrations/{id}/withdraw", All(&[A::UnitRegistrationSubmit], Other)),
+    ("POST", "/unit-registrations/{id}/resubmit", All(&[A::UnitRegistrationSubmit], Other)),
+    ("POST", "/unit-registrations/{id}/partners", All(&[A::GridPartnerManage], Other)),
+    ("POST", "/unit-registrations/{id}/partners/remove", All(&[A::GridPartnerManage], Other)),
     ("GET", "/units/{id}/resources", All(&[A::UnitView], Unit)),
-    (
-        "POST",
-        "/units/{id}/resources",
-        All(&[A::UnitRegistrationSubmit], Unit),
-    ),
-    (
-        "GET",
-        "/resources/{id}/edit",
-        All(&[A::UnitRegistrationSubmit], Other),
-    ),
-    (
-        "POST",
-        "/resources/{id}/edit",
-        All(&[A::UnitRegistrationSubmit], Other),
-    ),
-    (
-        "POST",
-        "/resources/{id}/delete",
-        All(&[A::UnitRegistrationSubmit], Other),
-    ),
+    ("POST", "/units/{id}/resources", All(&[A::UnitRegistrationSubmit], Unit)),
+    ("GET", "/resources/{id}/edit", All(&[A::UnitRegistrationSubmit], Other)),
+    ("POST", "/resources/{id}/edit", All(&[A::UnitRegistrationSubmit], Other)),
+    ("POST", "/resources/{id}/delete", All(&[A::UnitRegistrationSubmit], Other)),
     ("GET", "/pairings", All(&[A::PairingView], No)),
     ("GET", "/pairings/new", All(&[A::PairingManage], No)),
     ("POST", "/pairings/new", All(&[A::PairingManage], No)),
-    ("GET", "/pairings/{id}", All(&[A::PairingView], Other)),
-    (
-        "POST",
-        "/pairings/{id}/status",
-        All(&[A::PairingManage], Other),
-    ),
+    ("GET", "/pairings/{id}", All(&[A::PairingView], Pairing)),
+    ("POST", "/pairings/{id}/status", All(&[A::PairingManage], Other)),
     ("GET", "/alliances", All(&[A::PairingView], No)),
     ("POST", "/alliances", All(&[A::PairingManage], No)),
-    (
-        "POST",
-        "/alliances/{id}/units",
-        All(&[A::PairingManage], Other),
-    ),
+    ("POST", "/alliances/{id}/units", All(&[A::PairingManage], Other)),
     ("GET", "/projects", All(&[A::PairingView], No)),
     ("GET", "/projects/new", All(&[A::ProjectManage], No)),
     ("POST", "/projects/new", All(&[A::ProjectManage], No)),
     ("GET", "/projects/{id}", All(&[A::PairingView], Other)),
-    (
-        "POST",
-        "/projects/{id}/activities",
-        All(&[A::ProjectManage], Other),
-    ),
-    (
-        "POST",
-        "/projects/{id}/grade",
-        All(&[A::ProjectGrade], Other),
-    ),
-    (
-        "POST",
-        "/activities/{id}/done",
-        All(&[A::ProjectManage], Other),
-    ),
+    ("POST", "/projects/{id}/activities", All(&[A::ProjectManage], Other)),
+    ("POST", "/projects/{id}/grade", All(&[A::ProjectGrade], Other)),
+    ("POST", "/activities/{id}/done", All(&[A::ProjectManage], Other)),
     ("GET", "/imports", Any(&[A::Import, A::Export], No)),
     ("POST", "/imports", All(&[A::Import], No)),
     ("GET", "/imports/{id}", All(&[A::Import], Other)),
@@ -342,13 +181,10 @@ pub const UI: &[(&str, &str, Gate)] = &[
 /// The API operations, as in the OpenAPI document. Bodies are generated from the document's schemas: every
 /// required field present with an empty value, so the body deserialises and reaches the permission check, and
 /// then fails validation.
+#[rustfmt::skip]
 pub const API: &[(&str, &str, Gate)] = &[
     ("POST", "/api/v1/auth/login", Public),
-    (
-        "POST",
-        "/api/v1/auth/logout",
-        Skip("ends the session the matrix uses"),
-    ),
+    ("POST", "/api/v1/auth/logout", Skip("ends the session the matrix uses")),
     ("GET", "/api/v1/me", SignedIn),
     ("GET", "/api/v1/me/export", SignedIn),
     ("GET", "/api/v1/communities", SignedIn),
@@ -364,228 +200,61 @@ pub const API: &[(&str, &str, Gate)] = &[
     ("POST", "/api/v1/members", All(&[A::MemberCreate], No)),
     ("GET", "/api/v1/members/{id}", All(&[A::MemberView], Member)),
     ("PUT", "/api/v1/members/{id}", All(&[A::MemberEdit], Member)),
-    (
-        "POST",
-        "/api/v1/members/{id}/reveal",
-        All(&[A::PersonalReveal], Member),
-    ),
+    ("POST", "/api/v1/members/{id}/reveal", All(&[A::PersonalReveal], Member)),
     ("GET", "/api/v1/social-orgs", All(&[A::SocialOrgView], No)),
     ("POST", "/api/v1/social-orgs", All(&[A::SocialOrgEdit], No)),
-    (
-        "GET",
-        "/api/v1/social-orgs/{id}",
-        All(&[A::SocialOrgView], SocialOrg),
-    ),
-    (
-        "PUT",
-        "/api/v1/social-orgs/{id}",
-        All(&[A::SocialOrgEdit], SocialOrg),
-    ),
-    (
-        "GET",
-        "/api/v1/dictionaries/{kind}",
-        All(&[A::DictionaryView], No),
-    ),
-    (
-        "POST",
-        "/api/v1/dictionaries/{kind}",
-        All(&[A::DictionaryEdit], No),
-    ),
-    (
-        "PUT",
-        "/api/v1/dictionaries/entries/{id}",
-        All(&[A::DictionaryEdit], Other),
-    ),
+    ("GET", "/api/v1/social-orgs/{id}", All(&[A::SocialOrgView], SocialOrg)),
+    ("PUT", "/api/v1/social-orgs/{id}", All(&[A::SocialOrgEdit], SocialOrg)),
+    ("GET", "/api/v1/dictionaries/{kind}", All(&[A::DictionaryView], No)),
+    ("POST", "/api/v1/dictionaries/{kind}", All(&[A::DictionaryEdit], No)),
+    ("PUT", "/api/v1/dictionaries/entries/{id}", All(&[A::DictionaryEdit], Other)),
     ("GET", "/api/v1/audit", All(&[A::AuditView], No)),
-    (
-        "GET",
-        "/api/v1/rounds",
-        Any(
-            &[A::RoundManage, A::RegistrationView, A::RegistrationSubmit],
-            No,
-        ),
-    ),
+    ("GET", "/api/v1/rounds", Any(&[A::RoundManage, A::RegistrationView, A::RegistrationSubmit], No)),
     ("POST", "/api/v1/rounds", All(&[A::RoundManage], No)),
-    (
-        "POST",
-        "/api/v1/rounds/{id}/close",
-        All(&[A::RoundManage], Other),
-    ),
-    (
-        "GET",
-        "/api/v1/registrations",
-        All(&[A::RegistrationView], No),
-    ),
-    (
-        "POST",
-        "/api/v1/registrations",
-        All(&[A::RegistrationSubmit], No),
-    ),
-    (
-        "GET",
-        "/api/v1/registrations/{id}",
-        All(&[A::RegistrationView], Other),
-    ),
-    (
-        "POST",
-        "/api/v1/registrations/{id}/accept",
-        All(&[A::RegistrationReview], Other),
-    ),
-    (
-        "POST",
-        "/api/v1/registrations/{id}/return",
-        All(&[A::RegistrationReview], Other),
-    ),
-    (
-        "POST",
-        "/api/v1/registrations/{id}/withdraw",
-        All(&[A::RegistrationSubmit], Other),
-    ),
-    (
-        "POST",
-        "/api/v1/registrations/{id}/transfer",
-        Any(&[A::RegistrationSubmit, A::RegistrationReview], Other),
-    ),
-    (
-        "POST",
-        "/api/v1/registrations/{id}/confirm",
-        All(&[A::RegistrationSubmit], Other),
-    ),
-    (
-        "GET",
-        "/api/v1/registrations/{id}/receipt",
-        All(&[A::RegistrationView], Other),
-    ),
-    (
-        "GET",
-        "/api/v1/units/{id}/registration-rate",
-        All(&[A::RegistrationView], Unit),
-    ),
-    (
-        "GET",
-        "/api/v1/unit-registrations",
-        All(&[A::PairingView], No),
-    ),
-    (
-        "POST",
-        "/api/v1/unit-registrations",
-        All(&[A::UnitRegistrationSubmit], No),
-    ),
-    (
-        "GET",
-        "/api/v1/unit-registrations/{id}",
-        All(&[A::PairingView], Other),
-    ),
-    (
-        "POST",
-        "/api/v1/unit-registrations/{id}/accept",
-        All(&[A::UnitRegistrationReview], Other),
-    ),
-    (
-        "POST",
-        "/api/v1/unit-registrations/{id}/return",
-        All(&[A::UnitRegistrationReview], Other),
-    ),
-    (
-        "POST",
-        "/api/v1/unit-registrations/{id}/withdraw",
-        All(&[A::UnitRegistrationSubmit], Other),
-    ),
-    (
-        "POST",
-        "/api/v1/unit-registrations/{id}/resubmit",
-        All(&[A::UnitRegistrationSubmit], Other),
-    ),
-    (
-        "GET",
-        "/api/v1/units/{id}/resources",
-        All(&[A::UnitView], Unit),
-    ),
-    (
-        "POST",
-        "/api/v1/units/{id}/resources",
-        All(&[A::UnitRegistrationSubmit], Unit),
-    ),
-    (
-        "PUT",
-        "/api/v1/resources/{id}",
-        All(&[A::UnitRegistrationSubmit], Other),
-    ),
-    (
-        "DELETE",
-        "/api/v1/resources/{id}",
-        All(&[A::UnitRegistrationSubmit], Other),
-    ),
+    ("POST", "/api/v1/rounds/{id}/close", All(&[A::RoundManage], Other)),
+    ("GET", "/api/v1/registrations", All(&[A::RegistrationView], No)),
+    ("POST", "/api/v1/registrations", All(&[A::RegistrationSubmit], No)),
+    ("GET", "/api/v1/registrations/{id}", All(&[A::RegistrationView], Registration)),
+    ("POST", "/api/v1/registrations/{id}/accept", All(&[A::RegistrationReview], Other)),
+    ("POST", "/api/v1/registrations/{id}/return", All(&[A::RegistrationReview], Other)),
+    ("POST", "/api/v1/registrations/{id}/withdraw", All(&[A::RegistrationSubmit], Other)),
+    ("POST", "/api/v1/registrations/{id}/transfer", Any(&[A::RegistrationSubmit, A::RegistrationReview], Other)),
+    ("POST", "/api/v1/registrations/{id}/confirm", All(&[A::RegistrationSubmit], Other)),
+    ("GET", "/api/v1/registrations/{id}/receipt", All(&[A::RegistrationView], Other)),
+    ("GET", "/api/v1/units/{id}/registration-rate", All(&[A::RegistrationView], Unit)),
+    ("GET", "/api/v1/unit-registrations", All(&[A::PairingView], No)),
+    ("POST", "/api/v1/unit-registrations", All(&[A::UnitRegistrationSubmit], No)),
+    ("GET", "/api/v1/unit-registrations/{id}", All(&[A::PairingView], UnitRegistration)),
+    ("POST", "/api/v1/unit-registrations/{id}/accept", All(&[A::UnitRegistrationReview], Other)),
+    ("POST", "/api/v1/unit-registrations/{id}/return", All(&[A::UnitRegistrationReview], Other)),
+    ("POST", "/api/v1/unit-registrations/{id}/withdraw", All(&[A::UnitRegistrationSubmit], Other)),
+    ("POST", "/api/v1/unit-registrations/{id}/resubmit", All(&[A::UnitRegistrationSubmit], Other)),
+    ("GET", "/api/v1/units/{id}/resources", All(&[A::UnitView], Unit)),
+    ("POST", "/api/v1/units/{id}/resources", All(&[A::UnitRegistrationSubmit], Unit)),
+    ("PUT", "/api/v1/resources/{id}", All(&[A::UnitRegistrationSubmit], Other)),
+    ("DELETE", "/api/v1/resources/{id}", All(&[A::UnitRegistrationSubmit], Other)),
     ("GET", "/api/v1/grid-partners", All(&[A::PairingView], No)),
-    (
-        "POST",
-        "/api/v1/grid-partners",
-        All(&[A::GridPartnerManage], No),
-    ),
+    ("POST", "/api/v1/grid-partners", All(&[A::GridPartnerManage], No)),
     // The unit and grid ids are in the query: ids that exist nowhere, so 404 once permitted.
-    (
-        "DELETE",
-        "/api/v1/grid-partners",
-        All(&[A::GridPartnerManage], Other),
-    ),
+    ("DELETE", "/api/v1/grid-partners", All(&[A::GridPartnerManage], Other)),
     ("GET", "/api/v1/pairings", All(&[A::PairingView], No)),
     ("POST", "/api/v1/pairings", All(&[A::PairingManage], No)),
-    (
-        "GET",
-        "/api/v1/pairings/{id}",
-        All(&[A::PairingView], Other),
-    ),
-    (
-        "POST",
-        "/api/v1/pairings/{id}/status",
-        All(&[A::PairingManage], Other),
-    ),
+    ("GET", "/api/v1/pairings/{id}", All(&[A::PairingView], Pairing)),
+    ("POST", "/api/v1/pairings/{id}/status", All(&[A::PairingManage], Other)),
     ("GET", "/api/v1/alliances", All(&[A::PairingView], No)),
     ("POST", "/api/v1/alliances", All(&[A::PairingManage], No)),
-    (
-        "POST",
-        "/api/v1/alliances/{id}/units",
-        All(&[A::PairingManage], Other),
-    ),
+    ("POST", "/api/v1/alliances/{id}/units", All(&[A::PairingManage], Other)),
     ("GET", "/api/v1/projects", All(&[A::PairingView], No)),
     ("POST", "/api/v1/projects", All(&[A::ProjectManage], No)),
-    (
-        "GET",
-        "/api/v1/projects/{id}",
-        All(&[A::PairingView], Other),
-    ),
-    (
-        "GET",
-        "/api/v1/projects/{id}/activities",
-        All(&[A::PairingView], Other),
-    ),
-    (
-        "POST",
-        "/api/v1/projects/{id}/activities",
-        All(&[A::ProjectManage], Other),
-    ),
-    (
-        "POST",
-        "/api/v1/projects/{id}/grade",
-        All(&[A::ProjectGrade], Other),
-    ),
-    (
-        "POST",
-        "/api/v1/activities/{id}/done",
-        All(&[A::ProjectManage], Other),
-    ),
+    ("GET", "/api/v1/projects/{id}", All(&[A::PairingView], Other)),
+    ("GET", "/api/v1/projects/{id}/activities", All(&[A::PairingView], Other)),
+    ("POST", "/api/v1/projects/{id}/activities", All(&[A::ProjectManage], Other)),
+    ("POST", "/api/v1/projects/{id}/grade", All(&[A::ProjectGrade], Other)),
+    ("POST", "/api/v1/activities/{id}/done", All(&[A::ProjectManage], Other)),
     ("POST", "/api/v1/imports/members", All(&[A::Import], No)),
-    (
-        "POST",
-        "/api/v1/imports/units",
-        All(&[A::Import, A::UnitCreate], No),
-    ),
+    ("POST", "/api/v1/imports/units", All(&[A::Import, A::UnitCreate], No)),
     ("GET", "/api/v1/imports/{id}", All(&[A::Import], Other)),
-    (
-        "GET",
-        "/api/v1/imports/templates/{file}",
-        All(&[A::Import], No),
-    ),
+    ("GET", "/api/v1/imports/templates/{file}", All(&[A::Import], No)),
     ("GET", "/api/v1/exports/members.xlsx", All(&[A::Export], No)),
     ("GET", "/api/v1/exports/units.xlsx", All(&[A::Export], No)),
 ];
@@ -792,6 +461,85 @@ pub async fn fixture(store: &Store) -> Fixture {
             id: socials[s].0,
             path: p.2.clone(),
             unit: None,
+            member: None,
+        });
+    }
+    // Registrations in the open round and pairings (read routes only: the matrix's writes use ids that exist
+    // nowhere, so that no case changes what another sees). MA registers in A1, MC in A2, MB in B1.
+    let system = Actor::system("matrix");
+    for (relation, m, u, p) in [
+        ("own", "MA", "UA", &a1),
+        ("another community's", "MC", "UC", &a2),
+        ("another town's", "MB", "UB", &b1),
+    ] {
+        let v = shanzhi_domain::registration::RegistrationInput {
+            community_id: p.1.to_string(),
+            skills: vec![],
+            intentions: vec![],
+            availability: vec!["weekday_evening".into()],
+        }
+        .validate()
+        .unwrap();
+        let id = store
+            .submit_registration(&system, &Scope::Member(members[m]), members[m], &v)
+            .await
+            .unwrap();
+        targets.push(Target {
+            relation,
+            res: Res::Registration,
+            id: id.0,
+            path: p.2.clone(),
+            unit: Some(units[u]),
+            member: Some(members[m]),
+        });
+    }
+    let root_scope = Scope::Subtree(root.path.clone());
+    for (relation, u, p) in [
+        ("own", "UA", &a1),
+        ("another community's", "UC", &a2),
+        ("another town's", "UB", &b1),
+        ("another unit's", "UA2", &a1),
+    ] {
+        let v = shanzhi_domain::registration::UnitRegistrationInput {
+            place_id: p.1.to_string(),
+            contact_name: "联系人".into(),
+            contact_phone: String::new(),
+            note: String::new(),
+        }
+        .validate()
+        .unwrap();
+        let id = store
+            .submit_unit_registration(&system, &Scope::Unit(units[u]), units[u], &v)
+            .await
+            .unwrap();
+        targets.push(Target {
+            relation,
+            res: Res::UnitRegistration,
+            id: id.0,
+            path: p.2.clone(),
+            unit: Some(units[u]),
+            member: None,
+        });
+        let v = shanzhi_domain::registration::PairingInput {
+            unit_id: units[u].to_string(),
+            community_id: p.1.to_string(),
+            term_start: "2026-01-01".into(),
+            term_end: "2026-12-31".into(),
+            activities_per_quarter: "1".into(),
+            targets_note: String::new(),
+        }
+        .validate()
+        .unwrap();
+        let id = store
+            .create_pairing(&system, &root_scope, &v)
+            .await
+            .unwrap();
+        targets.push(Target {
+            relation,
+            res: Res::Pairing,
+            id: id.0,
+            path: p.2.clone(),
+            unit: Some(units[u]),
             member: None,
         });
     }
