@@ -12,6 +12,8 @@ const SEAL_LOCK: i64 = 720_101;
 /// Rows taken per query; a round seals at most `SEAL_BATCH * SEAL_BATCHES_PER_ROUND` rows.
 const SEAL_BATCH: i64 = 2_000;
 const SEAL_BATCHES_PER_ROUND: usize = 10;
+/// Rows per UPDATE statement (4 bound values each).
+const UPDATE_CHUNK: usize = 500;
 
 /// What one sealing round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -123,21 +125,34 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?;
                 let n = rows.len();
+                let mut links = Vec::with_capacity(n);
                 for r in rows {
                     seq += 1;
                     let hash = shanzhi_secure::chain::link(&prev, &r.hash_input(seq));
-                    sqlx::query(
-                        "UPDATE audit_log SET seal_seq = $1, prev_hash = $2, hash = $3 WHERE id = $4 AND seal_seq IS NULL",
-                    )
-                    .bind(seq)
-                    .bind(&prev)
-                    .bind(&hash)
-                    .bind(r.id)
-                    .execute(&mut *tx)
-                    .await?;
-                    prev = hash;
-                    sealed += 1;
+                    links.push((r.id, seq, std::mem::replace(&mut prev, hash.clone()), hash));
                 }
+                for chunk in links.chunks(UPDATE_CHUNK) {
+                    let mut q = crate::qb(p, "WITH v(id, s, p, h) AS (");
+                    q.push_values(chunk, |mut b, (id, s, prev, hash)| {
+                        b.push_bind(*id)
+                            .push_bind(*s)
+                            .push_bind(prev.clone())
+                            .push_bind(hash.clone());
+                    });
+                    q.push(
+                        ") UPDATE audit_log SET seal_seq = v.s, prev_hash = v.p, hash = v.h FROM v \
+                         WHERE audit_log.id = v.id AND audit_log.seal_seq IS NULL",
+                    );
+                    let done = q.build().execute(&mut *tx).await?.rows_affected();
+                    if done != chunk.len() as u64 {
+                        // Cannot happen while sealers take turns; never leave a hole in the chain.
+                        return Err(StoreError::Other(format!(
+                            "audit sealing: {done} of {} rows updated",
+                            chunk.len()
+                        )));
+                    }
+                }
+                sealed += n as u64;
                 if (n as i64) < SEAL_BATCH {
                     break;
                 }
