@@ -1,5 +1,6 @@
 //! Audited-write throughput on PostgreSQL: N tasks call the real `Store::append_audit` for S seconds against a
-//! fresh database, then print rows/s and latency percentiles; then seal the log and verify it.
+//! fresh database while the sealer runs every second (as in `shanzhi serve`), then print rows/s and latency
+//! percentiles; then seal the rest and verify the log.
 //!
 //! ```text
 //! cargo run --release -p shanzhi-store --example audit_bench -- postgres://postgres@127.0.0.1:5432 16 10
@@ -38,6 +39,20 @@ async fn main() -> anyhow::Result<()> {
 
     let deadline = Instant::now() + Duration::from_secs(secs);
     let started = Instant::now();
+    // The sealer runs every second meanwhile, as in `shanzhi serve`.
+    let sealer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut rounds = 0u64;
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            while Instant::now() < deadline {
+                every.tick().await;
+                store.seal_audit().await?;
+                rounds += 1;
+            }
+            anyhow::Ok(rounds)
+        })
+    };
     let mut tasks = Vec::new();
     for i in 0..conns {
         let store = store.clone();
@@ -65,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
         lat.extend(t.await??);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let rounds = sealer.await??;
     lat.sort();
     let pct = |p: f64| {
         lat.get(((lat.len() as f64 - 1.0) * p).round() as usize)
@@ -79,6 +95,7 @@ async fn main() -> anyhow::Result<()> {
         pct(0.99),
         pct(1.0)
     );
+    println!("sealer: {rounds} rounds during the run");
     after_run(&store).await?;
     store.close().await;
     sqlx::query(sqlx::AssertSqlSafe(format!(
