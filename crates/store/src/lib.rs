@@ -21,12 +21,16 @@ pub mod places;
 pub mod registration;
 
 pub use accounts::{Account, NewAccount, SessionInfo, SessionKind, SessionStage};
-pub use audit::{Actor, AuditEntry, AuditFilter, AuditRow};
+pub use audit::{
+    Actor, AuditEntry, AuditFilter, AuditProblem, AuditReport, AuditRow, Checkpoint,
+    ExportedCheckpoint, SealReport,
+};
 pub use connect::{Backend, DbConfig};
 pub use error::{StoreError, StoreResult};
 pub use page::{Page, PageReq};
 
 use shanzhi_secure::Vault;
+use shanzhi_secure::signing::AuditSigningKey;
 use sqlx::{PgPool, SqlitePool};
 use std::sync::Arc;
 
@@ -40,11 +44,12 @@ pub(crate) enum Pools {
     Postgres(PgPool),
 }
 
-/// The application's storage: a database pool plus the personal-data vault.
+/// The application's storage: a database pool, the personal-data vault and the audit checkpoint signing key.
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pools: Pools,
     pub(crate) vault: Arc<Vault>,
+    pub(crate) audit_key: Arc<AuditSigningKey>,
 }
 
 impl std::fmt::Debug for Store {

@@ -485,6 +485,7 @@ async fn state_machine(s: Store) {
         .await
         .unwrap();
     assert_eq!(all.total, 2);
+    s.seal_audit().await.unwrap();
     assert!(s.verify_audit().await.unwrap().is_ok());
 }
 
@@ -612,6 +613,7 @@ async fn transfer_history(s: Store) {
             .len(),
         5
     );
+    s.seal_audit().await.unwrap();
     assert!(s.verify_audit().await.unwrap().is_ok());
 }
 
@@ -1102,6 +1104,7 @@ async fn units_pairings_projects(s: Store) {
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].units.len(), 2);
     assert!(s.list_alliances(&fx.c1_admin).await.unwrap().is_empty());
+    s.seal_audit().await.unwrap();
     assert!(s.verify_audit().await.unwrap().is_ok());
 }
 

@@ -336,3 +336,70 @@ async fn request_log_names_the_route_never_the_query(db: Db) {
     assert!(text.contains("status=404"), "{text}");
 }
 both!(request_log_names_the_route_never_the_query);
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+async fn data_files_are_private(db: Db) {
+    let t = TestDb::new(db).await;
+    // A data directory the command creates is 0700.
+    let data = t.dir.path().join("fresh");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_shanzhi"));
+    cmd.arg("migrate").arg("--data-dir").arg(&data);
+    if let Some(u) = &t.url {
+        cmd.arg("--database-url").arg(u);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("keys")), 0o700);
+    assert_eq!(mode(&data.join("keys/vault.key")), 0o600);
+    assert_eq!(mode(&data.join("keys/audit-signing.key")), 0o600);
+    if db == Db::Postgres {
+        return;
+    }
+    assert_eq!(mode(&data.join("shanzhi.db")), 0o600);
+    // While a store is open (WAL mode) its -wal and -shm files exist; they are 0600 too.
+    t.demo();
+    let store = t.store().await;
+    store
+        .append_audit(
+            &shanzhi_store::Actor::system("t"),
+            &shanzhi_store::AuditEntry::ok("test.write", "x"),
+        )
+        .await
+        .unwrap();
+    let db_file = t.sqlite_file();
+    assert_eq!(mode(&db_file), 0o600);
+    for suffix in ["-wal", "-shm"] {
+        let p = std::path::PathBuf::from(format!("{}{suffix}", db_file.display()));
+        assert!(p.exists(), "{} exists while the store is open", p.display());
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+    let backup = t.dir.path().join("copy.db");
+    let out = shanzhi(&t)
+        .arg("backup")
+        .arg("--out")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&backup), 0o600);
+    assert!(std::fs::metadata(&backup).unwrap().len() > 0);
+    store.close().await;
+}
+both!(data_files_are_private);
