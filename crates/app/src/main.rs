@@ -61,6 +61,14 @@ struct Common {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Background job workers in this process (imports run on them; several instances may share one database).
+    #[arg(
+        long,
+        global = true,
+        env = "SHANZHI_JOB_WORKERS",
+        default_value_t = 2
+    )]
+    job_workers: usize,
 }
 
 #[derive(Subcommand)]
@@ -223,7 +231,16 @@ async fn serve(common: &Common, store: Store) -> anyhow::Result<()> {
             "注意: 演示模式 — 管理员登录不需要二次验证,请勿用于真实数据 (demo mode: no second factor for admins)"
         );
     }
-    shanzhi_web::serve(
+    // The job runner: claims queued jobs (imports) from the database, also those left by a stopped instance.
+    let runner = shanzhi_imports::job::register(shanzhi_store::runner::Runner::new(
+        store.clone(),
+        shanzhi_store::runner::RunnerConfig {
+            workers: common.job_workers.max(1),
+            ..Default::default()
+        },
+    ))
+    .start();
+    let served = shanzhi_web::serve(
         listener,
         store,
         shanzhi_web::WebConfig {
@@ -231,7 +248,10 @@ async fn serve(common: &Common, store: Store) -> anyhow::Result<()> {
             trusted_proxies: common.trusted_proxies.clone(),
         },
     )
-    .await?;
+    .await;
+    eprintln!("正在停止后台任务 (stopping job workers)…");
+    runner.shutdown().await;
+    served?;
     Ok(())
 }
 

@@ -163,6 +163,8 @@ pub enum Action {
     Export,
     /// Switch one's own public member card (亮身份) on or off.
     MemberCardManage,
+    /// See background jobs (one's own, those in scope; all for district-wide roles).
+    JobView,
 }
 
 /// The permission table. Anything not listed is denied.
@@ -191,6 +193,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | ProjectManage
                 | Import
                 | Export
+                | JobView
         ),
         TownAdmin => matches!(
             action,
@@ -212,6 +215,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | ProjectManage
                 | Import
                 | Export
+                | JobView
         ),
         CommunityAdmin => matches!(
             action,
@@ -234,6 +238,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | ProjectGrade
                 | Import
                 | Export
+                | JobView
         ),
         GridLeader => matches!(
             action,
@@ -253,6 +258,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | PairingView
                 | Import
                 | Export
+                | JobView
         ),
         Member => matches!(
             action,
@@ -264,7 +270,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | MemberCardManage
         ),
         Resident => false,
-        SecurityAdmin => matches!(action, AccountManage),
+        SecurityAdmin => matches!(action, AccountManage | JobView),
         Auditor => matches!(action, AuditView),
     }
 }

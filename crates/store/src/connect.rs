@@ -132,6 +132,7 @@ impl Store {
         Ok(Store {
             pools,
             vault: Arc::new(vault),
+            job_wake: Arc::default(),
         })
     }
 

@@ -8,12 +8,16 @@
 mod macros;
 #[macro_use]
 pub mod audit;
+#[macro_use]
+pub mod jobs;
 pub mod accounts;
+#[macro_use]
 pub mod bulk;
 pub mod connect;
 pub mod dict;
 pub mod error;
 pub mod imports;
+pub mod runner;
 pub mod orgs;
 pub mod own_data;
 pub mod page;
@@ -45,6 +49,8 @@ pub(crate) enum Pools {
 pub struct Store {
     pub(crate) pools: Pools,
     pub(crate) vault: Arc<Vault>,
+    /// Wakes this process's job runners when a job is enqueued (other instances find it by polling).
+    pub(crate) job_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Store {

@@ -9,6 +9,7 @@ mod support;
 mod cli;
 mod http;
 mod imports;
+mod jobs;
 mod pairing_web;
 mod registration_web;
 mod store_contract;
