@@ -62,12 +62,7 @@ struct Common {
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
     /// Background job workers in this process (imports run on them; several instances may share one database).
-    #[arg(
-        long,
-        global = true,
-        env = "SHANZHI_JOB_WORKERS",
-        default_value_t = 2
-    )]
+    #[arg(long, global = true, env = "SHANZHI_JOB_WORKERS", default_value_t = 2)]
     job_workers: usize,
 }
 

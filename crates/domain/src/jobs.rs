@@ -177,8 +177,14 @@ mod tests {
             after_failure(2, 3, true, 100, 10, 1000),
             AfterFailure::RetryAt(120)
         );
-        assert_eq!(after_failure(3, 3, true, 100, 10, 1000), AfterFailure::GiveUp);
-        assert_eq!(after_failure(1, 3, false, 100, 10, 1000), AfterFailure::GiveUp);
+        assert_eq!(
+            after_failure(3, 3, true, 100, 10, 1000),
+            AfterFailure::GiveUp
+        );
+        assert_eq!(
+            after_failure(1, 3, false, 100, 10, 1000),
+            AfterFailure::GiveUp
+        );
     }
 
     #[test]

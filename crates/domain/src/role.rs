@@ -351,6 +351,24 @@ mod tests {
         assert!(permits(Role::UnitAdmin, Action::Import));
         assert!(!permits(Role::Member, Action::Import));
         assert!(!permits(Role::GridLeader, Action::Import));
+        // Background jobs: admins and the security admin; not members, grid leaders or auditors.
+        for r in [
+            Role::DistrictAdmin,
+            Role::TownAdmin,
+            Role::CommunityAdmin,
+            Role::UnitAdmin,
+            Role::SecurityAdmin,
+        ] {
+            assert!(permits(r, Action::JobView), "{r:?}");
+        }
+        for r in [
+            Role::Member,
+            Role::GridLeader,
+            Role::Auditor,
+            Role::Resident,
+        ] {
+            assert!(!permits(r, Action::JobView), "{r:?}");
+        }
         assert!(!permits(Role::Auditor, Action::Export));
     }
 

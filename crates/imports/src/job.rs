@@ -129,8 +129,17 @@ async fn run(ctx: JobCtx) -> Result<(), JobError> {
         import_id: id,
         lease: Some(lease),
     };
-    let result =
-        import_table_for(store, &actor, &scope, kind, &table, opts, &progress, Some(job)).await;
+    let result = import_table_for(
+        store,
+        &actor,
+        &scope,
+        kind,
+        &table,
+        opts,
+        &progress,
+        Some(job),
+    )
+    .await;
     ticker.abort();
     drop(table);
     match result {
@@ -144,7 +153,9 @@ async fn run(ctx: JobCtx) -> Result<(), JobError> {
                 .await
                 .map_err(|e| store_failure(&e))
         }
-        Err(ImportError::Store(e @ (StoreError::Db(_) | StoreError::Refused(Code::JobLeaseLost)))) => {
+        Err(ImportError::Store(
+            e @ (StoreError::Db(_) | StoreError::Refused(Code::JobLeaseLost)),
+        )) => {
             tracing::warn!("import {id}: attempt {} failed: {e}", lease.attempt);
             Err(store_failure(&e))
         }

@@ -269,9 +269,11 @@ pub async fn import_table(
     opts: Options,
     progress: &(dyn Fn(usize) + Send + Sync),
 ) -> Result<Report, ImportError> {
-    Ok(import_table_for(store, actor, scope, kind, table, opts, progress, None)
-        .await?
-        .0)
+    Ok(
+        import_table_for(store, actor, scope, kind, table, opts, progress, None)
+            .await?
+            .0,
+    )
 }
 
 /// The import job a table is imported for: its id, and the runner's fencing token.

@@ -203,9 +203,11 @@ pub(crate) async fn import(
                 match skills.get(s) {
                     Some(code) if !skill_codes.contains(code) => skill_codes.push(code.clone()),
                     Some(_) => {}
-                    None => {
-                        e.add_text("专长", Code::UnknownSkill, format!("「{}」不在专长字典中", shanzhi_domain::jobs::quote(s)))
-                    }
+                    None => e.add_text(
+                        "专长",
+                        Code::UnknownSkill,
+                        format!("「{}」不在专长字典中", shanzhi_domain::jobs::quote(s)),
+                    ),
                 }
             }
             if skill_codes.len() > 20 {

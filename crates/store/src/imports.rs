@@ -475,8 +475,10 @@ impl Store {
                 self,
                 tx,
                 actor,
-                &AuditEntry::ok("import.upload", format!("import:{id}"))
-                    .with_detail(format!("kind={} rows={} job={job_id}", job.kind, job.total_rows))
+                &AuditEntry::ok("import.upload", format!("import:{id}")).with_detail(format!(
+                    "kind={} rows={} job={job_id}",
+                    job.kind, job.total_rows
+                ))
             );
             tx.commit().await?;
             id

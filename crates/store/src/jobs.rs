@@ -204,7 +204,9 @@ macro_rules! job_end_in_tx {
         .await?
         .rows_affected();
         if n != 1 {
-            return Err($crate::StoreError::Refused(shanzhi_domain::Code::JobLeaseLost));
+            return Err($crate::StoreError::Refused(
+                shanzhi_domain::Code::JobLeaseLost,
+            ));
         }
         sqlx::query("DELETE FROM job_files WHERE job_id = $1")
             .bind(lease.id)
@@ -239,9 +241,11 @@ macro_rules! job_filters {
                     .push_bind($now);
             }
             Some(JobStatus::Interrupted) => {
-                $qb.push(" AND (j.status = 'interrupted' OR (j.status = 'running' AND j.lease_until < ")
-                    .push_bind($now)
-                    .push("))");
+                $qb.push(
+                    " AND (j.status = 'interrupted' OR (j.status = 'running' AND j.lease_until < ",
+                )
+                .push_bind($now)
+                .push("))");
             }
             Some(s) => {
                 $qb.push(" AND j.status = ").push_bind(s.as_str());
@@ -274,7 +278,12 @@ impl Store {
     }
 
     /// Enqueues a job started by `actor` (whose scope decides who else may see it).
-    pub async fn enqueue_job(&self, actor: &Actor, scope: &Scope, job: &NewJob) -> StoreResult<i64> {
+    pub async fn enqueue_job(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        job: &NewJob,
+    ) -> StoreResult<i64> {
         let now = Timestamp::now().0;
         let id = wr!(self, |p| {
             let mut tx = p.begin().await?;
@@ -452,12 +461,14 @@ impl Store {
     /// remain, failed otherwise. Returns `(job id, new status)` of each job handled.
     pub async fn reap_expired_jobs(&self, backoff: Backoff) -> StoreResult<Vec<(i64, JobStatus)>> {
         let now = Timestamp::now().0;
-        let expired: Vec<(i64, i64, i64)> = rd!(self, |p| sqlx::query_as(
+        let expired: Vec<(i64, i64, i64)> = rd!(self, |p| {
+            sqlx::query_as(
             "SELECT id, attempts, max_attempts FROM jobs WHERE status = 'running' AND lease_until < $1 ORDER BY id LIMIT 100"
         )
         .bind(now)
         .fetch_all(p)
-        .await?);
+        .await?
+        });
         let mut out = Vec::new();
         for (id, attempts, max) in expired {
             let next =
@@ -550,6 +561,7 @@ impl Store {
             job_visibility!(qb, scope, account);
             qb.build_query_as().fetch_optional(p).await?
         });
-        job.map(|j| j.finish_labels(now)).ok_or(StoreError::NotFound)
+        job.map(|j| j.finish_labels(now))
+            .ok_or(StoreError::NotFound)
     }
 }

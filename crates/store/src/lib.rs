@@ -17,12 +17,12 @@ pub mod connect;
 pub mod dict;
 pub mod error;
 pub mod imports;
-pub mod runner;
 pub mod orgs;
 pub mod own_data;
 pub mod page;
 pub mod places;
 pub mod registration;
+pub mod runner;
 
 pub use accounts::{Account, NewAccount, SessionInfo, SessionKind, SessionStage};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditRow};

@@ -171,7 +171,11 @@ impl Runner {
         let mut tasks = Vec::new();
         for i in 0..shared.config.workers.max(1) {
             let worker = format!("{}-w{i}", shared.config.name);
-            tasks.push(tokio::spawn(worker_loop(shared.clone(), worker, rx.clone())));
+            tasks.push(tokio::spawn(worker_loop(
+                shared.clone(),
+                worker,
+                rx.clone(),
+            )));
         }
         tasks.push(tokio::spawn(reaper_loop(shared, rx)));
         RunnerHandle { stop, tasks }

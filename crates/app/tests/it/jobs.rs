@@ -121,7 +121,10 @@ async fn two_instances_run_each_job_once(db: Db) {
         let store = if i % 2 == 0 { &a } else { &b };
         ids.push(enqueue(store, 3, "ok").await);
     }
-    until(60, "100 jobs done", || async { count_status(&a, "done").await == 100 }).await;
+    until(60, "100 jobs done", || async {
+        count_status(&a, "done").await == 100
+    })
+    .await;
     ra.shutdown().await;
     rb.shutdown().await;
     let log = log.lock().unwrap().clone();
@@ -131,7 +134,12 @@ async fn two_instances_run_each_job_once(db: Db) {
     }
     assert_eq!(log.len(), 100, "executions");
     for id in &ids {
-        assert_eq!(runs.get(id), Some(&1), "job {id} ran {:?} times", runs.get(id));
+        assert_eq!(
+            runs.get(id),
+            Some(&1),
+            "job {id} ran {:?} times",
+            runs.get(id)
+        );
         let j = job(&a, *id).await;
         assert_eq!(j.status, "done");
         assert_eq!(j.attempts, 1);
@@ -140,8 +148,14 @@ async fn two_instances_run_each_job_once(db: Db) {
     let workers = tdb
         .raw_strings("SELECT DISTINCT worker FROM jobs WHERE worker IS NOT NULL")
         .await;
-    assert!(workers.iter().any(|w| w.starts_with("inst-a")), "{workers:?}");
-    assert!(workers.iter().any(|w| w.starts_with("inst-b")), "{workers:?}");
+    assert!(
+        workers.iter().any(|w| w.starts_with("inst-a")),
+        "{workers:?}"
+    );
+    assert!(
+        workers.iter().any(|w| w.starts_with("inst-b")),
+        "{workers:?}"
+    );
 }
 both!(two_instances_run_each_job_once);
 
@@ -203,11 +217,7 @@ async fn backoff_and_max_attempts(db: Db) {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     r.shutdown().await;
     let log = log.lock().unwrap().clone();
-    let runs: Vec<Instant> = log
-        .iter()
-        .filter(|x| x.0 == failing)
-        .map(|x| x.2)
-        .collect();
+    let runs: Vec<Instant> = log.iter().filter(|x| x.0 == failing).map(|x| x.2).collect();
     assert_eq!(runs.len(), 3, "retries stop at max attempts");
     // Exponential backoff: 300 ms after the first failure, 600 ms after the second.
     let gap1 = runs[1] - runs[0];
@@ -237,7 +247,12 @@ fn members_csv(n: usize, prefix: &str, mobile_base: u64) -> Vec<u8> {
     s.into_bytes()
 }
 
-async fn api_upload(app: &TestApp, token: &str, file: Vec<u8>, valid_only: bool) -> serde_json::Value {
+async fn api_upload(
+    app: &TestApp,
+    token: &str,
+    file: Vec<u8>,
+    valid_only: bool,
+) -> serde_json::Value {
     let res = app
         .api()
         .post(app.url(&format!(
@@ -259,7 +274,13 @@ async fn raw_count(tdb: &TestDb, sql: &str) -> i64 {
 async fn interrupted_import_is_shown_and_retried_with_exact_counts(db: Db) {
     let mut app = TestApp::start_without_runner(db).await;
     let token = app.token("fanjia_admin").await;
-    let body = api_upload(&app, &token, members_csv(300, "批量", 13_600_000_000), false).await;
+    let body = api_upload(
+        &app,
+        &token,
+        members_csv(300, "批量", 13_600_000_000),
+        false,
+    )
+    .await;
     let id = body["id"].as_i64().unwrap();
     let job_id = body["job_id"].as_i64().unwrap();
     assert_eq!(body["status"], "queued");
@@ -287,18 +308,34 @@ async fn interrupted_import_is_shown_and_retried_with_exact_counts(db: Db) {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("已中断") && html.contains("import-interrupted"), "{html}");
+    assert!(
+        html.contains("已中断") && html.contains("import-interrupted"),
+        "{html}"
+    );
     let html = browser.get(app.url("/jobs")).send().await.unwrap();
     assert_eq!(html.status(), 200);
     let html = html.text().await.unwrap();
-    assert!(html.contains("已中断") && html.contains("导入在职党员"), "{html}");
-    let imports = browser.get(app.url("/imports")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("已中断") && html.contains("导入在职党员"),
+        "{html}"
+    );
+    let imports = browser
+        .get(app.url("/imports"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(imports.contains("href=\"/jobs\""));
     // A runner comes up: the import is retried and its counts equal the committed rows.
     app.start_runner(test_runner_config());
     let mut v = serde_json::Value::Null;
     for _ in 0..300 {
-        v = app.get_json(&token, &format!("/api/v1/imports/{id}")).await.1;
+        v = app
+            .get_json(&token, &format!("/api/v1/imports/{id}"))
+            .await
+            .1;
         if v["status"] == "done" || v["status"] == "failed" {
             break;
         }
@@ -325,17 +362,30 @@ async fn interrupted_import_is_shown_and_retried_with_exact_counts(db: Db) {
         0
     );
     // Every import's counts equal its committed rows (also when re-imported: all skipped, none inserted).
-    let again = api_upload(&app, &token, members_csv(300, "批量", 13_600_000_000), false).await;
+    let again = api_upload(
+        &app,
+        &token,
+        members_csv(300, "批量", 13_600_000_000),
+        false,
+    )
+    .await;
     let id2 = again["id"].as_i64().unwrap();
     let mut v = serde_json::Value::Null;
     for _ in 0..300 {
-        v = app.get_json(&token, &format!("/api/v1/imports/{id2}")).await.1;
+        v = app
+            .get_json(&token, &format!("/api/v1/imports/{id2}"))
+            .await
+            .1;
         if v["status"] == "done" || v["status"] == "failed" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!((v["inserted"].as_i64(), v["skipped"].as_i64()), (Some(0), Some(300)), "{v}");
+    assert_eq!(
+        (v["inserted"].as_i64(), v["skipped"].as_i64()),
+        (Some(0), Some(300)),
+        "{v}"
+    );
     assert_eq!(
         raw_count(
             &app.db,
@@ -354,7 +404,9 @@ async fn interrupted_import_is_shown_and_retried_with_exact_counts(db: Db) {
     let other = app.token("jiaxiao_admin").await;
     assert_eq!(app.get_json(&other, "/api/v1/jobs").await.1["total"], 0);
     assert_eq!(
-        app.get_json(&other, &format!("/api/v1/jobs/{job_id}")).await.0,
+        app.get_json(&other, &format!("/api/v1/jobs/{job_id}"))
+            .await
+            .0,
         404
     );
     let town = app.token("malu_admin").await;
@@ -384,7 +436,8 @@ async fn a_huge_cell_gives_a_short_report(db: Db) {
     let body = api_upload(&app, &token, file.into_bytes(), true).await;
     let id = body["id"].as_i64().unwrap();
     let mut text = String::new();
-    for _ in 0..400 {
+    let end = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < end {
         let res = app
             .api()
             .get(app.url(&format!("/api/v1/imports/{id}")))

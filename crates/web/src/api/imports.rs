@@ -1,10 +1,10 @@
 //! JSON endpoints for bulk import and ledger export: upload a sheet (multipart field `file`, or the raw file as
 //! the body with a `filename` query parameter), follow the background job, download templates and ledgers.
 
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use shanzhi_domain::Code;

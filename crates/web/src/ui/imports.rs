@@ -116,7 +116,9 @@ fn too_large() -> ImportError {
 }
 
 fn spool_error(e: std::io::Error) -> ImportError {
-    ImportError::Store(shanzhi_store::StoreError::Other(format!("upload spool: {e}")))
+    ImportError::Store(shanzhi_store::StoreError::Other(format!(
+        "upload spool: {e}"
+    )))
 }
 
 impl Spool {
