@@ -328,6 +328,56 @@ async fn interrupted_import_is_shown_and_retried_with_exact_counts(db: Db) {
         .await
         .unwrap();
     assert!(imports.contains("href=\"/jobs\""));
+    // A second worker takes the job over (attempt 2) and dies too. The first worker, stalled rather than dead,
+    // can no longer record anything: its fencing token is stale, so the write is refused and nothing changes.
+    let reaped = app
+        .store
+        .reap_expired_jobs(Backoff {
+            base_ms: 0,
+            cap_ms: 0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        reaped,
+        vec![(job_id, shanzhi_domain::jobs::JobStatus::Interrupted)]
+    );
+    let second = app
+        .store
+        .claim_job("second-dead", &["import_members".to_string()], 500)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((second.id, second.attempts), (job_id, 2));
+    let stale = app
+        .store
+        .finish_import_job(
+            &shanzhi_store::Actor::system("stale"),
+            id,
+            &shanzhi_store::imports::ImportOutcome {
+                inserted: 300,
+                report: "{}".into(),
+                ..Default::default()
+            },
+            Some(claimed.lease()),
+            false,
+        )
+        .await;
+    assert!(
+        matches!(
+            stale,
+            Err(shanzhi_store::StoreError::Refused(
+                shanzhi_domain::Code::JobLeaseLost
+            ))
+        ),
+        "{stale:?}"
+    );
+    let (_, v) = app.get_json(&token, &format!("/api/v1/imports/{id}")).await;
+    assert_eq!(
+        (v["status"].as_str(), v["inserted"].as_i64()),
+        (Some("queued"), Some(0))
+    );
+    tokio::time::sleep(Duration::from_millis(700)).await;
     // A runner comes up: the import is retried and its counts equal the committed rows.
     app.start_runner(test_runner_config());
     let mut v = serde_json::Value::Null;
@@ -343,7 +393,7 @@ async fn interrupted_import_is_shown_and_retried_with_exact_counts(db: Db) {
     }
     assert_eq!(v["status"], "done", "{v}");
     assert_eq!(v["job_status"], "done");
-    assert_eq!(v["attempts"], 2);
+    assert_eq!(v["attempts"], 3);
     let committed = raw_count(
         &app.db,
         "SELECT CAST(COUNT(*) AS TEXT) FROM members WHERE name LIKE '批量%'",
@@ -399,7 +449,7 @@ async fn interrupted_import_is_shown_and_retried_with_exact_counts(db: Db) {
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["total"], 2);
     assert_eq!(page["items"][1]["status_label"], "已完成");
-    assert_eq!(page["items"][1]["attempts"], 2);
+    assert_eq!(page["items"][1]["attempts"], 3);
     assert_eq!(page["items"][1]["import_id"], id);
     let other = app.token("jiaxiao_admin").await;
     assert_eq!(app.get_json(&other, "/api/v1/jobs").await.1["total"], 0);
