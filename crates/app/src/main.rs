@@ -231,6 +231,12 @@ async fn serve(common: &Common, store: Store) -> anyhow::Result<()> {
         store.clone(),
         shanzhi_store::runner::RunnerConfig {
             workers: common.job_workers.max(1),
+            // SQLite has one writer connection: a heartbeat waits while an import writes its rows in one
+            // transaction, so the lease is longer there (an interrupted job is still seen within a minute).
+            lease: match store.backend() {
+                shanzhi_store::Backend::Sqlite => std::time::Duration::from_secs(45),
+                shanzhi_store::Backend::Postgres => std::time::Duration::from_secs(20),
+            },
             ..Default::default()
         },
     ))
