@@ -157,7 +157,7 @@ pub(crate) fn scope_cols(scope: &Scope) -> (String, Option<i64>) {
         Scope::Subtree(p) => (p.clone(), None),
         Scope::Everything => ("/".to_string(), None),
         Scope::Unit(u) => (String::new(), Some(u.0)),
-        Scope::Member(_) | Scope::Nothing => (String::new(), None),
+        Scope::Member(_) | Scope::Oversight | Scope::Nothing => (String::new(), None),
     }
 }
 
@@ -217,6 +217,15 @@ macro_rules! job_end_in_tx {
 
 /// Adds " AND (starter OR within the caller's scope)" for the jobs table.
 macro_rules! job_visibility {
+    ($qb:expr, $scope:expr, $account:expr) => {{
+        // District-wide oversight (the security admin) sees every job: jobs carry no personal data.
+        if !matches!($scope, Scope::Oversight) {
+            job_visibility_scoped!($qb, $scope, $account);
+        }
+    }};
+}
+
+macro_rules! job_visibility_scoped {
     ($qb:expr, $scope:expr, $account:expr) => {{
         $qb.push(" AND (j.created_by = ")
             .push_bind($account.map(|a: AccountId| a.0).unwrap_or(-1));

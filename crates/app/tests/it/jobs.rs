@@ -461,6 +461,9 @@ async fn interrupted_import_is_shown_and_retried_with_exact_counts(db: Db) {
     );
     let town = app.token("malu_admin").await;
     assert_eq!(app.get_json(&town, "/api/v1/jobs").await.1["total"], 2);
+    // The security admin (district-wide oversight; jobs carry no personal data) sees every job.
+    let security = app.token("security").await;
+    assert_eq!(app.get_json(&security, "/api/v1/jobs").await.1["total"], 2);
     let member = app.token("member_wang").await;
     assert_eq!(app.get_json(&member, "/api/v1/jobs").await.0, 403);
     let (_, done) = app

@@ -10,6 +10,8 @@ mod cli;
 mod http;
 mod imports;
 mod jobs;
+mod matrix;
 mod pairing_web;
 mod registration_web;
+mod scope;
 mod store_contract;

@@ -17,13 +17,25 @@ fn credit(n: usize) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn schemas_of_both_backends_have_the_same_tables_and_columns() {
+async fn schemas_of_both_backends_have_the_same_tables_columns_and_indexes() {
     let a = TestDb::new(Db::Sqlite).await;
     let b = TestDb::new(Db::Postgres).await;
     let sa = a.store().await.schema_columns().await.unwrap();
     let sb = b.store().await.schema_columns().await.unwrap();
     assert!(sa.len() > 50, "schema looks empty: {sa:?}");
-    assert_eq!(sa, sb);
+    assert_eq!(sa, sb, "tables and columns differ");
+    let ia = a.store().await.schema_indexes().await.unwrap();
+    let ib = b.store().await.schema_indexes().await.unwrap();
+    assert!(
+        ia.iter().any(|i| i.unique && i.partial),
+        "the partial unique index on registrations is missing: {ia:#?}"
+    );
+    let only_sqlite: Vec<_> = ia.iter().filter(|i| !ib.contains(i)).collect();
+    let only_pg: Vec<_> = ib.iter().filter(|i| !ia.contains(i)).collect();
+    assert!(
+        only_sqlite.is_empty() && only_pg.is_empty(),
+        "indexes and unique constraints differ\nonly on SQLite: {only_sqlite:#?}\nonly on PostgreSQL: {only_pg:#?}"
+    );
 }
 
 async fn subtree_scope_is_enforced_in_queries(db: Db) {
@@ -432,3 +444,31 @@ async fn editing_a_member_keeps_numbers_left_blank(db: Db) {
     ));
 }
 both!(editing_a_member_keeps_numbers_left_blank);
+
+/// A PostgreSQL server that requires TLS (`sslmode=require`) works: sqlx is built with rustls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_over_tls_with_sslmode_require() {
+    let t = TestDb::new(Db::Postgres).await;
+    let url = format!("{}?sslmode=require", t.url.clone().unwrap());
+    let store = shanzhi_store::Store::open(&shanzhi_store::DbConfig {
+        data_dir: t.dir.path().to_path_buf(),
+        database_url: Some(url.clone()),
+    })
+    .await
+    .expect("the store opens over TLS");
+    store.set_setting("tls_check", "ok").await.unwrap();
+    assert_eq!(
+        store.get_setting("tls_check").await.unwrap().as_deref(),
+        Some("ok")
+    );
+    store.close().await;
+    // The same options really negotiate TLS.
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    let (ssl,): (bool,) =
+        sqlx::query_as("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    assert!(ssl, "sslmode=require connected without TLS");
+}

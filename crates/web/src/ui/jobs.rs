@@ -2,7 +2,6 @@
 //! roles), with their state — 排队中 / 运行中 / 已中断 / 已完成 / 失败 — attempts and times in Asia/Shanghai.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
@@ -10,12 +9,12 @@ use shanzhi_domain::role::Action;
 use shanzhi_store::PageReq;
 use shanzhi_store::jobs::{JobFilter, JobRow};
 
-use super::{Layout, Pager, UiCtx, UiError, render};
+use super::{Layout, Pager, Routes, UiCtx, UiError, render};
 use crate::AppState;
 use crate::extract::UiQuery;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/jobs", get(list))
+pub fn routes() -> Routes {
+    Routes::new().route("/jobs", get(list))
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -2,7 +2,6 @@
 //! partners (网格合伙人), pairing agreements (结对签约), alliances (党建联盟) and joint projects (党建联建项目).
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -35,8 +34,8 @@ use crate::error::AppError;
 use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> super::Routes {
+    super::Routes::new()
         .route("/unit-registrations", get(ureg_list))
         .route("/unit-registrations/new", get(ureg_new).post(ureg_create))
         .route("/unit-registrations/{id}", get(ureg_show))
@@ -115,12 +114,12 @@ fn own_unit(ctx: &Ctx) -> Result<UnitId, AppError> {
     }
 }
 
-/// Towns and communities a unit may register with: the whole district.
-async fn register_places(state: &AppState) -> Result<Vec<PlaceOption>, UiError> {
+/// Towns and communities a unit may register with: the whole district (asked of the domain for the caller).
+async fn register_places(state: &AppState, ctx: &Ctx) -> Result<Vec<PlaceOption>, UiError> {
     Ok(state
         .store
         .place_options(
-            &Scope::Everything,
+            &ctx.scope.nameable_places(),
             &[PlaceLevel::Town, PlaceLevel::Community],
         )
         .await?)
@@ -232,7 +231,7 @@ async fn ureg_form(
         form,
         res,
         errors,
-        places: register_places(state).await?,
+        places: register_places(state, ctx).await?,
     }))
 }
 
@@ -858,7 +857,10 @@ async fn pairing_form(
         l: Layout::new(ctx, "新建结对签约", "/pairings"),
         form,
         errors,
-        units: state.store.unit_options(&Scope::Everything).await?,
+        units: state
+            .store
+            .unit_options(&ctx.scope.nameable_units())
+            .await?,
         communities: state
             .store
             .place_options(&ctx.scope, &[PlaceLevel::Community])
@@ -980,6 +982,7 @@ async fn pairing_status(
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PairingManage)?;
+    state.store.get_pairing(&ctx.scope, PairingId(id)).await?;
     let to = PairingStatus::parse(form.get("to").trim())
         .ok_or(AppError::new(Code::IllegalTransition))?;
     let signed_on = form.get("signed_on");
@@ -1025,7 +1028,10 @@ async fn alliance_page(
                 .store
                 .place_options(&ctx.scope, &[PlaceLevel::Town])
                 .await?,
-            state.store.unit_options(&Scope::Everything).await?,
+            state
+                .store
+                .unit_options(&ctx.scope.nameable_units())
+                .await?,
         )
     } else {
         (vec![], vec![])
@@ -1090,6 +1096,7 @@ async fn alliance_add_unit(
     form: Form,
 ) -> Result<Response, UiError> {
     require_manage(&ctx, Action::PairingManage)?;
+    state.store.get_alliance(&ctx.scope, AllianceId(id)).await?;
     let unit: i64 = match form.get("unit_id").trim().parse() {
         Ok(u) => u,
         Err(_) => {
@@ -1203,7 +1210,10 @@ async fn project_form(
             )
             .await?
             .items,
-        units: state.store.unit_options(&Scope::Everything).await?,
+        units: state
+            .store
+            .unit_options(&ctx.scope.nameable_units())
+            .await?,
         communities: state
             .store
             .place_options(&ctx.scope, &[PlaceLevel::Community])
