@@ -63,6 +63,9 @@ struct Common {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Background job workers in this process (imports run on them; several instances may share one database).
+    #[arg(long, global = true, env = "SHANZHI_JOB_WORKERS", default_value_t = 2)]
+    job_workers: usize,
 }
 
 #[derive(Subcommand)]
@@ -237,6 +240,21 @@ async fn serve(common: &Common, store: Store) -> anyhow::Result<()> {
         );
     }
     let sealer = cli_audit::spawn_sealer(store.clone());
+    // The job runner: claims queued jobs (imports) from the database, also those left by a stopped instance.
+    let runner = shanzhi_imports::job::register(shanzhi_store::runner::Runner::new(
+        store.clone(),
+        shanzhi_store::runner::RunnerConfig {
+            workers: common.job_workers.max(1),
+            // SQLite has one writer connection: a heartbeat waits while an import writes its rows in one
+            // transaction, so the lease is longer there (an interrupted job is still seen within a minute).
+            lease: match store.backend() {
+                shanzhi_store::Backend::Sqlite => std::time::Duration::from_secs(45),
+                shanzhi_store::Backend::Postgres => std::time::Duration::from_secs(20),
+            },
+            ..Default::default()
+        },
+    ))
+    .start();
     let served = shanzhi_web::serve(
         listener,
         store.clone(),
@@ -246,9 +264,11 @@ async fn serve(common: &Common, store: Store) -> anyhow::Result<()> {
         },
     )
     .await;
+    eprintln!("正在停止后台任务 (stopping job workers)…");
+    runner.shutdown().await;
     sealer.abort();
     served?;
-    // Seal what the last requests wrote.
+    // Seal what the last requests and jobs wrote.
     store.seal_audit().await?;
     Ok(())
 }

@@ -87,6 +87,10 @@ codes! {
     AmbiguousName = "ambiguous_name" => "该名称对应多条记录,请写明上级(如“马陆镇/樊家村”)或改填统一社会信用代码",
     AlreadyImported = "already_imported" => "已登记,跳过",
     UnsupportedFile = "unsupported_file_format" => "文件格式不支持,请上传 .xlsx 或 .csv 文件",
+    // background jobs
+    JobInterrupted = "job_interrupted" => "任务多次中断(处理进程停止响应),已停止重试;请重新上传文件,已登记的行会自动跳过",
+    JobLeaseLost = "job_lease_lost" => "任务已由其他处理进程接手",
+    JobFailed = "job_failed" => "任务执行失败,已停止重试",
 }
 
 impl Serialize for Code {

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod ids;
+pub mod jobs;
 pub mod mask;
 pub mod org;
 pub mod password;

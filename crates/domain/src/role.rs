@@ -243,6 +243,8 @@ pub enum Action {
     Export,
     /// Switch one's own public member card (亮身份) on or off.
     MemberCardManage,
+    /// See background jobs (one's own, those in scope; all for district-wide roles).
+    JobView,
 }
 
 /// The permission table. Anything not listed is denied.
@@ -271,6 +273,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | ProjectManage
                 | Import
                 | Export
+                | JobView
         ),
         TownAdmin => matches!(
             action,
@@ -292,6 +295,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | ProjectManage
                 | Import
                 | Export
+                | JobView
         ),
         CommunityAdmin => matches!(
             action,
@@ -314,6 +318,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | ProjectGrade
                 | Import
                 | Export
+                | JobView
         ),
         GridLeader => matches!(
             action,
@@ -333,6 +338,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | PairingView
                 | Import
                 | Export
+                | JobView
         ),
         Member => matches!(
             action,
@@ -344,7 +350,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | MemberCardManage
         ),
         Resident => false,
-        SecurityAdmin => matches!(action, AccountManage),
+        SecurityAdmin => matches!(action, AccountManage | JobView),
         Auditor => matches!(action, AuditView),
     }
 }
@@ -427,6 +433,24 @@ mod tests {
         assert!(permits(Role::UnitAdmin, Action::Import));
         assert!(!permits(Role::Member, Action::Import));
         assert!(!permits(Role::GridLeader, Action::Import));
+        // Background jobs: admins and the security admin; not members, grid leaders or auditors.
+        for r in [
+            Role::DistrictAdmin,
+            Role::TownAdmin,
+            Role::CommunityAdmin,
+            Role::UnitAdmin,
+            Role::SecurityAdmin,
+        ] {
+            assert!(permits(r, Action::JobView), "{r:?}");
+        }
+        for r in [
+            Role::Member,
+            Role::GridLeader,
+            Role::Auditor,
+            Role::Resident,
+        ] {
+            assert!(!permits(r, Action::JobView), "{r:?}");
+        }
         assert!(!permits(Role::Auditor, Action::Export));
     }
 

@@ -1,28 +1,38 @@
-//! Large imports run in the background: the upload is parsed at once (a broken file is refused before anything
-//! is recorded), then a job row in `imports` tracks progress while the rows are checked and written, and keeps
-//! the row report when it ends.
+//! Imports run as background jobs on the job runner (`shanzhi_store::runner`): the upload is checked (a broken
+//! file is refused before anything is recorded), then the import row, its job and the file itself (encrypted, in
+//! the database, so any app instance can run it) are recorded in one transaction. A worker claims the job, reads
+//! and checks the rows, and writes them together with the import's counters, report and the job's end in one
+//! transaction — never rows without the status, nor the reverse. An interrupted attempt (the process died) is
+//! retried by another worker; nothing of it was committed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use shanzhi_domain::Code;
 use shanzhi_domain::role::Scope;
-use shanzhi_sheets::Table;
-use shanzhi_store::imports::{ImportOutcome, NewImportJob};
-use shanzhi_store::{Actor, Store};
+use shanzhi_store::imports::{ImportOutcome, JobActor, NewImportJob};
+use shanzhi_store::runner::{JobCtx, JobError, Runner};
+use shanzhi_store::{Actor, Store, StoreError};
 
-use crate::{Kind, Options, Report, import_table};
+use crate::{ForJob, ImportError, Kind, Options, Report, import_table_for, outcome_of};
 
-/// Records a queued job for a parsed table and starts it; returns the job id at once.
-pub async fn start(
+/// Job kinds of imports.
+pub const KIND_MEMBERS: &str = "import_members";
+pub const KIND_UNITS: &str = "import_units";
+
+/// Records the import and its queued job, with the uploaded file read from `file`; returns the import id at once.
+#[allow(clippy::too_many_arguments)]
+pub async fn enqueue(
     store: &Store,
     actor: &Actor,
     scope: &Scope,
     kind: Kind,
     file_name: &str,
-    table: Table,
+    file: &std::path::Path,
+    total_rows: usize,
     opts: Options,
-) -> Result<i64, crate::ImportError> {
+) -> Result<i64, ImportError> {
     let name: String = file_name.chars().take(120).collect();
     let id = store
         .create_import_job(
@@ -31,27 +41,66 @@ pub async fn start(
             &NewImportJob {
                 kind: kind.as_str().to_string(),
                 file_name: name,
-                total_rows: i64::try_from(table.rows.len()).unwrap_or(i64::MAX),
+                total_rows: i64::try_from(total_rows).unwrap_or(i64::MAX),
                 valid_only: opts.valid_only,
                 created_by: actor.account_id,
             },
+            file,
         )
         .await?;
-    let (store, actor, scope) = (store.clone(), actor.clone(), scope.clone());
-    tokio::spawn(async move { run(store, actor, scope, id, kind, table, opts).await });
     Ok(id)
 }
 
-/// Runs one job to its end, writing progress every few hundred milliseconds.
-async fn run(
-    store: Store,
-    actor: Actor,
-    scope: Scope,
-    id: i64,
-    kind: Kind,
-    table: Table,
-    opts: Options,
-) {
+/// Registers the import handlers with a runner.
+pub fn register(runner: Runner) -> Runner {
+    runner.handle(KIND_MEMBERS, run).handle(KIND_UNITS, run)
+}
+
+fn store_failure(e: &StoreError) -> JobError {
+    match e {
+        StoreError::Refused(Code::JobLeaseLost) => JobError::retry("租约已失效"),
+        StoreError::Db(_) => JobError::retry("数据库暂时不可用"),
+        _ => JobError::fatal("导入数据时出错"),
+    }
+}
+
+/// Runs one attempt of an import job.
+async fn run(ctx: JobCtx) -> Result<(), JobError> {
+    let store = &ctx.store;
+    let lease = ctx.lease();
+    let import = store
+        .import_for_job(ctx.job.id)
+        .await
+        .map_err(|e| store_failure(&e))?;
+    if import.is_finished() {
+        return Ok(());
+    }
+    let actor = serde_json::from_str::<JobActor>(&ctx.job.payload)
+        .map_err(|_| JobError::fatal("任务内容无法读取"))?
+        .actor();
+    let kind = Kind::parse(&import.kind).ok_or_else(|| JobError::fatal("未知的导入类型"))?;
+    let scope = import.scope();
+    let opts = Options {
+        valid_only: import.valid_only,
+    };
+    let id = import.id;
+    store
+        .set_import_progress(id, 0)
+        .await
+        .map_err(|e| store_failure(&e))?;
+    let bytes = store
+        .job_file(ctx.job.id)
+        .await
+        .map_err(|e| store_failure(&e))?;
+    let name = import.file_name.clone();
+    let parsed = tokio::task::spawn_blocking(move || crate::parse(kind, &name, &bytes))
+        .await
+        .map_err(|_| JobError::retry("读取文件的任务中断"))?;
+    let table = match parsed {
+        Ok(t) => t,
+        Err(e) => return give_up(store, &actor, id, lease, &ImportError::Sheet(e)).await,
+    };
+
     let done = Arc::new(AtomicUsize::new(0));
     let ticker = {
         let (store, done) = (store.clone(), done.clone());
@@ -76,35 +125,63 @@ async fn run(
         let done = done.clone();
         move |n: usize| done.store(n, Ordering::Relaxed)
     };
-    let result = import_table(&store, &actor, &scope, kind, &table, opts, &progress).await;
-    ticker.abort();
-    let outcome = match result {
-        Ok(report) => outcome_of(&report),
-        Err(e) => {
-            tracing::error!("import {id} failed: {e}");
-            ImportOutcome {
-                failed: true,
-                report:
-                    serde_json::json!({ "error": { "code": e.code(), "message": e.message() } })
-                        .to_string(),
-                ..ImportOutcome::default()
-            }
-        }
+    let job = ForJob {
+        import_id: id,
+        lease: Some(lease),
     };
-    if let Err(e) = store.finish_import_job(&actor, id, &outcome).await {
-        tracing::error!("import {id}: result not saved: {e}");
+    let result = import_table_for(
+        store,
+        &actor,
+        &scope,
+        kind,
+        &table,
+        opts,
+        &progress,
+        Some(job),
+    )
+    .await;
+    ticker.abort();
+    drop(table);
+    match result {
+        // Rows, counters and the job's end were committed together.
+        Ok((_, true)) => Ok(()),
+        Ok((report, false)) => {
+            let outcome = outcome_of(&report);
+            drop(report);
+            store
+                .finish_import_job(&actor, id, &outcome, Some(lease), false)
+                .await
+                .map_err(|e| store_failure(&e))
+        }
+        Err(ImportError::Store(
+            e @ (StoreError::Db(_) | StoreError::Refused(Code::JobLeaseLost)),
+        )) => {
+            tracing::warn!("import {id}: attempt {} failed: {e}", lease.attempt);
+            Err(store_failure(&e))
+        }
+        Err(e) => give_up(store, &actor, id, lease, &e).await,
     }
 }
 
-fn outcome_of(report: &Report) -> ImportOutcome {
-    let n = |x: usize| i64::try_from(x).unwrap_or(i64::MAX);
-    ImportOutcome {
-        failed: report.refused(),
-        inserted: n(report.inserted),
-        skipped: n(report.skipped),
-        error_rows: n(report.error_rows),
-        report: serde_json::to_string(report).unwrap_or_default(),
-    }
+/// The import cannot succeed (a broken file, a refusal): record the error and end the job as failed.
+async fn give_up(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    lease: shanzhi_store::jobs::JobLease,
+    e: &ImportError,
+) -> Result<(), JobError> {
+    tracing::error!("import {id} failed: {}", e.code());
+    let outcome = ImportOutcome {
+        failed: true,
+        report: serde_json::json!({ "error": { "code": e.code(), "message": e.message() } })
+            .to_string(),
+        ..ImportOutcome::default()
+    };
+    store
+        .finish_import_job(actor, id, &outcome, Some(lease), true)
+        .await
+        .map_err(|e| store_failure(&e))
 }
 
 /// What a finished job's stored report holds.

@@ -15,8 +15,11 @@ mod units;
 
 use serde::{Deserialize, Serialize};
 use shanzhi_domain::Code;
+use shanzhi_domain::jobs::quote;
 use shanzhi_domain::role::Scope;
 use shanzhi_sheets::{Format, Limits, SheetError, Table};
+use shanzhi_store::imports::ImportOutcome;
+use shanzhi_store::jobs::JobLease;
 use shanzhi_store::{Actor, Store, StoreError};
 
 /// What is imported.
@@ -182,7 +185,7 @@ pub struct RowReport {
     pub code: Option<String>,
     /// Chinese reason, e.g. `手机号:手机号码不正确(应为1开头的11位数字)`.
     pub reason: String,
-    /// The row's name column, to find it again.
+    /// The row's name column, to find it again (at most 40 characters, "…" when cut).
     pub name: String,
 }
 
@@ -266,9 +269,56 @@ pub async fn import_table(
     opts: Options,
     progress: &(dyn Fn(usize) + Send + Sync),
 ) -> Result<Report, ImportError> {
+    Ok(
+        import_table_for(store, actor, scope, kind, table, opts, progress, None)
+            .await?
+            .0,
+    )
+}
+
+/// The import job a table is imported for: its id, and the runner's fencing token.
+#[derive(Debug, Clone, Copy)]
+pub struct ForJob {
+    pub import_id: i64,
+    pub lease: Option<JobLease>,
+}
+
+/// [`import_table`] for an import job: when rows are written, the job's counters, report and end are written in
+/// the same transaction. Returns the report and whether the job's outcome was recorded with the rows.
+#[allow(clippy::too_many_arguments)]
+pub async fn import_table_for(
+    store: &Store,
+    actor: &Actor,
+    scope: &Scope,
+    kind: Kind,
+    table: &Table,
+    opts: Options,
+    progress: &(dyn Fn(usize) + Send + Sync),
+    job: Option<ForJob>,
+) -> Result<(Report, bool), ImportError> {
     match kind {
-        Kind::Members => members::import(store, actor, scope, table, opts, progress).await,
-        Kind::Units => units::import(store, actor, scope, table, opts, progress).await,
+        Kind::Members => members::import(store, actor, scope, table, opts, progress, job).await,
+        Kind::Units => units::import(store, actor, scope, table, opts, progress, job).await,
+    }
+}
+
+/// The report once `inserted` of the `to_write` rows were written (the rest were registered meanwhile).
+pub(crate) fn written(report: &mut Report, to_write: usize, inserted: usize) {
+    report.inserted = inserted;
+    report.skipped += to_write.saturating_sub(inserted);
+    report.written = inserted > 0;
+    report.summary = summary(report, true);
+}
+
+/// The stored form of a report.
+pub fn outcome_of(report: &Report) -> ImportOutcome {
+    let n = |x: usize| i64::try_from(x).unwrap_or(i64::MAX);
+    ImportOutcome {
+        failed: report.refused(),
+        inserted: n(report.inserted),
+        skipped: n(report.skipped),
+        error_rows: n(report.error_rows),
+        report: serde_json::to_string(report).unwrap_or_default(),
     }
 }
 
@@ -296,14 +346,27 @@ pub(crate) struct RowProblems {
     reasons: Vec<String>,
 }
 
+/// Reasons kept per row (a hostile cell may hold thousands of unknown entries).
+const MAX_REASONS: usize = 8;
+/// Longest reason text of one row.
+const MAX_REASON_CHARS: usize = 400;
+
 impl RowProblems {
     pub(crate) fn add(&mut self, column: &str, code: Code) {
         self.first.get_or_insert(code);
-        self.reasons.push(format!("{column}:{}", code.message()));
+        self.push(format!("{column}:{}", code.message()));
     }
+    /// `text` must quote user values through [`shanzhi_domain::jobs::quote`].
     pub(crate) fn add_text(&mut self, column: &str, code: Code, text: String) {
         self.first.get_or_insert(code);
-        self.reasons.push(format!("{column}:{text}"));
+        self.push(format!("{column}:{text}"));
+    }
+    fn push(&mut self, reason: String) {
+        match self.reasons.len() {
+            n if n < MAX_REASONS => self.reasons.push(reason),
+            n if n == MAX_REASONS => self.reasons.push("…".to_string()),
+            _ => {}
+        }
     }
     pub(crate) fn is_empty(&self) -> bool {
         self.first.is_none()
@@ -313,8 +376,8 @@ impl RowProblems {
             line,
             status: RowStatus::Error,
             code: self.first.map(|c| c.as_str().to_string()),
-            reason: self.reasons.join(";"),
-            name: name.to_string(),
+            reason: shanzhi_domain::jobs::prefix(&self.reasons.join(";"), MAX_REASON_CHARS),
+            name: quote(name),
         }
     }
 }
@@ -325,7 +388,7 @@ pub(crate) fn skipped_row(line: usize, name: &str) -> RowReport {
         status: RowStatus::Skipped,
         code: Some(Code::AlreadyImported.as_str().to_string()),
         reason: Code::AlreadyImported.message().to_string(),
-        name: name.to_string(),
+        name: quote(name),
     }
 }
 

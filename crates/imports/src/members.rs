@@ -7,10 +7,12 @@ use shanzhi_domain::role::Scope;
 use shanzhi_domain::{Code, PlaceId, UnitId, validate};
 use shanzhi_sheets::Table;
 use shanzhi_store::bulk::BulkMember;
+use shanzhi_store::imports::ImportFinish;
 use shanzhi_store::{Actor, Store};
 
 use crate::{
-    Found, ImportError, NameIndex, Options, Report, RowProblems, decide, skipped_row, summary,
+    ForJob, Found, ImportError, NameIndex, Options, Report, RowProblems, decide, outcome_of,
+    skipped_row, written,
 };
 
 struct Cols {
@@ -54,7 +56,8 @@ pub(crate) async fn import(
     table: &Table,
     opts: Options,
     progress: &(dyn Fn(usize) + Send + Sync),
-) -> Result<Report, ImportError> {
+    job: Option<ForJob>,
+) -> Result<(Report, bool), ImportError> {
     let req = table.require(&["姓名", "手机号", "所在单位", "居住社区"])?;
     let (Some(&name), Some(&mobile), Some(&unit), Some(&community)) =
         (req.first(), req.get(1), req.get(2), req.get(3))
@@ -202,9 +205,11 @@ pub(crate) async fn import(
                 match skills.get(s) {
                     Some(code) if !skill_codes.contains(code) => skill_codes.push(code.clone()),
                     Some(_) => {}
-                    None => {
-                        e.add_text("专长", Code::UnknownSkill, format!("「{s}」不在专长字典中"))
-                    }
+                    None => e.add_text(
+                        "专长",
+                        Code::UnknownSkill,
+                        format!("「{}」不在专长字典中", shanzhi_domain::jobs::quote(s)),
+                    ),
                 }
             }
             if skill_codes.len() > 20 {
@@ -265,6 +270,7 @@ pub(crate) async fn import(
         }
     }
     report.ok_rows = to_write.len();
+    let mut recorded = false;
     if decide(&mut report, opts) {
         let rows: Vec<BulkMember> = to_write
             .iter()
@@ -273,16 +279,25 @@ pub(crate) async fn import(
                 community_path: &g.path,
             })
             .collect();
+        let n = to_write.len();
+        let outcome = |inserted: usize| {
+            let mut r = report.clone();
+            written(&mut r, n, inserted);
+            outcome_of(&r)
+        };
+        let finish = job.map(|j| ImportFinish {
+            import_id: j.import_id,
+            lease: j.lease,
+            outcome: &outcome,
+        });
         let inserted = store
-            .bulk_insert_members(actor, "import.members", &rows)
+            .bulk_insert_members_for(actor, "import.members", &rows, finish.as_ref())
             .await?;
-        report.inserted = inserted;
+        recorded = finish.is_some();
         // Rows someone else registered meanwhile were skipped by the database.
-        report.skipped += to_write.len().saturating_sub(inserted);
-        report.written = inserted > 0;
-        report.summary = summary(&report, true);
+        written(&mut report, n, inserted);
     }
-    Ok(report)
+    Ok((report, recorded))
 }
 
 #[cfg(test)]

@@ -8,10 +8,12 @@ use shanzhi_domain::role::Scope;
 use shanzhi_domain::{Code, PlaceId, validate};
 use shanzhi_sheets::Table;
 use shanzhi_store::bulk::BulkUnit;
+use shanzhi_store::imports::ImportFinish;
 use shanzhi_store::{Actor, Store};
 
 use crate::{
-    Found, ImportError, NameIndex, Options, Report, RowProblems, decide, skipped_row, summary,
+    ForJob, Found, ImportError, NameIndex, Options, Report, RowProblems, decide, outcome_of,
+    skipped_row, written,
 };
 
 struct Good {
@@ -32,7 +34,8 @@ pub(crate) async fn import(
     table: &Table,
     opts: Options,
     progress: &(dyn Fn(usize) + Send + Sync),
-) -> Result<Report, ImportError> {
+    job: Option<ForJob>,
+) -> Result<(Report, bool), ImportError> {
     // Units are registered by place admins (a unit admin cannot create other units).
     if !matches!(scope, Scope::Subtree(_) | Scope::Everything) {
         return Err(ImportError::Refused(Code::Forbidden));
@@ -197,6 +200,7 @@ pub(crate) async fn import(
         }
     }
     report.ok_rows = to_write.len();
+    let mut recorded = false;
     if decide(&mut report, opts) {
         let rows: Vec<BulkUnit> = to_write
             .iter()
@@ -205,15 +209,24 @@ pub(crate) async fn import(
                 place_path: &g.path,
             })
             .collect();
+        let n = to_write.len();
+        let outcome = |inserted: usize| {
+            let mut r = report.clone();
+            written(&mut r, n, inserted);
+            outcome_of(&r)
+        };
+        let finish = job.map(|j| ImportFinish {
+            import_id: j.import_id,
+            lease: j.lease,
+            outcome: &outcome,
+        });
         let inserted = store
-            .bulk_insert_units(actor, "import.units", &rows)
+            .bulk_insert_units_for(actor, "import.units", &rows, finish.as_ref())
             .await?;
-        report.inserted = inserted;
-        report.skipped += to_write.len().saturating_sub(inserted);
-        report.written = inserted > 0;
-        report.summary = summary(&report, true);
+        recorded = finish.is_some();
+        written(&mut report, n, inserted);
     }
-    Ok(report)
+    Ok((report, recorded))
 }
 
 #[cfg(test)]

@@ -6,7 +6,52 @@ use shanzhi_domain::org::{ValidMember, ValidUnit};
 use shanzhi_domain::{Timestamp, mask};
 
 use crate::audit::{Actor, AuditEntry};
+use crate::imports::ImportFinish;
 use crate::{Store, StoreResult};
+
+/// Writes an import's final counters and row report inside a transaction, with its audit row.
+macro_rules! import_finish_in_tx {
+    ($store:expr, $tx:expr, $actor:expr, $id:expr, $outcome:expr, $now:expr) => {{
+        let outcome: &$crate::imports::ImportOutcome = $outcome;
+        let id: i64 = $id;
+        let status = if outcome.failed { "failed" } else { "done" };
+        sqlx::query(
+            "UPDATE imports SET status = $1, processed_rows = total_rows, inserted = $2, skipped = $3, error_rows = $4, \
+             report = $5, finished_at = $6 WHERE id = $7",
+        )
+        .bind(status)
+        .bind(outcome.inserted)
+        .bind(outcome.skipped)
+        .bind(outcome.error_rows)
+        .bind(&outcome.report)
+        .bind($now)
+        .bind(id)
+        .execute(&mut *$tx)
+        .await?;
+        audit_in_tx!(
+            $store,
+            $tx,
+            $actor,
+            &$crate::audit::AuditEntry::ok("import.finish", format!("import:{id}")).with_detail(format!(
+                "status={status} inserted={} skipped={} errors={}",
+                outcome.inserted, outcome.skipped, outcome.error_rows
+            ))
+        );
+    }};
+}
+
+/// Inside the write transaction: the import's outcome and its job's end, when the rows come from an import job.
+macro_rules! finish_with_rows {
+    ($store:expr, $tx:expr, $actor:expr, $finish:expr, $inserted:expr, $now:expr) => {{
+        if let Some(f) = $finish {
+            let outcome = (f.outcome)($inserted);
+            import_finish_in_tx!($store, $tx, $actor, f.import_id, &outcome, $now);
+            if let Some(lease) = f.lease {
+                job_end_in_tx!($tx, lease, "done", None, $now);
+            }
+        }
+    }};
+}
 
 /// A member row with its residence community resolved.
 pub struct BulkMember<'a> {
@@ -43,6 +88,19 @@ impl Store {
         actor: &Actor,
         action: &str,
         rows: &[BulkMember<'_>],
+    ) -> StoreResult<usize> {
+        self.bulk_insert_members_for(actor, action, rows, None)
+            .await
+    }
+
+    /// [`Self::bulk_insert_members`] for an import: with `finish`, the import's counters and report and its job's
+    /// end are written in the same transaction as the rows (never rows without the status, nor the reverse).
+    pub async fn bulk_insert_members_for(
+        &self,
+        actor: &Actor,
+        action: &str,
+        rows: &[BulkMember<'_>],
+        finish: Option<&ImportFinish<'_>>,
     ) -> StoreResult<usize> {
         let mut enc = Vec::with_capacity(rows.len());
         for r in rows {
@@ -132,6 +190,7 @@ impl Store {
                 &AuditEntry::ok(action, "members")
                     .with_detail(format!("rows={} inserted={inserted}", rows.len()))
             );
+            finish_with_rows!(self, tx, actor, finish, inserted, now);
             tx.commit().await?;
             inserted
         });
@@ -144,6 +203,17 @@ impl Store {
         actor: &Actor,
         action: &str,
         rows: &[BulkUnit<'_>],
+    ) -> StoreResult<usize> {
+        self.bulk_insert_units_for(actor, action, rows, None).await
+    }
+
+    /// [`Self::bulk_insert_units`] for an import (see [`Self::bulk_insert_members_for`]).
+    pub async fn bulk_insert_units_for(
+        &self,
+        actor: &Actor,
+        action: &str,
+        rows: &[BulkUnit<'_>],
+        finish: Option<&ImportFinish<'_>>,
     ) -> StoreResult<usize> {
         let mut phones = Vec::with_capacity(rows.len());
         for r in rows {
@@ -191,6 +261,7 @@ impl Store {
                 &AuditEntry::ok(action, "units")
                     .with_detail(format!("rows={} inserted={inserted}", rows.len()))
             );
+            finish_with_rows!(self, tx, actor, finish, inserted, now);
             tx.commit().await?;
             inserted
         });

@@ -140,6 +140,7 @@ impl Store {
             pools,
             vault: Arc::new(vault),
             audit_key: Arc::new(audit_key),
+            job_wake: Arc::default(),
         })
     }
 

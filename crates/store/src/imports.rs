@@ -7,7 +7,10 @@ use serde::Serialize;
 use shanzhi_domain::role::Scope;
 use shanzhi_domain::{AccountId, PlaceId, Timestamp};
 
+use shanzhi_domain::jobs::{self as jobs_rules, JobStatus};
+
 use crate::audit::{Actor, AuditEntry};
+use crate::jobs::{DEFAULT_MAX_ATTEMPTS, JobLease, NewJob, scope_cols};
 use crate::{Store, StoreError, StoreResult};
 
 const CHUNK: usize = 400;
@@ -32,14 +35,14 @@ pub struct UnitKey {
     pub credit_code: String,
 }
 
-/// One import job.
+/// One import: what was uploaded, its counters and row report. Its execution is the linked job (`job_id`).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ImportJob {
     pub id: i64,
     /// members | units
     pub kind: String,
     pub file_name: String,
-    /// queued | running | done | failed
+    /// queued | running | done | failed (the import's outcome; `failed` also when its job gave up)
     pub status: String,
     pub total_rows: i64,
     pub processed_rows: i64,
@@ -56,23 +59,67 @@ pub struct ImportJob {
     pub unit_id: Option<i64>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    /// The background job running this import.
+    pub job_id: Option<i64>,
+    /// The job's state: queued | running | interrupted | done | failed.
+    pub job_status: Option<String>,
+    #[serde(skip)]
+    pub job_lease_until: Option<i64>,
+    /// Attempts made so far, and allowed.
+    pub attempts: Option<i64>,
+    pub max_attempts: Option<i64>,
+    /// Short reason of the job's last failure or interruption.
+    pub job_error: Option<String>,
 }
 
-/// A job still queued or running after this long was cut off (e.g. by a restart) and will not finish.
-const STALE_AFTER_MS: i64 = 60 * 60 * 1000;
-
 impl ImportJob {
-    /// Ended, or cut off (still "running" long after it started).
-    pub fn is_finished(&self) -> bool {
-        matches!(self.status.as_str(), "done" | "failed") || self.is_stale()
+    /// The job's state as shown (a running job whose lease ran out is interrupted).
+    pub fn job_state(&self) -> Option<JobStatus> {
+        let stored = JobStatus::parse(self.job_status.as_deref()?)?;
+        Some(jobs_rules::effective_status(
+            stored,
+            self.job_lease_until,
+            Timestamp::now().0,
+        ))
     }
-    pub fn is_stale(&self) -> bool {
-        matches!(self.status.as_str(), "queued" | "running")
-            && Timestamp::now().0 - self.created_at > STALE_AFTER_MS
+    fn fill(mut self) -> Self {
+        self.job_status = self.job_state().map(|s| s.as_str().to_string());
+        self
+    }
+    /// Ended (written, refused, or given up).
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status.as_str(), "done" | "failed")
+    }
+    /// Cut off (its worker stopped); it will be retried, or fail once its attempts are used up.
+    pub fn is_interrupted(&self) -> bool {
+        !self.is_finished() && self.job_state() == Some(JobStatus::Interrupted)
+    }
+    /// The job gave up (attempts used up) before the import could record an outcome.
+    pub fn job_gave_up(&self) -> bool {
+        self.status == "failed"
+            && self.report.is_none()
+            && self.job_state() == Some(JobStatus::Failed)
+    }
+    /// Why the import has no outcome when its job gave up: interrupted too often, or failing.
+    pub fn gave_up_code(&self) -> Option<shanzhi_domain::Code> {
+        self.job_gave_up().then(|| {
+            if self
+                .job_error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("已中断"))
+            {
+                shanzhi_domain::Code::JobInterrupted
+            } else {
+                shanzhi_domain::Code::JobFailed
+            }
+        })
     }
     pub fn status_label(&self) -> &'static str {
-        if self.is_stale() {
+        if self.is_interrupted() {
             return "已中断";
+        }
+        if !self.is_finished() && self.job_state() == Some(JobStatus::Queued) {
+            return "排队中";
         }
         match self.status.as_str() {
             "queued" => "排队中",
@@ -100,12 +147,25 @@ impl ImportJob {
             (self.processed_rows * 100 / self.total_rows).clamp(0, 100)
         }
     }
+    /// The uploader's scope as recorded (the scope the import runs with).
+    pub fn scope(&self) -> Scope {
+        match (self.unit_id, self.place_path.as_str()) {
+            (Some(u), _) => Scope::Unit(shanzhi_domain::UnitId(u)),
+            (None, "/") => Scope::Everything,
+            (None, "") => Scope::Nothing,
+            (None, p) => Scope::Subtree(p.to_string()),
+        }
+    }
 }
 
 macro_rules! import_cols {
     () => {
-        "SELECT id, kind, file_name, status, total_rows, processed_rows, inserted, skipped, error_rows, report, valid_only, \
-         created_by, created_by_name, place_path, unit_id, created_at, finished_at FROM imports i WHERE 1 = 1"
+        "SELECT i.id, i.kind, i.file_name, \
+         CASE WHEN i.status IN ('queued', 'running') AND j.status = 'failed' THEN 'failed' ELSE i.status END AS status, \
+         i.total_rows, i.processed_rows, i.inserted, i.skipped, i.error_rows, i.report, i.valid_only, \
+         i.created_by, i.created_by_name, i.place_path, i.unit_id, i.created_at, COALESCE(i.finished_at, j.finished_at) AS finished_at, \
+         i.job_id, j.status AS job_status, j.lease_until AS job_lease_until, j.attempts, j.max_attempts, j.last_error AS job_error \
+         FROM imports i LEFT JOIN jobs j ON j.id = i.job_id WHERE 1 = 1"
     };
 }
 
@@ -144,6 +204,65 @@ pub struct ImportOutcome {
     pub skipped: i64,
     pub error_rows: i64,
     pub report: String,
+}
+
+/// The job an import runs under: its counters and status are written in the transaction that writes its rows.
+pub struct ImportFinish<'a> {
+    pub import_id: i64,
+    /// The attempt's fencing token; `None` outside the runner.
+    pub lease: Option<JobLease>,
+    /// Builds the outcome from the number of rows actually inserted.
+    pub outcome: &'a (dyn Fn(usize) -> ImportOutcome + Send + Sync),
+}
+
+/// The part of an [`Actor`] kept with an import job, to run it later as its uploader.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct JobActor {
+    pub account_id: Option<i64>,
+    pub name: String,
+    pub role: Option<String>,
+    pub place: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+impl JobActor {
+    pub fn of(a: &Actor) -> Self {
+        JobActor {
+            account_id: a.account_id.map(|x| x.0),
+            name: a.name.clone(),
+            role: a.role.map(|r| r.as_str().to_string()),
+            place: a.place.clone(),
+            client_addr: a.client_addr.clone(),
+        }
+    }
+    pub fn actor(&self) -> Actor {
+        Actor {
+            account_id: self.account_id.map(AccountId),
+            name: self.name.clone(),
+            role: self
+                .role
+                .as_deref()
+                .and_then(shanzhi_domain::role::Role::parse),
+            place: self.place.clone(),
+            client_addr: self.client_addr.clone(),
+        }
+    }
+}
+
+/// Size of one stored chunk of an uploaded file.
+const FILE_CHUNK: usize = 1024 * 1024;
+
+async fn read_full(f: &mut tokio::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    use tokio::io::AsyncReadExt;
+    let mut n = 0;
+    while n < buf.len() {
+        let k = f.read(&mut buf[n..]).await?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    Ok(n)
 }
 
 /// One member in the member ledger, with where they stand in the current round.
@@ -198,15 +317,6 @@ pub struct LedgerFilter {
     pub place_id: Option<i64>,
     /// Members of this unit (member ledger) / this unit (unit ledger).
     pub unit_id: Option<i64>,
-}
-
-fn scope_cols(scope: &Scope) -> (String, Option<i64>) {
-    match scope {
-        Scope::Subtree(p) => (p.clone(), None),
-        Scope::Everything => ("/".to_string(), None),
-        Scope::Unit(u) => (String::new(), Some(u.0)),
-        Scope::Member(_) | Scope::Oversight | Scope::Nothing => (String::new(), None),
-    }
 }
 
 impl Store {
@@ -303,21 +413,34 @@ impl Store {
 
     // ------------------------------------------------------------ import jobs
 
-    /// Records a queued import job for the caller's scope.
+    /// Records an import and its queued job in one transaction: the import row, the job, the uploaded file (read
+    /// from `file` in chunks, encrypted with the vault) and the audit row. Returns the import id.
     pub async fn create_import_job(
         &self,
         actor: &Actor,
         scope: &Scope,
         job: &NewImportJob,
+        file: &std::path::Path,
     ) -> StoreResult<i64> {
+        use base64::Engine;
         let (path, unit) = scope_cols(scope);
         let now = Timestamp::now().0;
+        let new_job = NewJob {
+            kind: format!("import_{}", job.kind),
+            payload: serde_json::to_string(&JobActor::of(actor))
+                .map_err(|e| StoreError::Other(e.to_string()))?,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        };
+        let io = |e: std::io::Error| StoreError::Other(format!("upload file: {e}"));
+        let mut f = tokio::fs::File::open(file).await.map_err(io)?;
+        let mut buf = vec![0u8; FILE_CHUNK];
         let id: i64 = wr!(self, |p| {
             let mut tx = p.begin().await?;
+            let job_id = job_insert_in_tx!(tx, &new_job, actor, scope, now);
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO imports (kind, file_name, status, total_rows, processed_rows, inserted, skipped, error_rows, report, \
-                 valid_only, created_by, created_by_name, place_path, unit_id, created_at, finished_at) \
-                 VALUES ($1, $2, 'queued', $3, 0, 0, 0, 0, NULL, $4, $5, $6, $7, $8, $9, NULL) RETURNING id",
+                 valid_only, created_by, created_by_name, place_path, unit_id, created_at, finished_at, job_id) \
+                 VALUES ($1, $2, 'queued', $3, 0, 0, 0, 0, NULL, $4, $5, $6, $7, $8, $9, NULL, $10) RETURNING id",
             )
             .bind(&job.kind)
             .bind(&job.file_name)
@@ -328,19 +451,81 @@ impl Store {
             .bind(&path)
             .bind(unit)
             .bind(now)
+            .bind(job_id)
             .fetch_one(&mut *tx)
             .await?;
+            let mut seq = 0i64;
+            loop {
+                let n = read_full(&mut f, &mut buf).await.map_err(io)?;
+                if n == 0 {
+                    break;
+                }
+                let b64 = base64::engine::general_purpose::STANDARD.encode(&buf[..n]);
+                let enc = self.vault.encrypt(&b64)?;
+                drop(b64);
+                sqlx::query("INSERT INTO job_files (job_id, seq, data) VALUES ($1, $2, $3)")
+                    .bind(job_id)
+                    .bind(seq)
+                    .bind(enc)
+                    .execute(&mut *tx)
+                    .await?;
+                seq += 1;
+            }
             audit_in_tx!(
                 self,
                 tx,
                 actor,
-                &AuditEntry::ok("import.upload", format!("import:{id}"))
-                    .with_detail(format!("kind={} rows={}", job.kind, job.total_rows))
+                &AuditEntry::ok("import.upload", format!("import:{id}")).with_detail(format!(
+                    "kind={} rows={} job={job_id}",
+                    job.kind, job.total_rows
+                ))
             );
             tx.commit().await?;
             id
         });
+        self.wake_job_runners();
         Ok(id)
+    }
+
+    /// The import a job runs (for the worker; no scope check).
+    pub async fn import_for_job(&self, job_id: i64) -> StoreResult<ImportJob> {
+        let job: Option<ImportJob> = rd!(self, |p| {
+            let mut qb = crate::qb(p, import_cols!());
+            qb.push(" AND i.job_id = ").push_bind(job_id);
+            qb.build_query_as().fetch_optional(p).await?
+        });
+        job.map(ImportJob::fill).ok_or(StoreError::NotFound)
+    }
+
+    /// The uploaded file of a job, decrypted.
+    pub async fn job_file(&self, job_id: i64) -> StoreResult<Vec<u8>> {
+        use base64::Engine;
+        let seqs: Vec<(i64,)> = rd!(self, |p| sqlx::query_as(
+            "SELECT seq FROM job_files WHERE job_id = $1 ORDER BY seq"
+        )
+        .bind(job_id)
+        .fetch_all(p)
+        .await?);
+        if seqs.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        let mut out = Vec::new();
+        for (seq,) in seqs {
+            let (enc,): (String,) = rd!(self, |p| sqlx::query_as(
+                "SELECT data FROM job_files WHERE job_id = $1 AND seq = $2"
+            )
+            .bind(job_id)
+            .bind(seq)
+            .fetch_one(p)
+            .await?);
+            let b64 = self.vault.decrypt(&enc)?;
+            drop(enc);
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64.as_bytes())
+                .map_err(|e| StoreError::Other(format!("job file: {e}")))?;
+            out.extend_from_slice(&bytes);
+        }
+        Ok(out)
     }
 
     /// Progress of a running job (rows checked so far).
@@ -358,39 +543,28 @@ impl Store {
         Ok(())
     }
 
-    /// Final state of a job: counters and the row report.
+    /// Final state of an import that wrote no rows (refused, nothing new, or stopped by an error): counters, row
+    /// report and — under the runner — the job's end (`done`, or `failed` when `job_failed`), in one transaction.
     pub async fn finish_import_job(
         &self,
         actor: &Actor,
         id: i64,
         outcome: &ImportOutcome,
+        lease: Option<JobLease>,
+        job_failed: bool,
     ) -> StoreResult<()> {
         let now = Timestamp::now().0;
-        let status = if outcome.failed { "failed" } else { "done" };
         wr!(self, |p| {
             let mut tx = p.begin().await?;
-            sqlx::query(
-                "UPDATE imports SET status = $1, processed_rows = total_rows, inserted = $2, skipped = $3, error_rows = $4, \
-                 report = $5, finished_at = $6 WHERE id = $7",
-            )
-            .bind(status)
-            .bind(outcome.inserted)
-            .bind(outcome.skipped)
-            .bind(outcome.error_rows)
-            .bind(&outcome.report)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("import.finish", format!("import:{id}")).with_detail(format!(
-                    "status={status} inserted={} skipped={} errors={}",
-                    outcome.inserted, outcome.skipped, outcome.error_rows
-                ))
-            );
+            import_finish_in_tx!(self, tx, actor, id, outcome, now);
+            if let Some(lease) = lease {
+                let (status, error) = if job_failed {
+                    ("failed", Some("导入未能执行(文件或数据错误,不再重试)"))
+                } else {
+                    ("done", None)
+                };
+                job_end_in_tx!(tx, lease, status, error, now);
+            }
             tx.commit().await?;
         });
         Ok(())
@@ -409,7 +583,7 @@ impl Store {
             import_visibility!(qb, scope, account);
             qb.build_query_as().fetch_optional(p).await?
         });
-        job.ok_or(StoreError::NotFound)
+        job.map(ImportJob::fill).ok_or(StoreError::NotFound)
     }
 
     /// Recent import jobs the caller may see, newest first.
@@ -419,13 +593,14 @@ impl Store {
         account: Option<AccountId>,
         limit: i64,
     ) -> StoreResult<Vec<ImportJob>> {
-        rd!(self, |p| {
+        let rows: Vec<ImportJob> = rd!(self, |p| {
             let mut qb = crate::qb(p, import_cols!());
             import_visibility!(qb, scope, account);
             qb.push(" ORDER BY i.id DESC LIMIT ")
                 .push_bind(limit.clamp(1, 200));
-            Ok(qb.build_query_as().fetch_all(p).await?)
-        })
+            qb.build_query_as().fetch_all(p).await?
+        });
+        Ok(rows.into_iter().map(ImportJob::fill).collect())
     }
 
     // ------------------------------------------------------------ ledgers

@@ -8,7 +8,10 @@
 mod macros;
 #[macro_use]
 pub mod audit;
+#[macro_use]
+pub mod jobs;
 pub mod accounts;
+#[macro_use]
 pub mod bulk;
 pub mod connect;
 pub mod dict;
@@ -19,6 +22,7 @@ pub mod own_data;
 pub mod page;
 pub mod places;
 pub mod registration;
+pub mod runner;
 
 pub use accounts::{Account, NewAccount, SessionInfo, SessionKind, SessionStage};
 pub use audit::{
@@ -50,6 +54,8 @@ pub struct Store {
     pub(crate) pools: Pools,
     pub(crate) vault: Arc<Vault>,
     pub(crate) audit_key: Arc<AuditSigningKey>,
+    /// Wakes this process's job runners when a job is enqueued (other instances find it by polling).
+    pub(crate) job_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Store {

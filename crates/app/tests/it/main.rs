@@ -10,6 +10,7 @@ mod audit;
 mod cli;
 mod http;
 mod imports;
+mod jobs;
 mod matrix;
 mod pairing_web;
 mod registration_web;

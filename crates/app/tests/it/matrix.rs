@@ -174,6 +174,7 @@ pub const UI: &[(&str, &str, Gate)] = &[
     ("GET", "/imports/templates/{file}", All(&[A::Import], No)),
     ("GET", "/exports/members.xlsx", All(&[A::Export], No)),
     ("GET", "/exports/units.xlsx", All(&[A::Export], No)),
+    ("GET", "/jobs", All(&[A::JobView], No)),
     ("GET", "/static/app.css", Public),
     ("GET", "/static/app.js", Public),
 ];
@@ -257,6 +258,8 @@ pub const API: &[(&str, &str, Gate)] = &[
     ("GET", "/api/v1/imports/templates/{file}", All(&[A::Import], No)),
     ("GET", "/api/v1/exports/members.xlsx", All(&[A::Export], No)),
     ("GET", "/api/v1/exports/units.xlsx", All(&[A::Export], No)),
+    ("GET", "/api/v1/jobs", All(&[A::JobView], No)),
+    ("GET", "/api/v1/jobs/{id}", All(&[A::JobView], Other)),
 ];
 
 /// An id that no table holds.

@@ -205,11 +205,46 @@ pub struct TestApp {
     pub store: Store,
     pub base: String,
     server: tokio::task::JoinHandle<()>,
+    /// The job runner (imports), as `shanzhi serve` starts it.
+    runner: Option<shanzhi_store::runner::RunnerHandle>,
+}
+
+/// Runner settings for tests: quick polling, otherwise as served.
+pub fn test_runner_config() -> shanzhi_store::runner::RunnerConfig {
+    shanzhi_store::runner::RunnerConfig {
+        workers: 2,
+        poll: std::time::Duration::from_millis(100),
+        backoff: shanzhi_store::jobs::Backoff {
+            base_ms: 300,
+            cap_ms: 5_000,
+        },
+        ..Default::default()
+    }
 }
 
 impl TestApp {
     pub async fn start(db: Db) -> TestApp {
         Self::start_with(db, shanzhi_web::WebConfig::default()).await
+    }
+
+    /// The application without its job runner (jobs stay queued until [`TestApp::start_runner`]).
+    pub async fn start_without_runner(db: Db) -> TestApp {
+        let mut app = Self::start(db).await;
+        if let Some(r) = app.runner.take() {
+            r.shutdown().await;
+        }
+        app
+    }
+
+    /// Starts the job runner (imports) with these settings.
+    pub fn start_runner(&mut self, config: shanzhi_store::runner::RunnerConfig) {
+        self.runner = Some(
+            shanzhi_imports::job::register(shanzhi_store::runner::Runner::new(
+                self.store.clone(),
+                config,
+            ))
+            .start(),
+        );
     }
 
     pub async fn start_with(db: Db, config: shanzhi_web::WebConfig) -> TestApp {
@@ -226,11 +261,19 @@ impl TestApp {
             )
             .await;
         });
+        let runner = Some(
+            shanzhi_imports::job::register(shanzhi_store::runner::Runner::new(
+                store.clone(),
+                test_runner_config(),
+            ))
+            .start(),
+        );
         TestApp {
             db,
             store,
             base,
             server,
+            runner,
         }
     }
 
@@ -342,5 +385,8 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(r) = self.runner.take() {
+            r.abort();
+        }
     }
 }

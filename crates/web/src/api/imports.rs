@@ -1,10 +1,11 @@
 //! JSON endpoints for bulk import and ledger export: upload a sheet (multipart field `file`, or the raw file as
 //! the body with a `filename` query parameter), follow the background job, download templates and ledgers.
 
+use axum::Json;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, body::Bytes};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use shanzhi_domain::Code;
 use shanzhi_imports::job::{Stored, stored_report};
@@ -19,7 +20,8 @@ use crate::AppState;
 use crate::error::{ApiError, AppError, ErrorBody, ErrorDetail};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::ui::imports::{
-    MAX_UPLOAD, Upload, ledger_xlsx, read_multipart, require_kind, start_import, template_file,
+    MAX_UPLOAD, Spool, Upload, ledger_xlsx, read_multipart, require_kind, start_import,
+    template_file,
 };
 
 pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
@@ -66,7 +68,14 @@ fn status_of(job: ImportJob) -> ImportStatus {
                 fields: vec![],
             }),
         ),
-        Stored::Nothing => (None, None),
+        Stored::Nothing => (
+            None,
+            job.gave_up_code().map(|c| ErrorDetail {
+                code: c.as_str().to_string(),
+                message: c.message().to_string(),
+                fields: vec![],
+            }),
+        ),
     };
     ImportStatus { job, report, error }
 }
@@ -95,6 +104,17 @@ fn file_error(e: ImportError) -> Response {
         .into_response()
 }
 
+/// Streams a raw request body to a temporary file (never held whole in memory), refusing more than the limit.
+async fn spool_body(req: Request) -> Result<Spool, ImportError> {
+    let mut spool = Spool::new()?;
+    let mut body = req.into_body().into_data_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|_| ImportError::Refused(Code::BadRequest))?;
+        spool.write(&chunk).await?;
+    }
+    spool.finish().await
+}
+
 async fn upload(
     state: AppState,
     ctx: crate::auth::Ctx,
@@ -117,21 +137,17 @@ async fn upload(
             Err(e) => return Ok(file_error(e)),
         }
     } else {
-        match Bytes::from_request(req, &state).await {
-            Ok(b) => Upload {
+        match spool_body(req).await {
+            Ok(spool) => Upload {
                 kind: None,
                 file_name: q.filename.clone().unwrap_or_default(),
-                bytes: b.to_vec(),
+                file: Some(spool),
                 valid_only: false,
             },
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Ok(file_error(ImportError::Sheet(
-                    shanzhi_sheets::SheetError::TooLarge {
-                        max_bytes: MAX_UPLOAD,
-                    },
-                )));
+            Err(ImportError::Refused(Code::BadRequest)) => {
+                return Err(ApiError(AppError::new(Code::BadRequest)));
             }
-            Err(_) => return Err(ApiError(AppError::new(Code::BadRequest))),
+            Err(e) => return Ok(file_error(e)),
         }
     };
     if let Some(v) = q.valid_only {

@@ -26,6 +26,7 @@ use crate::AppState;
 use crate::extract::{ApiPath, ApiQuery};
 
 mod imports;
+mod jobs;
 mod pairing;
 mod registration;
 use crate::auth::{Ctx, NoCtx, after_second_factor, check_password, client_addr, load, totp_ok};
@@ -56,6 +57,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let router = registration::routes(router);
     let router = pairing::routes(router);
     let router = imports::routes(router);
+    let router = jobs::routes(router);
     router
         .routes(routes!(login))
         .routes(routes!(logout))
@@ -229,6 +231,7 @@ async fn me(ApiCtx(ctx): ApiCtx) -> ApiResult<Me> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct Paging {
     pub page: Option<u32>,
     pub per_page: Option<u32>,

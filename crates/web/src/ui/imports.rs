@@ -91,25 +91,64 @@ pub(crate) fn template_file(file: &str) -> Option<(Kind, Format)> {
     Some((Kind::parse(kind)?, format))
 }
 
-/// What an upload form or API call carried.
+/// What an upload form or API call carried. The file itself is spooled to a temporary file as it arrives (never
+/// held whole in memory); the temporary file is deleted when the upload is dropped.
 #[derive(Default)]
 pub(crate) struct Upload {
     pub kind: Option<String>,
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    pub file: Option<Spool>,
     pub valid_only: bool,
 }
 
-/// Reads the multipart fields `kind`, `valid_only` and `file`.
+/// An uploaded file being written to a temporary file, with the upload limit enforced.
+pub(crate) struct Spool {
+    tmp: tempfile::NamedTempFile,
+    w: tokio::fs::File,
+    size: usize,
+}
+
+fn too_large() -> ImportError {
+    ImportError::Sheet(shanzhi_sheets::SheetError::TooLarge {
+        max_bytes: MAX_UPLOAD,
+    })
+}
+
+fn spool_error(e: std::io::Error) -> ImportError {
+    ImportError::Store(shanzhi_store::StoreError::Other(format!(
+        "upload spool: {e}"
+    )))
+}
+
+impl Spool {
+    pub(crate) fn new() -> Result<Spool, ImportError> {
+        let tmp = tempfile::NamedTempFile::new().map_err(spool_error)?;
+        let w = tokio::fs::File::from_std(tmp.as_file().try_clone().map_err(spool_error)?);
+        Ok(Spool { tmp, w, size: 0 })
+    }
+    pub(crate) async fn write(&mut self, chunk: &[u8]) -> Result<(), ImportError> {
+        use tokio::io::AsyncWriteExt;
+        self.size += chunk.len();
+        if self.size > MAX_UPLOAD {
+            return Err(too_large());
+        }
+        self.w.write_all(chunk).await.map_err(spool_error)
+    }
+    pub(crate) async fn finish(mut self) -> Result<Spool, ImportError> {
+        use tokio::io::AsyncWriteExt;
+        self.w.flush().await.map_err(spool_error)?;
+        Ok(self)
+    }
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+}
+
+/// Reads the multipart fields `kind`, `valid_only` and `file` (the file streamed to a temporary file).
 pub(crate) async fn read_multipart(mut mp: Multipart) -> Result<Upload, ImportError> {
     let mut up = Upload::default();
-    let too_large = || {
-        ImportError::Sheet(shanzhi_sheets::SheetError::TooLarge {
-            max_bytes: MAX_UPLOAD,
-        })
-    };
     loop {
-        let field = match mp.next_field().await {
+        let mut field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
@@ -119,13 +158,18 @@ pub(crate) async fn read_multipart(mut mp: Multipart) -> Result<Upload, ImportEr
         match name.as_str() {
             "file" => {
                 up.file_name = field.file_name().unwrap_or_default().to_string();
-                up.bytes = match field.bytes().await {
-                    Ok(b) => b.to_vec(),
-                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                        return Err(too_large());
+                let mut spool = Spool::new()?;
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(c)) => spool.write(&c).await?,
+                        Ok(None) => break,
+                        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                            return Err(too_large());
+                        }
+                        Err(_) => return Err(ImportError::Refused(Code::BadRequest)),
                     }
-                    Err(_) => return Err(ImportError::Refused(Code::BadRequest)),
-                };
+                }
+                up.file = Some(spool.finish().await?);
             }
             "kind" | "valid_only" | "_csrf" => {
                 let text = field
@@ -144,28 +188,43 @@ pub(crate) async fn read_multipart(mut mp: Multipart) -> Result<Upload, ImportEr
     Ok(up)
 }
 
-/// Parses the upload off the async threads and starts the background job.
+/// At most this many uploads are checked at once (checking reads the whole file and its cells into memory).
+static CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Checks the upload off the async threads (a broken file is refused before anything is recorded), then records
+/// the import and its job with the file; a worker of the job runner runs it. Returns the import id.
 pub(crate) async fn start_import(
     state: &AppState,
     ctx: &Ctx,
     kind: Kind,
     up: Upload,
 ) -> Result<i64, ImportError> {
-    if up.bytes.is_empty() {
+    let Some(spool) = up.file.filter(|s| s.size() > 0) else {
         return Err(ImportError::Sheet(shanzhi_sheets::SheetError::Empty));
-    }
-    let name = up.file_name.clone();
-    let bytes = up.bytes;
-    let table = tokio::task::spawn_blocking(move || shanzhi_imports::parse(kind, &name, &bytes))
+    };
+    let rows = {
+        let _permit = CHECKS
+            .acquire()
+            .await
+            .map_err(|_| ImportError::Refused(Code::Internal))?;
+        let name = up.file_name.clone();
+        let path = spool.tmp.path().to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let bytes = std::fs::read(&path).map_err(spool_error)?;
+            let table = shanzhi_imports::parse(kind, &name, &bytes)?;
+            Ok::<usize, ImportError>(table.rows.len())
+        })
         .await
-        .map_err(|_| ImportError::Refused(Code::Internal))??;
-    shanzhi_imports::job::start(
+        .map_err(|_| ImportError::Refused(Code::Internal))??
+    };
+    shanzhi_imports::job::enqueue(
         &state.store,
         &ctx.actor,
         &ctx.scope,
         kind,
         &up.file_name,
-        table,
+        spool.tmp.path(),
+        rows,
         Options {
             valid_only: up.valid_only,
         },
@@ -299,7 +358,7 @@ async fn show(
     let (report, error) = match stored_report(job.report.as_deref()) {
         Stored::Report(r) => (Some(r), None),
         Stored::Error(_, m) => (None, Some(m)),
-        Stored::Nothing => (None, None),
+        Stored::Nothing => (None, job.gave_up_code().map(|c| c.message().to_string())),
     };
     Ok(render(&ShowPage {
         l: Layout::new(&ctx, "导入结果", "/imports"),

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod imports;
+pub mod jobs;
 pub mod login;
 pub mod orgs;
 pub mod pairing;
@@ -75,6 +76,7 @@ fn all_routes() -> Routes {
         registration::routes(),
         pairing::routes(),
         imports::routes(),
+        jobs::routes(),
         Routes::new()
             .route(
                 "/static/app.css",
@@ -242,6 +244,14 @@ impl Layout {
                     active: current == href,
                 });
             }
+        }
+        // Importers reach 后台任务 from 导入导出; the security admin, who does not import, from the menu.
+        if ctx.can(Action::JobView) && !ctx.can(Action::Import) {
+            nav.push(NavItem {
+                href: "/jobs",
+                label: "后台任务",
+                active: current == "/jobs",
+            });
         }
         nav.push(NavItem {
             href: "/account",
