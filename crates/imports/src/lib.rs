@@ -16,6 +16,7 @@ mod units;
 use serde::{Deserialize, Serialize};
 use shanzhi_domain::Code;
 use shanzhi_domain::role::Scope;
+use shanzhi_domain::text::{self, TextKind};
 use shanzhi_sheets::{Format, Limits, SheetError, Table};
 use shanzhi_store::{Actor, Store, StoreError};
 
@@ -141,9 +142,47 @@ pub fn format_for(file_name: &str) -> Option<Format> {
 
 /// Reads an upload and checks that the required columns are there. CPU-bound: run it off the async threads.
 pub fn parse(kind: Kind, file_name: &str, bytes: &[u8]) -> Result<Table, SheetError> {
-    let table = shanzhi_sheets::read_table(file_name, bytes, &Limits::default())?;
+    let mut table = shanzhi_sheets::read_table(file_name, bytes, &Limits::default())?;
+    clean_cells(&mut table)?;
     table.require(kind.required())?;
     Ok(table)
+}
+
+/// Applies the one text rule (`shanzhi_domain::text`, one-line kind) to every header and cell: a cell with
+/// control characters refuses the whole file naming the cell, like a formula does; the rest is NFC and trimmed.
+pub fn clean_cells(table: &mut Table) -> Result<(), SheetError> {
+    fn one(cell: &mut String, row: usize, column: impl Fn() -> String) -> Result<(), SheetError> {
+        match text::clean(cell, TextKind::Line) {
+            Ok(std::borrow::Cow::Borrowed(_)) => Ok(()),
+            Ok(std::borrow::Cow::Owned(c)) => {
+                *cell = c;
+                Ok(())
+            }
+            Err(Code::TooLong) => Err(SheetError::CellTooLong {
+                row,
+                column: column(),
+                max_chars: TextKind::Line.max_chars(),
+            }),
+            Err(_) => Err(SheetError::InvalidCharacters {
+                row,
+                column: column(),
+            }),
+        }
+    }
+    for (i, h) in table.headers.iter_mut().enumerate() {
+        one(h, 0, || format!("第{}列", i + 1))?;
+    }
+    let headers = &table.headers;
+    let name = |i: usize| match headers.get(i) {
+        Some(h) if !h.is_empty() => h.clone(),
+        _ => format!("第{}列", i + 1),
+    };
+    for row in &mut table.rows {
+        for (i, cell) in row.cells.iter_mut().enumerate() {
+            one(cell, row.line, || name(i))?;
+        }
+    }
+    Ok(())
 }
 
 /// How to import.

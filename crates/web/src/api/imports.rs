@@ -36,6 +36,7 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UploadQuery {
     /// File name when the body is the raw file (decides .csv / .xlsx when the bytes do not).
     filename: Option<String>,
@@ -78,7 +79,7 @@ fn file_error(e: ImportError) -> Response {
             StatusCode::PAYLOAD_TOO_LARGE
         }
         ImportError::Refused(Code::Forbidden) => StatusCode::FORBIDDEN,
-        ImportError::Refused(Code::BadRequest) => StatusCode::BAD_REQUEST,
+        ImportError::Refused(Code::BadRequest | Code::InvalidCharacters) => StatusCode::BAD_REQUEST,
         ImportError::Store(_) => return ApiError(AppError::internal(e)).into_response(),
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
