@@ -11,4 +11,6 @@ mod http;
 mod imports;
 mod pairing_web;
 mod registration_web;
+mod schemathesis;
 mod store_contract;
+mod text_input;
