@@ -35,7 +35,7 @@ use crate::error::{ApiError, AppError, ErrorBody};
 #[openapi(
     info(title = "善治 shanzhi API", description = "双报到、双报告、双服务 — JSON API. Authenticate with POST /api/v1/auth/login, then send `Authorization: Bearer <token>`."),
     modifiers(&BearerAuth),
-    components(schemas(ErrorBody))
+    components(schemas(ErrorBody, DictKindName, imports::TemplateFile, imports::FileBytes))
 )]
 struct ApiDoc;
 
@@ -236,7 +236,10 @@ struct LoginResponse {
 
 /// Log in and receive a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse),
+        (status = 401, description = "Wrong credentials, or a second factor is missing or wrong", body = ErrorBody),
+        (status = 403, description = "Password change required, or account disabled", body = ErrorBody),
+        (status = 429, description = "Account locked, or too many failed logins from this address", body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     parts: Parts,
@@ -648,12 +651,22 @@ async fn update_social_org(
     ))
 }
 
+/// The dictionaries (anything else answers 404).
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // documents the path parameter; `DictKind::parse` reads it
+enum DictKindName {
+    Skill,
+    UnitKind,
+    NeedCategory,
+}
+
 fn dict_kind(s: &str) -> Result<DictKind, ApiError> {
     DictKind::parse(s).ok_or(ApiError(AppError::new(Code::NotFound)))
 }
 
 /// Entries of a dictionary: `skill`, `unit_kind` or `need_category`.
-#[utoipa::path(get, path = "/api/v1/dictionaries/{kind}", tag = "dictionaries", security(("bearer" = [])), params(("kind" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/dictionaries/{kind}", tag = "dictionaries", security(("bearer" = [])), params(("kind" = DictKindName, Path)),
     responses((status = 200, body = Vec<DictEntry>), (status = 404, body = ErrorBody)))]
 async fn list_dictionary(
     State(state): State<AppState>,
@@ -665,7 +678,7 @@ async fn list_dictionary(
 }
 
 /// Add a dictionary entry (district admin).
-#[utoipa::path(post, path = "/api/v1/dictionaries/{kind}", tag = "dictionaries", security(("bearer" = [])), params(("kind" = String, Path)), request_body = DictEntryInput,
+#[utoipa::path(post, path = "/api/v1/dictionaries/{kind}", tag = "dictionaries", security(("bearer" = [])), params(("kind" = DictKindName, Path)), request_body = DictEntryInput,
     responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
 async fn create_dictionary_entry(
     State(state): State<AppState>,
