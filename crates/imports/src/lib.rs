@@ -153,9 +153,10 @@ pub fn parse(kind: Kind, file_name: &str, bytes: &[u8]) -> Result<Table, SheetEr
 pub fn clean_cells(table: &mut Table) -> Result<(), SheetError> {
     fn one(cell: &mut String, row: usize, column: impl Fn() -> String) -> Result<(), SheetError> {
         match text::clean(cell, TextKind::Line) {
-            Ok(std::borrow::Cow::Borrowed(_)) => Ok(()),
-            Ok(std::borrow::Cow::Owned(c)) => {
-                *cell = c;
+            Ok(c) => {
+                if c != cell.as_str() {
+                    *cell = c.into_owned();
+                }
                 Ok(())
             }
             Err(Code::TooLong) => Err(SheetError::CellTooLong {
@@ -440,6 +441,21 @@ pub(crate) fn norm(s: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn cells_pass_the_text_rule() {
+        let csv = "姓名,手机号\n\u{3000}Jose\u{301},13700000001\n";
+        let mut t =
+            shanzhi_sheets::read_table("m.csv", csv.as_bytes(), &Limits::default()).unwrap();
+        clean_cells(&mut t).unwrap();
+        assert_eq!(t.rows[0].cells[0], "Jos\u{e9}");
+        let bad = "姓名,手机号\n张三,13700000001\n李\u{0}四,13700000002\n";
+        let mut t =
+            shanzhi_sheets::read_table("m.csv", bad.as_bytes(), &Limits::default()).unwrap();
+        let e = clean_cells(&mut t).unwrap_err();
+        assert_eq!(e.code(), "invalid_characters");
+        assert!(e.message().contains("第3行「姓名」"), "{}", e.message());
+    }
 
     #[test]
     fn templates_have_the_chinese_headers_and_read_back() {

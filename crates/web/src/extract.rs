@@ -34,8 +34,9 @@ pub fn clean_json(value: &mut serde_json::Value) -> Result<(), Code> {
     fn walk(v: &mut serde_json::Value, field: &str) -> Result<(), Code> {
         match v {
             serde_json::Value::String(s) => {
-                if let std::borrow::Cow::Owned(c) = clean_field(field, s)? {
-                    *s = c;
+                let cleaned = clean_field(field, s)?;
+                if cleaned != s.as_str() {
+                    *s = cleaned.into_owned();
                 }
             }
             serde_json::Value::Array(items) => {
