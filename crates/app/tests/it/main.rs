@@ -6,11 +6,14 @@
 
 mod support;
 
+mod audit;
 mod cli;
 mod http;
 mod imports;
+mod matrix;
 mod pairing_web;
 mod registration_web;
 mod schemathesis;
+mod scope;
 mod store_contract;
 mod text_input;
