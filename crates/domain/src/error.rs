@@ -31,6 +31,7 @@ codes! {
     CsrfRejected = "csrf_rejected" => "页面已过期或来源不明,请刷新页面后重新提交",
     Internal = "internal_error" => "系统繁忙,请稍后再试",
     RateLimited = "rate_limited" => "操作过于频繁,请稍后再试",
+    InvalidCharacters = "invalid_characters" => "内容含有不允许的字符(如控制字符、空字符或换行),请删除后重新填写",
     // auth
     InvalidCredentials = "invalid_credentials" => "用户名或密码错误",
     AccountLocked = "account_locked" => "连续登录失败次数过多,账号已锁定15分钟",

@@ -10,6 +10,7 @@ pub mod password;
 pub mod place;
 pub mod registration;
 pub mod role;
+pub mod text;
 pub mod time;
 pub mod validate;
 

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use shanzhi_domain::Code;
 use shanzhi_domain::jobs::quote;
 use shanzhi_domain::role::Scope;
+use shanzhi_domain::text::{self, TextKind};
 use shanzhi_sheets::{Format, Limits, SheetError, Table};
 use shanzhi_store::imports::ImportOutcome;
 use shanzhi_store::jobs::JobLease;
@@ -144,9 +145,48 @@ pub fn format_for(file_name: &str) -> Option<Format> {
 
 /// Reads an upload and checks that the required columns are there. CPU-bound: run it off the async threads.
 pub fn parse(kind: Kind, file_name: &str, bytes: &[u8]) -> Result<Table, SheetError> {
-    let table = shanzhi_sheets::read_table(file_name, bytes, &Limits::default())?;
+    let mut table = shanzhi_sheets::read_table(file_name, bytes, &Limits::default())?;
+    clean_cells(&mut table)?;
     table.require(kind.required())?;
     Ok(table)
+}
+
+/// Applies the one text rule (`shanzhi_domain::text`, one-line kind) to every header and cell: a cell with
+/// control characters refuses the whole file naming the cell, like a formula does; the rest is NFC and trimmed.
+pub fn clean_cells(table: &mut Table) -> Result<(), SheetError> {
+    fn one(cell: &mut String, row: usize, column: impl Fn() -> String) -> Result<(), SheetError> {
+        match text::clean(cell, TextKind::Line) {
+            Ok(c) => {
+                if c != cell.as_str() {
+                    *cell = c.into_owned();
+                }
+                Ok(())
+            }
+            Err(Code::TooLong) => Err(SheetError::CellTooLong {
+                row,
+                column: column(),
+                max_chars: TextKind::Line.max_chars(),
+            }),
+            Err(_) => Err(SheetError::InvalidCharacters {
+                row,
+                column: column(),
+            }),
+        }
+    }
+    for (i, h) in table.headers.iter_mut().enumerate() {
+        one(h, 0, || format!("第{}列", i + 1))?;
+    }
+    let headers = &table.headers;
+    let name = |i: usize| match headers.get(i) {
+        Some(h) if !h.is_empty() => h.clone(),
+        _ => format!("第{}列", i + 1),
+    };
+    for row in &mut table.rows {
+        for (i, cell) in row.cells.iter_mut().enumerate() {
+            one(cell, row.line, || name(i))?;
+        }
+    }
+    Ok(())
 }
 
 /// How to import.
@@ -464,6 +504,21 @@ pub(crate) fn norm(s: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn cells_pass_the_text_rule() {
+        let csv = "姓名,手机号\n\u{3000}Jose\u{301},13700000001\n";
+        let mut t =
+            shanzhi_sheets::read_table("m.csv", csv.as_bytes(), &Limits::default()).unwrap();
+        clean_cells(&mut t).unwrap();
+        assert_eq!(t.rows[0].cells[0], "Jos\u{e9}");
+        let bad = "姓名,手机号\n张三,13700000001\n李\u{0}四,13700000002\n";
+        let mut t =
+            shanzhi_sheets::read_table("m.csv", bad.as_bytes(), &Limits::default()).unwrap();
+        let e = clean_cells(&mut t).unwrap_err();
+        assert_eq!(e.code(), "invalid_characters");
+        assert!(e.message().contains("第3行「姓名」"), "{}", e.message());
+    }
 
     #[test]
     fn templates_have_the_chinese_headers_and_read_back() {

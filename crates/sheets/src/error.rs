@@ -18,6 +18,15 @@ pub enum SheetError {
     /// A cell holds a formula. `row` is the 1-based sheet row, `column` the header
     /// text of that column (or its letter, e.g. "C列", when there is no header).
     Formula { row: usize, column: String },
+    /// A cell holds control characters (NUL, escape codes, line breaks …). `row` is the 1-based sheet row (0 for
+    /// the header row), `column` the header text (or "第N列").
+    InvalidCharacters { row: usize, column: String },
+    /// A cell holds more text than any field accepts.
+    CellTooLong {
+        row: usize,
+        column: String,
+        max_chars: usize,
+    },
     /// CSV that is not UTF-8 (typically GBK from "CSV (逗号分隔)").
     NotUtf8,
     /// Damaged or hostile file; the string is a short Chinese description.
@@ -39,6 +48,8 @@ impl SheetError {
             SheetError::TooManyRows { .. } => "too_many_rows",
             SheetError::TooManyColumns { .. } => "too_many_columns",
             SheetError::Formula { .. } => "formula_not_allowed",
+            SheetError::InvalidCharacters { .. } => "invalid_characters",
+            SheetError::CellTooLong { .. } => "too_long",
             SheetError::NotUtf8 => "csv_not_utf8",
             SheetError::Malformed(_) => "malformed_file",
             SheetError::Empty => "empty_file",
@@ -66,6 +77,18 @@ impl SheetError {
             SheetError::Formula { row, column } => format!(
                 "第{row}行「{column}」含公式,系统不接受公式。请选中表格复制,再用「选择性粘贴 → 数值」转换为普通内容后重新上传"
             ),
+            SheetError::InvalidCharacters { row, column } => format!(
+                "{}「{column}」含有不允许的字符(如控制字符、空字符或单元格内换行),请删除后重新上传",
+                row_label(*row)
+            ),
+            SheetError::CellTooLong {
+                row,
+                column,
+                max_chars,
+            } => format!(
+                "{}「{column}」内容过长(最多 {max_chars} 个字),请删减后重新上传",
+                row_label(*row)
+            ),
             SheetError::NotUtf8 => "CSV 文件不是 UTF-8 编码,中文会出现乱码。请在 Excel 中「另存为」并选择「CSV UTF-8(逗号分隔)」格式,或直接上传 .xlsx 文件".to_string(),
             SheetError::Malformed(detail) => {
                 if detail.is_empty() {
@@ -83,6 +106,14 @@ impl SheetError {
             }
             SheetError::Write(detail) => format!("导出文件失败:{detail}"),
         }
+    }
+}
+
+fn row_label(row: usize) -> String {
+    if row == 0 {
+        "表头".to_string()
+    } else {
+        format!("第{row}行")
     }
 }
 

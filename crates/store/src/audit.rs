@@ -218,6 +218,7 @@ macro_rules! audit_in_tx {
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     /// Actor username contains.
     pub actor: Option<String>,

@@ -312,6 +312,7 @@ pub struct LedgerUnit {
 
 /// Filters of the ledgers.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LedgerFilter {
     /// This place and below (must be in scope).
     pub place_id: Option<i64>,

@@ -40,6 +40,7 @@ impl Unit {
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UnitFilter {
     /// Name or credit code contains.
     pub q: Option<String>,
@@ -78,6 +79,7 @@ pub struct Member {
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MemberFilter {
     /// Name contains.
     pub q: Option<String>,
@@ -118,6 +120,7 @@ pub struct SocialOrg {
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SocialOrgFilter {
     pub q: Option<String>,
     pub place_id: Option<i64>,

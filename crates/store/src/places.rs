@@ -51,6 +51,7 @@ pub struct PlaceSummary {
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PlaceFilter {
     /// Children of this place.
     pub parent_id: Option<i64>,

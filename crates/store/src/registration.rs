@@ -180,6 +180,7 @@ macro_rules! reg_select {
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegistrationFilter {
     pub round_id: Option<i64>,
     /// A [`RegistrationStatus`] code.

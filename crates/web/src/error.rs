@@ -59,7 +59,9 @@ impl AppError {
             | Code::IllegalTransition
             | Code::RoundOverlap => StatusCode::CONFLICT,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Code::BadRequest | Code::TooManyFields => StatusCode::BAD_REQUEST,
+            Code::BadRequest | Code::TooManyFields | Code::InvalidCharacters => {
+                StatusCode::BAD_REQUEST
+            }
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }

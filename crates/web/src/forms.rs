@@ -68,6 +68,8 @@ impl<S: Send + Sync> FromRequest<S> for Form {
         if pairs.len() > 500 {
             return Err(UiError(AppError::new(Code::TooManyFields)));
         }
+        // The one text rule (shanzhi_domain::text): controls refused, NFC, trimmed (passwords are not).
+        let pairs = crate::extract::clean_pairs(pairs).map_err(|c| UiError(AppError::new(c)))?;
         let form = Form(pairs);
         if !csrf_ok(&headers, &form.get("_csrf")) {
             return Err(UiError(AppError::new(Code::CsrfRejected)));

@@ -14,5 +14,7 @@ mod jobs;
 mod matrix;
 mod pairing_web;
 mod registration_web;
+mod schemathesis;
 mod scope;
 mod store_contract;
+mod text_input;

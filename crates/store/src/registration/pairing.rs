@@ -66,6 +66,7 @@ macro_rules! pairing_select {
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PairingFilter {
     /// A [`PairingStatus`] code.
     pub status: Option<String>,
@@ -153,6 +154,7 @@ macro_rules! project_select {
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProjectFilter {
     pub pairing_id: Option<i64>,
     pub unit_id: Option<i64>,

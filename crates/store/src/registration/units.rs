@@ -65,6 +65,7 @@ macro_rules! unit_reg_select {
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UnitRegistrationFilter {
     pub round_id: Option<i64>,
     /// A [`UnitRegistrationStatus`] code.

@@ -38,12 +38,33 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UploadQuery {
     /// File name when the body is the raw file (decides .csv / .xlsx when the bytes do not).
     filename: Option<String>,
     /// Write the valid rows even when other rows have errors (default: all or nothing).
     #[serde(default)]
     valid_only: Option<bool>,
+}
+
+/// A file's bytes (a binary string in the document, not an array of numbers).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // documents bodies; handlers read and write raw bytes
+pub(crate) struct FileBytes(Vec<u8>);
+
+/// The template files (anything else answers 404).
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // documents the path parameter; the handler parses the name itself
+pub(crate) enum TemplateFile {
+    #[serde(rename = "members.xlsx")]
+    MembersXlsx,
+    #[serde(rename = "members.csv")]
+    MembersCsv,
+    #[serde(rename = "units.xlsx")]
+    UnitsXlsx,
+    #[serde(rename = "units.csv")]
+    UnitsCsv,
 }
 
 /// An import job with its row report once it has ended.
@@ -87,7 +108,7 @@ fn file_error(e: ImportError) -> Response {
             StatusCode::PAYLOAD_TOO_LARGE
         }
         ImportError::Refused(Code::Forbidden) => StatusCode::FORBIDDEN,
-        ImportError::Refused(Code::BadRequest) => StatusCode::BAD_REQUEST,
+        ImportError::Refused(Code::BadRequest | Code::InvalidCharacters) => StatusCode::BAD_REQUEST,
         ImportError::Store(_) => return ApiError(AppError::internal(e)).into_response(),
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
@@ -173,7 +194,7 @@ async fn upload(
 /// Import members from .xlsx/.csv. Runs in the background: answers 202 with the job; poll `GET /api/v1/imports/{id}`.
 /// A broken or hostile file is refused at once (422, e.g. `formula_not_allowed`, `csv_not_utf8`, `malformed_file`).
 #[utoipa::path(post, path = "/api/v1/imports/members", tag = "imports", security(("bearer" = [])), params(UploadQuery),
-    request_body(content = Vec<u8>, description = "multipart/form-data with a `file` field, or the raw file", content_type = "application/octet-stream"),
+    request_body(content = FileBytes, description = "multipart/form-data with a `file` field, or the raw file", content_type = "application/octet-stream"),
     responses((status = 202, body = ImportStatus), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn import_members(
     State(state): State<AppState>,
@@ -186,7 +207,7 @@ async fn import_members(
 
 /// Import units from .xlsx/.csv (district and town admins). Same behaviour as the member import.
 #[utoipa::path(post, path = "/api/v1/imports/units", tag = "imports", security(("bearer" = [])), params(UploadQuery),
-    request_body(content = Vec<u8>, description = "multipart/form-data with a `file` field, or the raw file", content_type = "application/octet-stream"),
+    request_body(content = FileBytes, description = "multipart/form-data with a `file` field, or the raw file", content_type = "application/octet-stream"),
     responses((status = 202, body = ImportStatus), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn import_units(
     State(state): State<AppState>,
@@ -214,8 +235,10 @@ async fn get_import(
 }
 
 /// The import template: `members.xlsx`, `members.csv`, `units.xlsx` or `units.csv`.
-#[utoipa::path(get, path = "/api/v1/imports/templates/{file}", tag = "imports", security(("bearer" = [])), params(("file" = String, Path)),
-    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/imports/templates/{file}", tag = "imports", security(("bearer" = [])), params(("file" = TemplateFile, Path)),
+    responses((status = 200, description = "The template: .xlsx, or UTF-8 .csv with a BOM",
+        content((FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv"))),
+        (status = 404, body = ErrorBody)))]
 async fn import_template(
     ApiCtx(ctx): ApiCtx,
     ApiPath(file): ApiPath<String>,
@@ -233,7 +256,7 @@ async fn import_template(
 /// Member ledger (台账) with registration status in the current round, as .xlsx. Numbers are masked unless the
 /// role may see them (then the export is audited).
 #[utoipa::path(get, path = "/api/v1/exports/members.xlsx", tag = "imports", security(("bearer" = [])), params(LedgerFilter),
-    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = FileBytes), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn export_members(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
@@ -244,7 +267,7 @@ async fn export_members(
 
 /// Unit ledger (台账) with registrations in the current round, as .xlsx.
 #[utoipa::path(get, path = "/api/v1/exports/units.xlsx", tag = "imports", security(("bearer" = [])), params(LedgerFilter),
-    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = FileBytes), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn export_units(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,

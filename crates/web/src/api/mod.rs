@@ -36,7 +36,7 @@ use crate::error::{ApiError, AppError, ErrorBody};
 #[openapi(
     info(title = "善治 shanzhi API", description = "双报到、双报告、双服务 — JSON API. Authenticate with POST /api/v1/auth/login, then send `Authorization: Bearer <token>`."),
     modifiers(&BearerAuth),
-    components(schemas(ErrorBody))
+    components(schemas(ErrorBody, DictKindName, imports::TemplateFile, imports::FileBytes))
 )]
 struct ApiDoc;
 
@@ -58,7 +58,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let router = pairing::routes(router);
     let router = imports::routes(router);
     let router = jobs::routes(router);
-    router
+    let (router, mut doc) = router
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
@@ -76,7 +76,105 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_audit))
         .routes(routes!(search_communities))
         .routes(routes!(export_own_data))
-        .split_for_parts()
+        .split_for_parts();
+    ErrorResponses.modify(&mut doc);
+    (router, doc)
+}
+
+/// Operations that check no role (any signed-in account may call them), so they never answer 403.
+const NO_ROLE_CHECK: &[(&str, &str)] = &[
+    ("get", "/api/v1/me"),
+    ("get", "/api/v1/me/export"),
+    ("post", "/api/v1/auth/logout"),
+    ("get", "/api/v1/communities"),
+];
+
+/// Documents the error statuses every operation can answer because of how requests are read, so the document
+/// stays true without repeating them on each handler: 401 for every bearer operation (no, expired or ended
+/// session); 403 for those that check the role; 400 for those reading a query or a body (malformed, or text the
+/// text rule refuses: `invalid_characters`); 404 for those with path parameters (unknown or out-of-scope id, or
+/// one that does not parse); 422 for those with a JSON body (validation) or a query (text over the length limit). Statuses a handler answers for its own
+/// reasons (409, 413, 429) are declared on the handler. Runs over the finished document (after all routes).
+pub(crate) struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                ("get", item.get.as_mut()),
+                ("put", item.put.as_mut()),
+                ("post", item.post.as_mut()),
+                ("delete", item.delete.as_mut()),
+                ("patch", item.patch.as_mut()),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op else { continue };
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let has = |place: ParameterIn| {
+                    params.iter().any(|p| match p {
+                        RefOr::T(p) => p.parameter_in == place,
+                        RefOr::Ref(_) => false,
+                    })
+                };
+                let has_path = has(ParameterIn::Path);
+                let has_query = has(ParameterIn::Query);
+                let json_body = op.request_body.as_ref().is_some_and(|b| match b {
+                    RefOr::T(b) => b.content.contains_key("application/json"),
+                    RefOr::Ref(_) => true,
+                });
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error(description));
+                };
+                if has_query || op.request_body.is_some() {
+                    add(
+                        "400",
+                        "Malformed request (`bad_request`), or text with control characters (`invalid_characters`)",
+                    );
+                }
+                if secured {
+                    add(
+                        "401",
+                        "Not signed in, or the session expired or ended (`unauthenticated`, `session_expired`)",
+                    );
+                    if !NO_ROLE_CHECK.contains(&(method, path.as_str())) {
+                        add("403", "The role may not do this (`forbidden`)");
+                    }
+                }
+                if has_path {
+                    add(
+                        "404",
+                        "No such record, or not in the caller's scope (`not_found`)",
+                    );
+                }
+                if json_body || has_query {
+                    add(
+                        "422",
+                        "Validation failed (`validation_failed` or a field's own code; per-field errors in `fields`), \
+                         or a text value longer than any field accepts (`too_long`)",
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// A signed-in API caller.
@@ -102,16 +200,20 @@ impl FromRequestParts<AppState> for ApiCtx {
     }
 }
 
-/// JSON body extractor whose rejection is our JSON error.
+/// JSON body extractor whose rejection is our JSON error. Every string in the body passes the text rule
+/// (`shanzhi_domain::text`, via [`crate::extract::clean_json`]) before the handler's type is built from it.
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
     type Rejection = ApiError;
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Body(v)),
-            Err(_) => Err(ApiError(AppError::new(Code::BadRequest))),
-        }
+        let Ok(Json(mut value)) = Json::<serde_json::Value>::from_request(req, state).await else {
+            return Err(ApiError(AppError::new(Code::BadRequest)));
+        };
+        crate::extract::clean_json(&mut value).map_err(AppError::new)?;
+        serde_json::from_value(value)
+            .map(Body)
+            .map_err(|_| ApiError(AppError::new(Code::BadRequest)))
     }
 }
 
@@ -136,7 +238,10 @@ struct LoginResponse {
 
 /// Log in and receive a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse),
+        (status = 401, description = "Wrong credentials, or a second factor is missing or wrong", body = ErrorBody),
+        (status = 403, description = "Password change required, or account disabled", body = ErrorBody),
+        (status = 429, description = "Account locked, or too many failed logins from this address", body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     parts: Parts,
@@ -463,6 +568,7 @@ async fn update_member(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SocialQuery {
     q: Option<String>,
     place_id: Option<i64>,
@@ -554,12 +660,22 @@ async fn update_social_org(
     ))
 }
 
+/// The dictionaries (anything else answers 404).
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // documents the path parameter; `DictKind::parse` reads it
+enum DictKindName {
+    Skill,
+    UnitKind,
+    NeedCategory,
+}
+
 fn dict_kind(s: &str) -> Result<DictKind, ApiError> {
     DictKind::parse(s).ok_or(ApiError(AppError::new(Code::NotFound)))
 }
 
 /// Entries of a dictionary: `skill`, `unit_kind` or `need_category`.
-#[utoipa::path(get, path = "/api/v1/dictionaries/{kind}", tag = "dictionaries", security(("bearer" = [])), params(("kind" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/dictionaries/{kind}", tag = "dictionaries", security(("bearer" = [])), params(("kind" = DictKindName, Path)),
     responses((status = 200, body = Vec<DictEntry>), (status = 404, body = ErrorBody)))]
 async fn list_dictionary(
     State(state): State<AppState>,
@@ -571,7 +687,7 @@ async fn list_dictionary(
 }
 
 /// Add a dictionary entry (district admin).
-#[utoipa::path(post, path = "/api/v1/dictionaries/{kind}", tag = "dictionaries", security(("bearer" = [])), params(("kind" = String, Path)), request_body = DictEntryInput,
+#[utoipa::path(post, path = "/api/v1/dictionaries/{kind}", tag = "dictionaries", security(("bearer" = [])), params(("kind" = DictKindName, Path)), request_body = DictEntryInput,
     responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
 async fn create_dictionary_entry(
     State(state): State<AppState>,
@@ -620,6 +736,7 @@ async fn list_audit(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CommunityQuery {
     /// Part of the community's name.
     q: String,

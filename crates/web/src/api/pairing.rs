@@ -315,6 +315,7 @@ async fn list_grid_partners(
 }
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PartnerLink {
     unit_id: i64,
     grid_id: i64,

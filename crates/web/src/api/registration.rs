@@ -327,6 +327,7 @@ async fn registration_receipt(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RateQuery {
     /// Defaults to the open round, else the latest.
     round_id: Option<i64>,

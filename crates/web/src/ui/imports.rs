@@ -157,7 +157,12 @@ pub(crate) async fn read_multipart(mut mp: Multipart) -> Result<Upload, ImportEr
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
             "file" => {
-                up.file_name = field.file_name().unwrap_or_default().to_string();
+                up.file_name = shanzhi_domain::text::clean(
+                    field.file_name().unwrap_or_default(),
+                    shanzhi_domain::text::TextKind::Line,
+                )
+                .map_err(ImportError::Refused)?
+                .into_owned();
                 let mut spool = Spool::new()?;
                 loop {
                     match field.chunk().await {
