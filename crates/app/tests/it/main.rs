@@ -9,6 +9,7 @@ mod support;
 mod cli;
 mod http;
 mod imports;
+mod login_state;
 mod pairing_web;
 mod registration_web;
 mod store_contract;

@@ -11,7 +11,9 @@ use shanzhi_store::{Actor, AuditEntry, SessionKind, SessionStage};
 
 use super::{UiError, render, see_other};
 use crate::AppState;
-use crate::auth::{PendingSession, after_second_factor, check_password, client_addr, totp_ok};
+use crate::auth::{
+    PendingSession, after_second_factor, check_password, check_totp, client_addr, totp_ok,
+};
 use crate::error::AppError;
 use crate::extract::UiQuery;
 use crate::forms::Form;
@@ -163,42 +165,20 @@ async fn totp_submit(
         return Ok(see_other(stage_path(p.session.stage)));
     }
     let account = state.store.get_account(p.session.account_id).await?;
-    let actor = Actor {
-        account_id: Some(account.id()),
-        name: account.username.clone(),
-        client_addr: p.client.clone(),
-        ..Actor::default()
-    };
-    if !totp_ok(&state, &account, &form.get("code"))? {
-        let locked = state.store.login_failed(account.id()).await?;
-        state
-            .store
-            .append_audit(
-                &actor,
-                &AuditEntry::failed(
-                    "login.totp",
-                    format!("account:{}", account.id),
-                    "totp_invalid",
-                ),
-            )
-            .await?;
-        if locked {
+    match check_totp(&state, &account, &form.get("code"), p.client.clone()).await {
+        Ok(()) => {}
+        Err(e) if e.code == Code::AccountLocked => {
             state.store.delete_session(&p.session.token_hash).await?;
-            return Err(UiError(AppError::new(Code::AccountLocked)));
+            return Err(UiError(e));
         }
-        return Ok(render(&TotpPage {
-            csrf: p.csrf,
-            error: Code::TotpInvalid.message(),
-        }));
+        Err(e) if e.code == Code::TotpInvalid => {
+            return Ok(render(&TotpPage {
+                csrf: p.csrf,
+                error: Code::TotpInvalid.message(),
+            }));
+        }
+        Err(e) => return Err(UiError(e)),
     }
-    state.store.login_succeeded(account.id()).await?;
-    state
-        .store
-        .append_audit(
-            &actor,
-            &AuditEntry::ok("login.totp", format!("account:{}", account.id)),
-        )
-        .await?;
     let next = after_second_factor(&account, true);
     state
         .store
@@ -262,7 +242,7 @@ async fn enroll_submit(
         return Ok(see_other(stage_path(p.session.stage)));
     }
     let account = state.store.get_account(p.session.account_id).await?;
-    if !totp_ok(&state, &account, &form.get("code"))? {
+    if !totp_ok(&state, &account, &form.get("code")).await? {
         let secret = state.store.decrypt_totp(&account)?.unwrap_or_default();
         let url = shanzhi_secure::totp::otpauth_url(&secret, &account.username)
             .map_err(AppError::internal)?;
@@ -320,12 +300,7 @@ pub async fn change_password(
     confirm: &str,
 ) -> Result<(), AppError> {
     let account = state.store.get_account(account_id).await?;
-    let hash = account.password_hash.clone();
-    let cur = current.to_string();
-    let ok = tokio::task::spawn_blocking(move || shanzhi_secure::password::verify(&cur, &hash))
-        .await
-        .map_err(AppError::internal)?;
-    if !ok {
+    if !state.hasher.verify(current, &account.password_hash).await? {
         return Err(AppError::new(Code::WrongPassword));
     }
     if new != confirm {
@@ -335,11 +310,7 @@ pub async fn change_password(
         return Err(AppError::new(Code::PasswordReused));
     }
     shanzhi_domain::password::check_policy(new).map_err(AppError::new)?;
-    let pw = new.to_string();
-    let new_hash = tokio::task::spawn_blocking(move || shanzhi_secure::password::hash(&pw))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
+    let new_hash = state.hasher.hash(new).await?;
     state
         .store
         .set_password(actor, account_id, &new_hash)
