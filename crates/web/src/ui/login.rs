@@ -3,9 +3,9 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use shanzhi_domain::Code;
 use shanzhi_store::{Actor, AuditEntry, SessionKind, SessionStage};
 
@@ -68,28 +68,15 @@ async fn login_page(csrf: axum::Extension<CsrfToken>, UiQuery(q): UiQuery<LoginQ
     })
 }
 
-fn session_cookie(state: &AppState, token: &str, max_age: Option<i64>) -> Option<HeaderValue> {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let age = max_age
-        .map(|a| format!("; Max-Age={a}"))
-        .unwrap_or_default();
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}{age}"
-    ))
-    .ok()
-}
-
-/// Redirect that also sets (or clears) the session cookie.
-fn with_cookie(state: &AppState, to: &str, token: &str, max_age: Option<i64>) -> Response {
-    let mut res = see_other(to);
-    if let Some(v) = session_cookie(state, token, max_age) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    res
+/// Redirect that also sets the session cookie (or, with `None`, removes it).
+fn with_cookie(state: &AppState, to: &str, token: Option<&str>) -> Response {
+    let c = Cookie::build((SESSION_COOKIE, token.unwrap_or_default().to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies);
+    let c = if token.is_none() { c.removal() } else { c };
+    (CookieJar::new().add(c), see_other(to)).into_response()
 }
 
 async fn login_submit(
@@ -130,7 +117,7 @@ async fn login_submit(
                 )
                 .await
             {
-                Ok(token) => with_cookie(&state, stage_path(outcome.stage), &token, None),
+                Ok(token) => with_cookie(&state, stage_path(outcome.stage), Some(&token)),
                 Err(e) => UiError(e.into()).into_response(),
             }
         }
@@ -353,7 +340,7 @@ async fn password_submit(
                     p.session.role_assignment_id,
                 )
                 .await?;
-            Ok(with_cookie(&state, "/?ok=password", &token, None))
+            Ok(with_cookie(&state, "/?ok=password", Some(&token)))
         }
         Err(e) if e.code == Code::Internal => Err(UiError(e)),
         Err(e) => Ok(render(&PasswordPage {
@@ -387,5 +374,5 @@ async fn logout(
         }
         state.store.delete_session(&hash).await?;
     }
-    Ok(with_cookie(&state, "/login?bye=1", "", Some(0)))
+    Ok(with_cookie(&state, "/login?bye=1", None))
 }
