@@ -1,5 +1,7 @@
-//! `shanzhi`: the single binary. `serve`, `demo`, `migrate`, `admin create`, `audit verify`, `backup`, `import`.
+//! `shanzhi`: the single binary. `serve`, `demo`, `migrate`, `admin create`, `audit verify`, `audit checkpoints`,
+//! `backup`, `import`.
 
+mod cli_audit;
 mod cli_import;
 mod demo;
 
@@ -158,8 +160,18 @@ enum KeysCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain; report the first broken link.
-    Verify,
+    /// Seal pending rows, then check the hash chain and every signed checkpoint; name each problem found.
+    Verify {
+        /// Also compare with checkpoints exported earlier by `audit checkpoints --out` (finds deleted ones).
+        #[arg(long, value_name = "FILE")]
+        checkpoints: Option<PathBuf>,
+    },
+    /// Export the signed checkpoints (JSON lines, public key included) to a file the database administrator
+    /// cannot write; an existing file is checked against the database and appended to.
+    Checkpoints {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -180,6 +192,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -223,16 +236,21 @@ async fn serve(common: &Common, store: Store) -> anyhow::Result<()> {
             "注意: 演示模式 — 管理员登录不需要二次验证,请勿用于真实数据 (demo mode: no second factor for admins)"
         );
     }
-    shanzhi_web::serve(
+    let sealer = cli_audit::spawn_sealer(store.clone());
+    let served = shanzhi_web::serve(
         listener,
-        store,
+        store.clone(),
         shanzhi_web::WebConfig {
             secure_cookies: common.secure_cookies,
             trusted_proxies: common.trusted_proxies.clone(),
             ..Default::default()
         },
     )
-    .await?;
+    .await;
+    sealer.abort();
+    served?;
+    // Seal what the last requests wrote.
+    store.seal_audit().await?;
     Ok(())
 }
 
@@ -260,6 +278,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             shanzhi_domain::password::check_policy(&password)
                 .map_err(|c| anyhow::anyhow!("--demo-password: {}", c.message()))?;
             let accounts = demo::ensure(&store, &password, &args.scale).await?;
+            store.seal_audit().await?;
             let list_path = common.data_dir.join("demo-accounts.json");
             std::fs::write(&list_path, serde_json::to_vec_pretty(&accounts)?)?;
             println!(
@@ -331,22 +350,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ),
                     other => other.into(),
                 })?;
+            store.seal_audit().await?;
             println!("account `{username}` created with role {}", role.as_str());
             if generated {
                 println!("initial password: {password}");
             }
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Verify { checkpoints },
         } => {
             let store = open(&common).await?;
-            match store.verify_audit().await? {
-                Ok(n) => println!("audit log intact: {n} rows verified"),
-                Err(b) => {
-                    eprintln!("audit log BROKEN at row {}: {}", b.id, b.reason);
-                    return Ok(ExitCode::FAILURE);
-                }
-            }
+            return cli_audit::verify(&store, checkpoints.as_deref()).await;
+        }
+        Command::Audit {
+            command: AuditCommand::Checkpoints { out },
+        } => {
+            let store = open(&common).await?;
+            return cli_audit::export(&store, &out).await;
         }
         Command::Import {
             kind,
@@ -363,7 +383,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("FILE is required");
             };
             let store = open(&common).await?;
-            return cli_import::run(&store, kind, &file, valid_only).await;
+            let code = cli_import::run(&store, kind, &file, valid_only).await;
+            store.seal_audit().await?;
+            return code;
         }
         Command::Keys {
             command: KeysCommand::Rotate,

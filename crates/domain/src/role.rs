@@ -106,10 +106,90 @@ pub enum Scope {
     Unit(UnitId),
     /// One member's own records.
     Member(MemberId),
-    /// Every record, for the district-wide roles whose actions are narrow (security admin, auditor).
+    /// Every record. Never granted to a role binding: only system work (demo data, CLI import) uses it, and
+    /// [`Scope::nameable_places`] / [`Scope::nameable_units`] answer it for the district-wide choices of a form.
     Everything,
+    /// The 三员 (security admin, auditor): accounts and the audit log, which are read without a place scope, and
+    /// no members, units, places or registrations at all (every scoped query matches nothing). A handler that
+    /// forgets its `require` therefore shows them nothing.
+    Oversight,
     /// Nothing.
     Nothing,
+}
+
+impl Scope {
+    /// Whether a record placed at `place_path`, belonging to `unit` and about `member`, is visible in this scope.
+    /// The same condition as `push_scope!` in the store (which every get, list and ledger query applies).
+    pub fn sees(&self, place_path: &str, unit: Option<UnitId>, member: Option<MemberId>) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Subtree(p) => !place_path.is_empty() && place_path.starts_with(p.as_str()),
+            Scope::Unit(u) => unit == Some(*u),
+            Scope::Member(m) => member == Some(*m),
+            Scope::Oversight | Scope::Nothing => false,
+        }
+    }
+
+    /// Places a write in this scope may name (where a unit is located or registers, where a member lives):
+    /// place admins their own subtree; unit admins and members the whole district (a unit may be located and
+    /// register anywhere, a member may live anywhere); nobody else any place.
+    pub fn nameable_places(&self) -> Scope {
+        match self {
+            Scope::Subtree(_) => self.clone(),
+            Scope::Unit(_) | Scope::Member(_) | Scope::Everything => Scope::Everything,
+            Scope::Oversight | Scope::Nothing => Scope::Nothing,
+        }
+    }
+
+    /// Units a write in this scope may name (a member's home unit, a pairing's unit): a unit admin only their own
+    /// unit; place admins and members any unit of the district (people who live in a community work anywhere);
+    /// nobody else any unit.
+    pub fn nameable_units(&self) -> Scope {
+        match self {
+            Scope::Unit(_) => self.clone(),
+            Scope::Subtree(_) | Scope::Member(_) | Scope::Everything => Scope::Everything,
+            Scope::Oversight | Scope::Nothing => Scope::Nothing,
+        }
+    }
+}
+
+/// What a scope may see of a unit's registration rate (who of its members registered where).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RateAccess {
+    /// The unit's own admin, and a place scope over every member (the district): counts and every name.
+    Names,
+    /// A town or community where the unit is located: counts of all members, names only of members who live in
+    /// this subtree.
+    CountsAndLocalNames(String),
+}
+
+impl RateAccess {
+    /// Whether the name (and registration place) of a member living at `member_path` may be shown.
+    pub fn shows_member(&self, member_path: &str) -> bool {
+        match self {
+            RateAccess::Names => true,
+            RateAccess::CountsAndLocalNames(p) => member_path.starts_with(p.as_str()),
+        }
+    }
+}
+
+/// The unit-rate rule: the unit's own admin and the district see names; a town or community where the unit is
+/// located sees counts, and names only of members who live in its area; anyone else sees nothing (404).
+/// `district_path` is the root of the place tree.
+pub fn unit_rate_access(
+    scope: &Scope,
+    unit: UnitId,
+    unit_place_path: &str,
+    district_path: &str,
+) -> Option<RateAccess> {
+    match scope {
+        Scope::Unit(u) if *u == unit => Some(RateAccess::Names),
+        Scope::Subtree(p) if p == district_path => Some(RateAccess::Names),
+        Scope::Subtree(p) if unit_place_path.starts_with(p.as_str()) => {
+            Some(RateAccess::CountsAndLocalNames(p.clone()))
+        }
+        _ => None,
+    }
 }
 
 impl RoleBinding {
@@ -122,7 +202,7 @@ impl RoleBinding {
                 .unwrap_or(Scope::Nothing),
             Role::UnitAdmin => self.unit_id.map(Scope::Unit).unwrap_or(Scope::Nothing),
             Role::Member => self.member_id.map(Scope::Member).unwrap_or(Scope::Nothing),
-            Role::SecurityAdmin | Role::Auditor => Scope::Everything,
+            Role::SecurityAdmin | Role::Auditor => Scope::Oversight,
             Role::Resident => Scope::Nothing,
         }
     }
@@ -308,6 +388,8 @@ mod tests {
         assert_eq!(binding(Role::UnitAdmin).scope(), Scope::Unit(UnitId(9)));
         assert_eq!(binding(Role::Member).scope(), Scope::Member(MemberId(77)));
         assert_eq!(binding(Role::Resident).scope(), Scope::Nothing);
+        assert_eq!(binding(Role::SecurityAdmin).scope(), Scope::Oversight);
+        assert_eq!(binding(Role::Auditor).scope(), Scope::Oversight);
         let mut b = binding(Role::CommunityAdmin);
         b.place_path = None;
         assert_eq!(
@@ -346,6 +428,85 @@ mod tests {
         assert!(!permits(Role::Member, Action::Import));
         assert!(!permits(Role::GridLeader, Action::Import));
         assert!(!permits(Role::Auditor, Action::Export));
+    }
+
+    #[test]
+    fn no_role_binding_sees_everything() {
+        for role in Role::ALL {
+            assert_ne!(binding(role).scope(), Scope::Everything, "{role:?}");
+        }
+        // The 三员 see no members, units or places, and may name none in a form.
+        let o = Scope::Oversight;
+        assert!(!o.sees("/1/5/", Some(UnitId(9)), Some(MemberId(77))));
+        assert_eq!(o.nameable_places(), Scope::Nothing);
+        assert_eq!(o.nameable_units(), Scope::Nothing);
+    }
+
+    #[test]
+    fn sees_matches_the_scope_kind() {
+        let town = Scope::Subtree("/1/5/".into());
+        assert!(town.sees("/1/5/23/", None, None));
+        assert!(
+            !town.sees("/1/50/", None, None),
+            "a sibling with a longer id"
+        );
+        assert!(!town.sees("", Some(UnitId(1)), None));
+        let unit = Scope::Unit(UnitId(9));
+        assert!(unit.sees("/1/6/", Some(UnitId(9)), None));
+        assert!(!unit.sees("/1/5/", Some(UnitId(8)), None));
+        let me = Scope::Member(MemberId(77));
+        assert!(me.sees("/1/6/", Some(UnitId(8)), Some(MemberId(77))));
+        assert!(!me.sees("/1/6/", Some(UnitId(9)), Some(MemberId(78))));
+        assert_eq!(unit.nameable_units(), unit);
+        assert_eq!(unit.nameable_places(), Scope::Everything);
+        assert_eq!(town.nameable_places(), town);
+        assert_eq!(town.nameable_units(), Scope::Everything);
+    }
+
+    #[test]
+    fn unit_rate_rule() {
+        let district = "/1/";
+        // A unit located in community /1/5/23/ of town /1/5/.
+        let unit = UnitId(9);
+        let at = "/1/5/23/";
+        let access = |s: &Scope| unit_rate_access(s, unit, at, district);
+        assert_eq!(access(&Scope::Unit(unit)), Some(RateAccess::Names));
+        assert_eq!(
+            access(&Scope::Unit(UnitId(8))),
+            None,
+            "another unit's admin"
+        );
+        assert_eq!(
+            access(&Scope::Subtree("/1/".into())),
+            Some(RateAccess::Names)
+        );
+        assert_eq!(
+            access(&Scope::Subtree("/1/5/".into())),
+            Some(RateAccess::CountsAndLocalNames("/1/5/".into()))
+        );
+        let town = RateAccess::CountsAndLocalNames("/1/5/".into());
+        assert!(town.shows_member("/1/5/24/"), "lives in the town");
+        assert!(!town.shows_member("/1/6/30/"), "lives in another town");
+        assert_eq!(
+            access(&Scope::Subtree("/1/5/23/".into())),
+            Some(RateAccess::CountsAndLocalNames("/1/5/23/".into()))
+        );
+        let community = RateAccess::CountsAndLocalNames("/1/5/23/".into());
+        assert!(RateAccess::Names.shows_member("/1/6/30/"));
+        assert!(community.shows_member("/1/5/23/77/"));
+        assert!(
+            !community.shows_member("/1/5/24/"),
+            "lives in a neighbouring community"
+        );
+        assert_eq!(
+            access(&Scope::Subtree("/1/6/".into())),
+            None,
+            "a town where the unit is not"
+        );
+        assert_eq!(access(&Scope::Subtree("/1/5/24/".into())), None);
+        assert_eq!(access(&Scope::Member(MemberId(1))), None);
+        assert_eq!(access(&Scope::Oversight), None);
+        assert_eq!(access(&Scope::Nothing), None);
     }
 
     #[test]

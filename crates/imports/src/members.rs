@@ -75,7 +75,9 @@ pub(crate) async fn import(
     let place_scope = match scope {
         Scope::Unit(_) => Scope::Everything,
         Scope::Subtree(_) | Scope::Everything => scope.clone(),
-        Scope::Member(_) | Scope::Nothing => return Err(ImportError::Refused(Code::Forbidden)),
+        Scope::Member(_) | Scope::Oversight | Scope::Nothing => {
+            return Err(ImportError::Refused(Code::Forbidden));
+        }
     };
     let mut communities: NameIndex<(i64, String)> = NameIndex::default();
     for p in store.import_places(&place_scope, &["community"]).await? {

@@ -142,7 +142,7 @@ impl Vault {
     pub fn open_or_create(path: &Path) -> Result<Vault, SecureError> {
         if !path.exists() {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                fs::create_dir_all(parent)?;
+                crate::create_private_dir(parent)?;
             }
             let enc_key = crate::rng::bytes::<32>();
             let hmac_key = crate::rng::bytes::<32>();

@@ -1,11 +1,27 @@
-//! The append-only, hash-chained audit log. Each row's hash covers the previous row's hash and the row's own
-//! canonical text, so editing or deleting any row breaks the chain from there on; `verify_audit` finds the first
-//! broken link. Entries for a write are appended in the same transaction as the write.
+//! The append-only, tamper-evident audit log.
+//!
+//! Writers only insert: a row is appended in the same transaction as the write it records, with no lock and no
+//! read of the previous hash (`seal_seq`, `prev_hash` and `hash` stay NULL: the row is *unsealed*). A **sealer**
+//! ([`Store::seal_audit`], every second in `shanzhi serve`/`demo`) then chains the unsealed rows in an order it
+//! assigns itself (`seal_seq` = 1, 2, 3 …, taking unsealed rows by id; on PostgreSQL a row with a lower id may commit
+//! later and simply gets a later `seal_seq`). Each row's hash covers the previous row's hash and the row's fields,
+//! length-prefixed ([`hash_input`]). Only sealers serialise (PostgreSQL: an advisory lock held by the sealing
+//! transaction; SQLite: its single writer). Every round that sealed rows also writes a **checkpoint** signed with an
+//! Ed25519 key kept in the data directory, apart from the database; `verify` checks the chain against every
+//! checkpoint, so rewriting the chain or deleting its newest rows is found even by someone who can rewrite the
+//! whole database (but not the key file). Exported checkpoints (`shanzhi audit checkpoints --out`) also expose
+//! deleted checkpoints.
+
+mod seal;
+mod verify;
 
 use serde::Serialize;
 use shanzhi_domain::{AccountId, Timestamp, role::Role};
 
-use crate::{Page, PageReq, Store, StoreError, StoreResult};
+use crate::{Page, PageReq, Store};
+
+pub use seal::{Checkpoint, ExportedCheckpoint, SealReport, parse_exported};
+pub use verify::{AuditProblem, AuditReport, STALE_AFTER_MS};
 
 /// Who is acting, for the audit log.
 #[derive(Debug, Clone, Default)]
@@ -73,8 +89,10 @@ pub struct AuditRow {
     pub result: String,
     pub client_addr: Option<String>,
     pub detail: Option<String>,
-    pub prev_hash: String,
-    pub hash: String,
+    /// Position in the chain, assigned by the sealer; `None` while the row is not sealed yet.
+    pub seal_seq: Option<i64>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
 }
 
 impl AuditRow {
@@ -88,83 +106,112 @@ impl AuditRow {
             .map(Role::label)
             .unwrap_or("")
     }
+    pub fn is_sealed(&self) -> bool {
+        self.seal_seq.is_some()
+    }
+    /// The hash this row gets when chained after `prev` at its `seal_seq` (`None` while unsealed). The algorithm
+    /// is no secret: the checkpoint signatures, not the hashes, are what an intruder cannot recompute.
+    pub fn chain_hash(&self, prev: &str) -> Option<String> {
+        self.seal_seq
+            .map(|s| shanzhi_secure::chain::link(prev, &self.hash_input(s)))
+    }
+    /// The text the row's hash covers, at chain position `seal_seq`.
+    pub(crate) fn hash_input(&self, seal_seq: i64) -> String {
+        hash_input(&HashInput {
+            id: self.id,
+            seal_seq,
+            at: self.at,
+            actor_id: self.actor_id,
+            actor: &self.actor,
+            role: self.role.as_deref(),
+            place: self.place.as_deref(),
+            action: &self.action,
+            target: self.target.as_deref(),
+            result: &self.result,
+            client_addr: self.client_addr.as_deref(),
+            detail: self.detail.as_deref(),
+        })
+    }
 }
 
-/// The text a row's hash covers.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn canonical(
-    at: i64,
-    actor_id: Option<i64>,
-    actor: &str,
-    role: Option<&str>,
-    place: Option<&str>,
-    action: &str,
-    target: Option<&str>,
-    result: &str,
-    client: Option<&str>,
-    detail: Option<&str>,
-) -> String {
-    let o = |s: Option<&str>| s.unwrap_or("").replace('|', "\\|");
-    format!(
-        "{at}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
-        actor_id.map(|i| i.to_string()).unwrap_or_default(),
-        actor.replace('|', "\\|"),
-        o(role),
-        o(place),
-        action.replace('|', "\\|"),
-        o(target),
-        result.replace('|', "\\|"),
-        o(client),
-        o(detail)
-    )
+/// The fields a row's hash covers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HashInput<'a> {
+    pub id: i64,
+    pub seal_seq: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub actor: &'a str,
+    pub role: Option<&'a str>,
+    pub place: Option<&'a str>,
+    pub action: &'a str,
+    pub target: Option<&'a str>,
+    pub result: &'a str,
+    pub client_addr: Option<&'a str>,
+    pub detail: Option<&'a str>,
 }
 
+/// Unambiguous text for the hash: a version tag, then every field in a fixed order, each written as
+/// `<byte length>:<text>;` (strings), `i<number>;` (numbers) or `~;` (NULL). A field's length says where it
+/// ends, so no content — `|`, `\`, `;`, digits — can move a field boundary, and NULL differs from "".
+pub(crate) fn hash_input(r: &HashInput<'_>) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(128);
+    out.push_str("audit-v2;");
+    let int = |out: &mut String, v: Option<i64>| match v {
+        Some(v) => {
+            let _ = write!(out, "i{v};");
+        }
+        None => out.push_str("~;"),
+    };
+    int(&mut out, Some(r.id));
+    int(&mut out, Some(r.seal_seq));
+    int(&mut out, Some(r.at));
+    int(&mut out, r.actor_id);
+    for s in [
+        Some(r.actor),
+        r.role,
+        r.place,
+        Some(r.action),
+        r.target,
+        Some(r.result),
+        r.client_addr,
+        r.detail,
+    ] {
+        match s {
+            Some(s) => {
+                let _ = write!(out, "{}:{s};", s.len());
+            }
+            None => out.push_str("~;"),
+        }
+    }
+    out
+}
+
+/// The `prev_hash` of the first row in the chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Appends an audit row inside an open transaction `$tx` (a `sqlx::Transaction`). On PostgreSQL an advisory
-/// transaction lock serialises appenders so the chain stays linear; SQLite has a single writer already.
+/// Appends an (unsealed) audit row inside an open transaction `$tx` (a `sqlx::Transaction`). No lock and no read:
+/// the sealer chains the row after the transaction commits.
 macro_rules! audit_in_tx {
     ($store:expr, $tx:expr, $actor:expr, $entry:expr) => {{
+        let _ = &$store;
         let actor: &$crate::audit::Actor = $actor;
         let entry: &$crate::audit::AuditEntry = $entry;
-        if $store.is_pg() {
-            sqlx::query("SELECT pg_advisory_xact_lock(720101)").execute(&mut *$tx).await?;
-        }
-        let prev: Option<(String,)> =
-            sqlx::query_as("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(&mut *$tx).await?;
-        let prev = prev.map(|p| p.0).unwrap_or_else(|| $crate::audit::GENESIS.to_string());
-        let at = shanzhi_domain::Timestamp::now().0;
-        let actor_id = actor.account_id.map(|a| a.0);
-        let role = actor.role.map(|r| r.as_str());
-        let canonical = $crate::audit::canonical(
-            at,
-            actor_id,
-            &actor.name,
-            role,
-            actor.place.as_deref(),
-            &entry.action,
-            entry.target.as_deref(),
-            &entry.result,
-            actor.client_addr.as_deref(),
-            entry.detail.as_deref(),
-        );
-        let hash = shanzhi_secure::chain::link(&prev, &canonical);
         sqlx::query(
-            "INSERT INTO audit_log (at, actor_id, actor, role, place, action, target, result, client_addr, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "INSERT INTO audit_log (at, actor_id, actor, role, place, action, target, result, client_addr, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(at)
-        .bind(actor_id)
+        .bind(shanzhi_domain::Timestamp::now().0)
+        .bind(actor.account_id.map(|a| a.0))
         .bind(&actor.name)
-        .bind(role)
+        .bind(actor.role.map(|r| r.as_str()))
         .bind(actor.place.as_deref())
         .bind(&entry.action)
         .bind(entry.target.as_deref())
         .bind(&entry.result)
         .bind(actor.client_addr.as_deref())
         .bind(entry.detail.as_deref())
-        .bind(prev)
-        .bind(hash)
         .execute(&mut *$tx)
         .await?;
     }};
@@ -184,16 +231,9 @@ pub struct AuditFilter {
     pub to: Option<String>,
 }
 
-/// The first row whose hash does not match.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokenLink {
-    pub id: i64,
-    pub reason: &'static str,
-}
-
 impl Store {
     /// Appends one audit row in its own transaction (logins, views of full personal numbers, refusals).
-    pub async fn append_audit(&self, actor: &Actor, entry: &AuditEntry) -> StoreResult<()> {
+    pub async fn append_audit(&self, actor: &Actor, entry: &AuditEntry) -> crate::StoreResult<()> {
         wr!(self, |p| {
             let mut tx = p.begin().await?;
             audit_in_tx!(self, tx, actor, entry);
@@ -202,7 +242,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn list_audit(&self, f: &AuditFilter, page: PageReq) -> StoreResult<Page<AuditRow>> {
+    /// Lists rows, newest first, sealed or not.
+    pub async fn list_audit(
+        &self,
+        f: &AuditFilter,
+        page: PageReq,
+    ) -> crate::StoreResult<Page<AuditRow>> {
         let from = f
             .from
             .as_deref()
@@ -266,53 +311,6 @@ impl Store {
             Ok(Page::of(items, total, page))
         })
     }
-
-    /// Walks the whole chain. `Ok(n)` when all `n` rows link; `Err(first broken link)` otherwise.
-    pub async fn verify_audit(&self) -> StoreResult<Result<usize, BrokenLink>> {
-        let mut prev = GENESIS.to_string();
-        let mut last_id = 0i64;
-        let mut n = 0usize;
-        loop {
-            let rows: Vec<AuditRow> = rd!(self, |p| sqlx::query_as(
-                "SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT 5000"
-            )
-            .bind(last_id)
-            .fetch_all(p)
-            .await?);
-            if rows.is_empty() {
-                return Ok(Ok(n));
-            }
-            for r in rows {
-                if r.prev_hash != prev {
-                    return Ok(Err(BrokenLink {
-                        id: r.id,
-                        reason: "prev_hash does not match the previous row (a row was deleted or changed)",
-                    }));
-                }
-                let c = canonical(
-                    r.at,
-                    r.actor_id,
-                    &r.actor,
-                    r.role.as_deref(),
-                    r.place.as_deref(),
-                    &r.action,
-                    r.target.as_deref(),
-                    &r.result,
-                    r.client_addr.as_deref(),
-                    r.detail.as_deref(),
-                );
-                if shanzhi_secure::chain::link(&prev, &c) != r.hash {
-                    return Ok(Err(BrokenLink {
-                        id: r.id,
-                        reason: "hash does not match the row's contents (the row was edited)",
-                    }));
-                }
-                prev = r.hash;
-                last_id = r.id;
-                n += 1;
-            }
-        }
-    }
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
@@ -327,8 +325,122 @@ pub(crate) fn like_escape(s: &str) -> String {
     out
 }
 
-impl From<BrokenLink> for StoreError {
-    fn from(b: BrokenLink) -> Self {
-        StoreError::Other(format!("audit chain broken at row {}: {}", b.id, b.reason))
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The hash input used before `audit-v2`: `|`-joined, escaping `|` but not `\`.
+    #[allow(clippy::too_many_arguments)]
+    fn v1(f: [Option<&str>; 8]) -> String {
+        let o = |s: Option<&str>| s.unwrap_or("").replace('|', "\\|");
+        format!(
+            "1|2|{}",
+            f.iter().map(|s| o(*s)).collect::<Vec<_>>().join("|")
+        )
+    }
+
+    fn v2(f: [Option<&str>; 8]) -> String {
+        hash_input(&HashInput {
+            id: 7,
+            seal_seq: 7,
+            at: 1,
+            actor_id: Some(2),
+            actor: f[0].unwrap_or(""),
+            role: f[1],
+            place: f[2],
+            action: f[3].unwrap_or(""),
+            target: f[4],
+            result: f[5].unwrap_or(""),
+            client_addr: f[6],
+            detail: f[7],
+        })
+    }
+
+    #[test]
+    fn rows_that_collided_under_the_old_input_now_differ() {
+        // actor ends in a backslash vs. actor containing a pipe; the fields after shift by one.
+        let a = [
+            Some("a\\"),
+            Some("b"),
+            Some("p"),
+            Some("act"),
+            Some("t"),
+            Some("ok"),
+            Some("cl"),
+            Some("d|e"),
+        ];
+        let b = [
+            Some("a|b"),
+            Some("p"),
+            Some("act"),
+            Some("t"),
+            Some("ok"),
+            Some("cl"),
+            Some("d\\"),
+            Some("e"),
+        ];
+        assert_eq!(v1(a), v1(b), "the old input is ambiguous");
+        assert_ne!(v2(a), v2(b));
+        // `\|` inside one field vs. a field ending in `\` followed by the separator.
+        let c = [
+            Some("x\\|y"),
+            None,
+            None,
+            Some("a"),
+            None,
+            Some("ok"),
+            None,
+            None,
+        ];
+        let d = [
+            Some("x\\"),
+            Some("\\|y"),
+            None,
+            Some("a"),
+            None,
+            Some("ok"),
+            None,
+            None,
+        ];
+        assert_ne!(v2(c), v2(d));
+        // NULL and "" differ; so do the same fields at another chain position.
+        let mut e = c;
+        e[1] = Some("");
+        assert_ne!(v2(c), v2(e));
+        let at_7 = v2(c);
+        let at_8 = hash_input(&HashInput {
+            seal_seq: 8,
+            ..HashInput {
+                id: 7,
+                seal_seq: 7,
+                at: 1,
+                actor_id: Some(2),
+                actor: "x\\|y",
+                role: None,
+                place: None,
+                action: "a",
+                target: None,
+                result: "ok",
+                client_addr: None,
+                detail: None,
+            }
+        });
+        assert_ne!(at_7, at_8);
+    }
+
+    #[test]
+    fn lengths_count_bytes() {
+        let s = v2([
+            Some("张三"),
+            None,
+            None,
+            Some("a"),
+            None,
+            Some("ok"),
+            None,
+            None,
+        ]);
+        assert!(s.contains("6:张三;"), "{s}");
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shanzhi_secure::Vault;
+use shanzhi_secure::signing::AuditSigningKey;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -61,6 +62,10 @@ impl DbConfig {
     pub fn key_file(&self) -> PathBuf {
         self.data_dir.join("keys").join("vault.key")
     }
+    /// The Ed25519 key that signs audit checkpoints (kept apart from the database).
+    pub fn audit_key_file(&self) -> PathBuf {
+        self.data_dir.join("keys").join("audit-signing.key")
+    }
     /// The SQLite file, and whether it may be created.
     fn sqlite_path(&self) -> StoreResult<(PathBuf, bool)> {
         match self.database_url.as_deref() {
@@ -91,9 +96,10 @@ impl DbConfig {
 }
 
 impl Store {
-    /// Opens the database and the vault (creating the key file on first start) and runs migrations.
+    /// Opens the database and the vault (creating the key files on first start) and runs migrations. A data
+    /// directory created here gets mode 0700.
     pub async fn open(config: &DbConfig) -> StoreResult<Store> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        shanzhi_secure::create_private_dir(&config.data_dir).map_err(|e| {
             StoreError::Other(format!(
                 "cannot create data directory {}: {e}",
                 config.data_dir.display()
@@ -105,8 +111,9 @@ impl Store {
         Ok(store)
     }
 
-    /// Connects without migrating.
+    /// Connects without migrating (loads or creates the audit signing key).
     pub async fn connect(config: &DbConfig, vault: Vault) -> StoreResult<Store> {
+        let audit_key = AuditSigningKey::open_or_create(&config.audit_key_file())?;
         let pools = match config.backend() {
             Backend::Postgres => {
                 let url = config.database_url.clone().unwrap_or_default();
@@ -132,6 +139,7 @@ impl Store {
         Ok(Store {
             pools,
             vault: Arc::new(vault),
+            audit_key: Arc::new(audit_key),
         })
     }
 
@@ -143,13 +151,16 @@ impl Store {
         Ok(())
     }
 
-    /// A consistent online copy of a SQLite database (`VACUUM INTO`), safe while the server runs.
+    /// A consistent online copy of a SQLite database (`VACUUM INTO`), safe while the server runs. The copy is
+    /// created with mode 0600 (it holds everything the database holds).
     pub async fn backup_to(&self, out: &Path) -> StoreResult<()> {
         match &self.pools {
             Pools::Sqlite { read, .. } => {
                 if out.exists() {
                     return Err(StoreError::Other(format!("备份文件已存在 (refusing to overwrite): {}", out.display())));
                 }
+                // VACUUM INTO accepts an existing empty file and keeps its mode.
+                create_private_file(out)?;
                 let target = out.to_string_lossy().to_string();
                 sqlx::query("VACUUM INTO $1").bind(target).execute(read).await?;
                 Ok(())
@@ -163,10 +174,46 @@ impl Store {
     }
 }
 
+/// Creates an empty file with mode 0600; fails if it exists.
+fn create_private_file(path: &Path) -> StoreResult<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(|_| ())
+        .map_err(|e| StoreError::Other(format!("{}: {e}", path.display())))
+}
+
+/// The database in the data directory is private to its owner: created 0600 (SQLite gives its -wal and -shm files
+/// the database file's mode), and an existing one made 0600 with its -wal/-shm files.
+fn make_sqlite_private(path: &Path) -> StoreResult<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if !path.exists() {
+        return create_private_file(path);
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let p = PathBuf::from(p);
+        if let Ok(meta) = std::fs::metadata(&p)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| StoreError::Other(format!("{}: {e}", p.display())))?;
+        }
+    }
+    Ok(())
+}
+
 async fn open_sqlite(
     path: &Path,
     create: bool,
 ) -> StoreResult<(sqlx::SqlitePool, sqlx::SqlitePool)> {
+    if create {
+        make_sqlite_private(path)?;
+    }
     let opts = SqliteConnectOptions::from_str("sqlite://")
         .map_err(StoreError::Db)?
         .filename(path)

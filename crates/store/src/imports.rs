@@ -205,7 +205,7 @@ fn scope_cols(scope: &Scope) -> (String, Option<i64>) {
         Scope::Subtree(p) => (p.clone(), None),
         Scope::Everything => ("/".to_string(), None),
         Scope::Unit(u) => (String::new(), Some(u.0)),
-        Scope::Member(_) | Scope::Nothing => (String::new(), None),
+        Scope::Member(_) | Scope::Oversight | Scope::Nothing => (String::new(), None),
     }
 }
 
@@ -247,7 +247,7 @@ impl Store {
                     qb.push(" AND u.id = ").push_bind(u.0);
                 }
                 Scope::Subtree(_) | Scope::Everything => {}
-                Scope::Member(_) | Scope::Nothing => {
+                Scope::Member(_) | Scope::Oversight | Scope::Nothing => {
                     qb.push(" AND 1 = 0");
                 }
             }
@@ -466,13 +466,7 @@ impl Store {
             qb.push(
                 " LEFT JOIN places rc ON rc.id = r.community_id LEFT JOIN places rg ON rg.id = r.grid_id WHERE 1 = 1",
             );
-            push_scope!(
-                qb,
-                scope,
-                path = "m.place_path",
-                unit = "m.unit_id",
-                member = "m.id"
-            );
+            member_visible!(qb, scope);
             if let Some(path) = &within {
                 let (lo, hi) = shanzhi_domain::place::subtree_range(path);
                 qb.push(" AND m.place_path >= ")
@@ -506,8 +500,9 @@ impl Store {
         Ok(rows)
     }
 
-    /// Units in scope (located there, or registered there in the current round) with their registrations in the
-    /// current round — one row per registration, or one row for a unit without any.
+    /// Units in scope (the same rule as `get_unit`/`list_units`: located there, or the caller's own unit) with
+    /// their registrations in the current round — one row per registration, or one row for a unit without any.
+    /// Units that registered here but are located elsewhere are on the unit-registration pages, not in this ledger.
     pub async fn unit_ledger(
         &self,
         scope: &Scope,
@@ -528,18 +523,8 @@ impl Store {
                  LEFT JOIN unit_registrations ur ON ur.unit_id = u.id AND ur.status <> 'withdrawn' AND ur.round_id = ",
             );
             qb.push_bind(round);
-            qb.push(" LEFT JOIN places rp ON rp.id = ur.place_id WHERE ((1 = 1");
-            push_scope!(qb, scope, path = "u.place_path", unit = "u.id", member = "");
-            qb.push(") OR EXISTS (SELECT 1 FROM unit_registrations x WHERE x.unit_id = u.id AND x.round_id = ")
-                .push_bind(round);
-            push_scope!(
-                qb,
-                scope,
-                path = "x.place_path",
-                unit = "x.unit_id",
-                member = ""
-            );
-            qb.push("))");
+            qb.push(" LEFT JOIN places rp ON rp.id = ur.place_id WHERE 1 = 1");
+            unit_visible!(qb, scope);
             if let Some(path) = &within {
                 let (lo, hi) = shanzhi_domain::place::subtree_range(path);
                 qb.push(" AND (u.place_path >= ")

@@ -22,13 +22,17 @@ pub mod places;
 pub mod registration;
 
 pub use accounts::{Account, NewAccount, SessionInfo, SessionKind, SessionStage};
-pub use audit::{Actor, AuditEntry, AuditFilter, AuditRow};
+pub use audit::{
+    Actor, AuditEntry, AuditFilter, AuditProblem, AuditReport, AuditRow, Checkpoint,
+    ExportedCheckpoint, SealReport,
+};
 pub use connect::{Backend, DbConfig};
 pub use error::{StoreError, StoreResult};
 pub use login_state::{LoginKeys, LoginState};
 pub use page::{Page, PageReq};
 
 use shanzhi_secure::Vault;
+use shanzhi_secure::signing::AuditSigningKey;
 use sqlx::{PgPool, SqlitePool};
 use std::sync::Arc;
 
@@ -42,11 +46,12 @@ pub(crate) enum Pools {
     Postgres(PgPool),
 }
 
-/// The application's storage: a database pool plus the personal-data vault.
+/// The application's storage: a database pool, the personal-data vault and the audit checkpoint signing key.
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pools: Pools,
     pub(crate) vault: Arc<Vault>,
+    pub(crate) audit_key: Arc<AuditSigningKey>,
 }
 
 impl std::fmt::Debug for Store {
@@ -128,6 +133,70 @@ impl Store {
             }
         };
         Ok(rows)
+    }
+}
+
+/// One index of the live schema, by what it does rather than its name: the table, its key columns in order
+/// (`(expr)` for an expression), whether it is unique and whether it is partial. Primary keys are left out.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IndexShape {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub unique: bool,
+    pub partial: bool,
+}
+
+impl Store {
+    /// The indexes and unique constraints of the live schema (for the schema-parity test).
+    pub async fn schema_indexes(&self) -> StoreResult<Vec<IndexShape>> {
+        // (table, index, unique, partial, position, column)
+        type Row = (String, String, bool, bool, i64, Option<String>);
+        let rows: Vec<Row> = match &self.pools {
+            Pools::Sqlite { read, .. } => {
+                sqlx::query_as(
+                    "SELECT m.name, il.name, il.\"unique\" <> 0, il.partial <> 0, ii.seqno, ii.name \
+                     FROM sqlite_master m JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' \
+                     AND il.origin <> 'pk' ORDER BY 1, 2, 5",
+                )
+                .fetch_all(read)
+                .await?
+            }
+            Pools::Postgres(p) => {
+                sqlx::query_as(
+                    "SELECT t.relname::text, i.relname::text, ix.indisunique, ix.indpred IS NOT NULL, \
+                     k.ord::int8, a.attname::text \
+                     FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid \
+                     JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+                     CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+                     LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum > 0 \
+                     WHERE n.nspname = current_schema() AND NOT ix.indisprimary AND t.relname NOT LIKE '_sqlx%' \
+                     ORDER BY 1, 2, 5",
+                )
+                .fetch_all(p)
+                .await?
+            }
+        };
+        let mut out: Vec<IndexShape> = Vec::new();
+        let mut current: Option<(String, String)> = None;
+        for (table, index, unique, partial, _, column) in rows {
+            let column = column.unwrap_or_else(|| "(expr)".to_owned());
+            if current.as_ref() == Some(&(table.clone(), index.clone()))
+                && let Some(last) = out.last_mut()
+            {
+                last.columns.push(column);
+                continue;
+            }
+            current = Some((table.clone(), index));
+            out.push(IndexShape {
+                table,
+                columns: vec![column],
+                unique,
+                partial,
+            });
+        }
+        out.sort();
+        Ok(out)
     }
 }
 

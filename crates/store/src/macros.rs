@@ -49,3 +49,32 @@ macro_rules! push_scope {
         }
     }};
 }
+
+/// The one rule for which members a scope sees, in pages, API and ledgers alike: place scopes the members who live
+/// in their subtree (`m.place_path`), a unit scope its own members, a member scope themselves; nothing else. The
+/// query must alias `members` as `m`. Mirrors `Scope::sees` in the domain.
+macro_rules! member_visible {
+    ($qb:expr, $scope:expr) => {
+        push_scope!(
+            $qb,
+            $scope,
+            path = "m.place_path",
+            unit = "m.unit_id",
+            member = "m.id"
+        )
+    };
+}
+
+/// The one rule for which units a scope sees, in pages, API and ledgers alike: place scopes the units located in
+/// their subtree (`u.place_path`), a unit scope its own unit; nothing else. The query must alias `units` as `u`.
+macro_rules! unit_visible {
+    ($qb:expr, $scope:expr) => {
+        push_scope!(
+            $qb,
+            $scope,
+            path = "u.place_path",
+            unit = "u.id",
+            member = ""
+        )
+    };
+}

@@ -176,7 +176,7 @@ impl Store {
         let unit: Option<Unit> = rd!(self, |p| {
             let mut qb = crate::qb(p, UNIT_SELECT);
             qb.push(" AND u.id = ").push_bind(id.0);
-            push_scope!(qb, scope, path = "u.place_path", unit = "u.id", member = "");
+            unit_visible!(qb, scope);
             qb.build_query_as().fetch_optional(p).await?
         });
         unit.ok_or(StoreError::NotFound)
@@ -212,7 +212,7 @@ impl Store {
             let mut count = crate::qb(p, "SELECT COUNT(*) FROM units u WHERE 1 = 1");
             let mut list = crate::qb(p, UNIT_SELECT);
             for qb in [&mut count, &mut list] {
-                push_scope!(qb, scope, path = "u.place_path", unit = "u.id", member = "");
+                unit_visible!(qb, scope);
                 if let Some(q) = &q {
                     qb.push(" AND (u.name LIKE ")
                         .push_bind(q.clone())
@@ -379,13 +379,7 @@ impl Store {
         let member: Option<Member> = rd!(self, |p| {
             let mut qb = crate::qb(p, MEMBER_SELECT);
             qb.push(" AND m.id = ").push_bind(id.0);
-            push_scope!(
-                qb,
-                scope,
-                path = "m.place_path",
-                unit = "m.unit_id",
-                member = "m.id"
-            );
+            member_visible!(qb, scope);
             qb.build_query_as().fetch_optional(p).await?
         });
         let mut member = [member.ok_or(StoreError::NotFound)?];
@@ -431,13 +425,7 @@ impl Store {
             let mut count = crate::qb(p, "SELECT COUNT(*) FROM members m WHERE 1 = 1");
             let mut list = crate::qb(p, MEMBER_SELECT);
             for qb in [&mut count, &mut list] {
-                push_scope!(
-                    qb,
-                    scope,
-                    path = "m.place_path",
-                    unit = "m.unit_id",
-                    member = "m.id"
-                );
+                member_visible!(qb, scope);
                 if let Some(q) = &q {
                     qb.push(" AND m.name LIKE ")
                         .push_bind(q.clone())
@@ -835,7 +823,7 @@ impl Store {
     pub async fn unit_options(&self, scope: &Scope) -> StoreResult<Vec<(i64, String)>> {
         rd!(self, |p| {
             let mut qb = crate::qb(p, "SELECT u.id, u.name FROM units u WHERE 1 = 1");
-            push_scope!(qb, scope, path = "u.place_path", unit = "u.id", member = "");
+            unit_visible!(qb, scope);
             qb.push(" ORDER BY u.name LIMIT 3000");
             Ok(qb.build_query_as().fetch_all(p).await?)
         })

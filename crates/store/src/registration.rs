@@ -236,6 +236,10 @@ pub struct UnitMemberRegistration {
     pub status: Option<String>,
     pub community_name: Option<String>,
     pub grid_name: Option<String>,
+    /// Where the member lives (decides whether a town or community may see the name).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub member_path: String,
 }
 
 /// A unit's registration rate in a round: who registered where, who has not.
@@ -249,7 +253,11 @@ pub struct UnitRegistrationRate {
     pub accepted: i64,
     /// registered / total, 0.0 for a unit without members.
     pub rate: f64,
+    /// The members the caller may name: all of them for the unit's own admin and the district; for a town or
+    /// community where the unit is located, only those who live in its area (the others are only counted).
     pub members: Vec<UnitMemberRegistration>,
+    /// Members counted above but not named (they live outside the caller's area).
+    pub unnamed_members: i64,
 }
 
 impl UnitRegistrationRate {
@@ -1112,19 +1120,25 @@ impl Store {
     }
 
     /// For a home unit: each member's registration in a round (where, status), who has not registered, and the
-    /// rate. The unit must be in scope.
+    /// rate, following the unit-rate rule (`shanzhi_domain::role::unit_rate_access`): the unit's own admin and the
+    /// district see every name; a town or community where the unit is located sees the counts and the names of
+    /// members who live in its area; anyone else gets `NotFound`.
     pub async fn unit_registration_rate(
         &self,
         scope: &Scope,
         unit: UnitId,
         round: RoundId,
     ) -> StoreResult<UnitRegistrationRate> {
-        self.get_unit(scope, unit).await?;
+        let located = self.get_unit(&Scope::Everything, unit).await?;
+        let district = self.root_place().await?.map(|p| p.path).unwrap_or_default();
+        let access =
+            shanzhi_domain::role::unit_rate_access(scope, unit, &located.place_path, &district)
+                .ok_or(StoreError::NotFound)?;
         self.get_round(round).await?;
         let members: Vec<UnitMemberRegistration> = rd!(self, |p| {
             sqlx::query_as(
             "SELECT m.id AS member_id, m.name AS member_name, r.id AS registration_id, r.status, c.name AS community_name, \
-             g.name AS grid_name FROM members m \
+             g.name AS grid_name, m.place_path AS member_path FROM members m \
              LEFT JOIN registrations r ON r.member_id = m.id AND r.round_id = $2 \
                AND r.status IN ('submitted', 'accepted', 'carried') \
              LEFT JOIN places c ON c.id = r.community_id LEFT JOIN places g ON g.id = r.grid_id \
@@ -1155,7 +1169,14 @@ impl Store {
             } else {
                 registered as f64 / total as f64
             },
-            members,
+            unnamed_members: members
+                .iter()
+                .filter(|m| !access.shows_member(&m.member_path))
+                .count() as i64,
+            members: members
+                .into_iter()
+                .filter(|m| access.shows_member(&m.member_path))
+                .collect(),
         })
     }
 }

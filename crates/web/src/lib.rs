@@ -9,6 +9,7 @@ pub mod extract;
 pub mod forms;
 pub mod hashing;
 pub mod middleware;
+pub mod ops;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -49,7 +50,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
     };
     let (api_router, openapi) = api::router();
     let openapi = Arc::new(openapi);
-    Router::new()
+    let router = Router::new()
         .merge(ui::router())
         .merge(api_router)
         .route(
@@ -69,7 +70,8 @@ pub fn app(store: Store, config: WebConfig) -> Router {
             state,
             middleware::client_address,
         ))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn(middleware::security_headers));
+    ops::layers(router)
 }
 
 /// Serves until Ctrl-C / SIGTERM.

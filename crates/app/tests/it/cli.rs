@@ -255,3 +255,151 @@ async fn demo_never_touches_a_real_database(db: Db) {
     );
 }
 both!(demo_never_touches_a_real_database);
+
+/// `shanzhi serve` logs one line per request with the route pattern, status, latency and request id, and never
+/// the query string (which may carry a phone number); every response carries `x-request-id`.
+async fn request_log_names_the_route_never_the_query(db: Db) {
+    use std::io::{BufRead, BufReader};
+    let t = TestDb::new(db).await;
+    t.demo();
+    let log = t.dir.path().join("serve.log");
+    let mut child = shanzhi(&t)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("SHANZHI_LOG", "info,sqlx=warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    let http = reqwest::Client::new();
+    let res = http
+        .get(format!(
+            "{base}/api/v1/members?q=13812345678&id_card=310114199001011234"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("x-request-id on the response");
+    assert!(id.len() >= 8);
+    let res = http
+        .get(format!("{base}/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // An oversized body is refused with a 4xx before anything is parsed.
+    let big = format!(
+        r#"{{"username":"{}","password":"x"}}"#,
+        "a".repeat(400 * 1024)
+    );
+    let res = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    // Give the logger a moment, then stop the server.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains(&id) && l.contains("status=401"))
+        .unwrap_or_else(|| panic!("no log line with request id {id} and status 401:\n{text}"));
+    assert!(line.contains("route=/api/v1/members"), "{line}");
+    assert!(
+        line.contains("method=GET") && line.contains("latency_ms="),
+        "{line}"
+    );
+    assert!(
+        !text.contains("13812345678") && !text.contains("310114199001011234"),
+        "a personal number reached the log:\n{text}"
+    );
+    assert!(text.contains("status=404"), "{text}");
+}
+both!(request_log_names_the_route_never_the_query);
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+async fn data_files_are_private(db: Db) {
+    let t = TestDb::new(db).await;
+    // A data directory the command creates is 0700.
+    let data = t.dir.path().join("fresh");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_shanzhi"));
+    cmd.arg("migrate").arg("--data-dir").arg(&data);
+    if let Some(u) = &t.url {
+        cmd.arg("--database-url").arg(u);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("keys")), 0o700);
+    assert_eq!(mode(&data.join("keys/vault.key")), 0o600);
+    assert_eq!(mode(&data.join("keys/audit-signing.key")), 0o600);
+    if db == Db::Postgres {
+        return;
+    }
+    assert_eq!(mode(&data.join("shanzhi.db")), 0o600);
+    // While a store is open (WAL mode) its -wal and -shm files exist; they are 0600 too.
+    t.demo();
+    let store = t.store().await;
+    store
+        .append_audit(
+            &shanzhi_store::Actor::system("t"),
+            &shanzhi_store::AuditEntry::ok("test.write", "x"),
+        )
+        .await
+        .unwrap();
+    let db_file = t.sqlite_file();
+    assert_eq!(mode(&db_file), 0o600);
+    for suffix in ["-wal", "-shm"] {
+        let p = std::path::PathBuf::from(format!("{}{suffix}", db_file.display()));
+        assert!(p.exists(), "{} exists while the store is open", p.display());
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+    let backup = t.dir.path().join("copy.db");
+    let out = shanzhi(&t)
+        .arg("backup")
+        .arg("--out")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&backup), 0o600);
+    assert!(std::fs::metadata(&backup).unwrap().len() > 0);
+    store.close().await;
+}
+both!(data_files_are_private);

@@ -6,10 +6,13 @@
 
 mod support;
 
+mod audit;
 mod cli;
 mod http;
 mod imports;
 mod login_state;
+mod matrix;
 mod pairing_web;
 mod registration_web;
+mod scope;
 mod store_contract;

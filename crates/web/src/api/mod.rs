@@ -300,6 +300,7 @@ async fn update_place(
     Body(b): Body<PlaceInput>,
 ) -> ApiResult<PlaceSummary> {
     ctx.require(Action::PlaceEdit)?;
+    state.store.get_place(&ctx.scope, PlaceId(id)).await?;
     let v = b.validate().map_err(AppError::fields)?;
     state
         .store
@@ -358,6 +359,7 @@ async fn update_unit(
     Body(b): Body<UnitInput>,
 ) -> ApiResult<Unit> {
     ctx.require(Action::UnitEdit)?;
+    state.store.get_unit(&ctx.scope, UnitId(id)).await?;
     let v = b.validate().map_err(AppError::fields)?;
     state
         .store
@@ -439,6 +441,7 @@ async fn update_member(
     Body(b): Body<MemberInput>,
 ) -> ApiResult<Member> {
     ctx.require(Action::MemberEdit)?;
+    state.store.get_member(&ctx.scope, MemberId(id)).await?;
     let v = b.validate_edit().map_err(AppError::fields)?;
     state
         .store
@@ -524,6 +527,10 @@ async fn update_social_org(
     Body(b): Body<SocialOrgInput>,
 ) -> ApiResult<SocialOrg> {
     ctx.require(Action::SocialOrgEdit)?;
+    state
+        .store
+        .get_social_org(&ctx.scope, SocialOrgId(id))
+        .await?;
     let v = b.validate().map_err(AppError::fields)?;
     state
         .store

@@ -247,6 +247,7 @@ async fn create_unit_resource(
     Body(b): Body<ResourceInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     ctx.require(Action::UnitRegistrationSubmit)?;
+    state.store.get_unit(&ctx.scope, UnitId(id)).await?;
     let v = b.validate().map_err(AppError::fields)?;
     let rid = state
         .store
@@ -453,6 +454,7 @@ async fn set_pairing_status(
     Body(b): Body<StatusBody>,
 ) -> ApiResult<PairingDetail> {
     ctx.require(Action::PairingManage)?;
+    state.store.get_pairing(&ctx.scope, PairingId(id)).await?;
     let to = PairingStatus::parse(b.status.trim()).ok_or(AppError::new(Code::IllegalTransition))?;
     state
         .store
@@ -642,6 +644,7 @@ async fn add_project_activity(
     Body(b): Body<ActivityInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     ctx.require(Action::ProjectManage)?;
+    state.store.get_project(&ctx.scope, ProjectId(id)).await?;
     let v = b.validate().map_err(AppError::fields)?;
     let aid = state
         .store
@@ -696,6 +699,7 @@ async fn grade_project(
     Body(b): Body<GradeBody>,
 ) -> ApiResult<ProjectDetail> {
     ctx.require(Action::ProjectGrade)?;
+    state.store.get_project(&ctx.scope, ProjectId(id)).await?;
     let grade = ProjectGrade::parse(&b.grade).ok_or(AppError::fields(
         shanzhi_domain::FieldErrors::single("grade", Code::InvalidChoice),
     ))?;

@@ -1,7 +1,6 @@
 //! The home page for each role, "my account" (password change, roles), and switching the role in use.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,8 +15,8 @@ use crate::error::AppError;
 use crate::extract::UiQuery;
 use crate::forms::Form;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> super::Routes {
+    super::Routes::new()
         .route("/", get(home))
         .route("/account", get(account_page))
         .route("/account/password", post(account_password))
@@ -64,14 +63,14 @@ async fn home(
         }
         (Scope::Unit(u), _) => page.unit = Some(state.store.get_unit(&ctx.scope, *u).await?),
         (Scope::Member(m), _) => page.member = Some(state.store.get_member(&ctx.scope, *m).await?),
-        (Scope::Everything, Role::SecurityAdmin) => {
+        (Scope::Oversight, Role::SecurityAdmin) => {
             page.accounts_total = state
                 .store
                 .list_accounts(None, PageReq::new(Some(1), Some(1)))
                 .await?
                 .total
         }
-        (Scope::Everything, Role::Auditor) => {
+        (Scope::Oversight, Role::Auditor) => {
             page.audit_total = state
                 .store
                 .list_audit(&Default::default(), PageReq::new(Some(1), Some(1)))

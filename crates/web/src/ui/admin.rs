@@ -1,7 +1,6 @@
 //! Dictionaries (district admin), the audit log (auditor), accounts (security admin).
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -21,8 +20,8 @@ use crate::error::AppError;
 use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> super::Routes {
+    super::Routes::new()
         .route("/dictionaries", get(dict_page).post(dict_create))
         .route("/dictionaries/{id}/edit", get(dict_edit).post(dict_update))
         .route("/audit", get(audit_page))

@@ -3,7 +3,6 @@
 //! ledgers (台账) as .xlsx.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -27,8 +26,8 @@ pub(crate) const MAX_UPLOAD: usize = 20 * 1024 * 1024;
 /// Bad rows shown on the result page (all of them are in the downloadable list).
 const SHOWN_ROWS: usize = 500;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> super::Routes {
+    super::Routes::new()
         .route(
             "/imports",
             get(index)

@@ -1,7 +1,6 @@
 //! Login, second factor (TOTP verify and first-time enrolment), forced password change, logout.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,8 +18,8 @@ use crate::extract::UiQuery;
 use crate::forms::Form;
 use crate::middleware::{CsrfToken, SESSION_COOKIE};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> super::Routes {
+    super::Routes::new()
         .route("/login", get(login_page).post(login_submit))
         .route("/login/totp", get(totp_page).post(totp_submit))
         .route("/login/totp-enroll", get(enroll_page).post(enroll_submit))

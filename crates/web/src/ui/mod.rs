@@ -16,6 +16,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::MethodRouter;
 use shanzhi_domain::Code;
 use shanzhi_domain::role::Action;
 use shanzhi_store::{Page, SessionKind};
@@ -24,41 +25,87 @@ use crate::AppState;
 use crate::auth::{Ctx, NoCtx, load};
 use crate::error::AppError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(login::routes())
-        .merge(account::routes())
-        .merge(places::routes())
-        .merge(orgs::routes())
-        .merge(admin::routes())
-        .merge(registration::routes())
-        .merge(pairing::routes())
-        .merge(imports::routes())
-        .route(
-            "/static/app.css",
-            axum::routing::get(|| async {
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-                        (header::CACHE_CONTROL, "public, max-age=3600"),
-                    ],
+/// A module's pages, recorded as they are added: `router()` serves them and `route_paths()` lists them for the
+/// authorisation matrix test, so a page cannot be added without the test seeing it.
+pub struct Routes {
+    router: Router<AppState>,
+    paths: Vec<&'static str>,
+}
+
+impl Routes {
+    pub fn new() -> Self {
+        Routes {
+            router: Router::new(),
+            paths: Vec::new(),
+        }
+    }
+    pub fn route(mut self, path: &'static str, method: MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, method);
+        self.paths.push(path);
+        self
+    }
+}
+
+impl Default for Routes {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> MethodRouter<AppState> {
+    axum::routing::get(move || async move {
+        (
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            body,
+        )
+    })
+}
+
+fn all_routes() -> Routes {
+    let mut all = Routes::new();
+    for m in [
+        login::routes(),
+        account::routes(),
+        places::routes(),
+        orgs::routes(),
+        admin::routes(),
+        registration::routes(),
+        pairing::routes(),
+        imports::routes(),
+        Routes::new()
+            .route(
+                "/static/app.css",
+                static_file(
+                    "text/css; charset=utf-8",
                     include_str!("../../static/app.css"),
-                )
-            }),
-        )
-        .route(
-            "/static/app.js",
-            axum::routing::get(|| async {
-                (
-                    [
-                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-                        (header::CACHE_CONTROL, "public, max-age=3600"),
-                    ],
+                ),
+            )
+            .route(
+                "/static/app.js",
+                static_file(
+                    "text/javascript; charset=utf-8",
                     include_str!("../../static/app.js"),
-                )
-            }),
-        )
+                ),
+            ),
+    ] {
+        all.router = all.router.merge(m.router);
+        all.paths.extend(m.paths);
+    }
+    all
+}
+
+pub fn router() -> Router<AppState> {
+    all_routes()
+        .router
         .fallback(|| async { UiError(AppError::new(Code::NotFound)) })
+}
+
+/// Every page path the UI router serves (axum syntax, e.g. `/members/{id}`), in registration order.
+pub fn route_paths() -> Vec<&'static str> {
+    all_routes().paths
 }
 
 /// An error shown as a page.

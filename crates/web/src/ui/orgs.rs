@@ -2,7 +2,6 @@
 //! re-show what was typed with each error beside its field.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -24,8 +23,8 @@ use crate::auth::Ctx;
 use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> super::Routes {
+    super::Routes::new()
         .route("/units", get(unit_list))
         .route("/units/new", get(unit_new).post(unit_create))
         .route("/units/{id}", get(unit_show))
@@ -54,13 +53,12 @@ fn party_levels() -> Vec<(&'static str, &'static str)> {
 /// Place choices for a unit or social organisation: towns, communities and grids in scope; for a unit admin,
 /// the district's towns and communities.
 async fn located_places(state: &AppState, ctx: &Ctx) -> Result<Vec<PlaceOption>, UiError> {
-    let scope = match &ctx.scope {
-        Scope::Subtree(_) => ctx.scope.clone(),
-        _ => Scope::Everything,
-    };
     Ok(state
         .store
-        .place_options(&scope, &[PlaceLevel::Town, PlaceLevel::Community])
+        .place_options(
+            &ctx.scope.nameable_places(),
+            &[PlaceLevel::Town, PlaceLevel::Community],
+        )
         .await?)
 }
 
@@ -276,6 +274,8 @@ async fn unit_update(
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::UnitEdit)?;
+    // An id outside the scope answers 404 before the form is checked.
+    state.store.get_unit(&ctx.scope, UnitId(id)).await?;
     let input = unit_input(&form);
     let res = match input.validate() {
         Ok(v) => {
@@ -455,14 +455,8 @@ async fn member_form(
     errors: FieldErrors,
     editing: bool,
 ) -> Result<Response, UiError> {
-    let communities_scope = match &ctx.scope {
-        Scope::Subtree(_) => ctx.scope.clone(),
-        _ => Scope::Everything,
-    };
-    let units_scope = match &ctx.scope {
-        Scope::Unit(_) => ctx.scope.clone(),
-        _ => Scope::Everything,
-    };
+    let communities_scope = ctx.scope.nameable_places();
+    let units_scope = ctx.scope.nameable_units();
     Ok(render(&MemberForm {
         l: Layout::new(
             ctx,
@@ -570,6 +564,8 @@ async fn member_update(
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::MemberEdit)?;
+    // An id outside the scope answers 404 before the form is checked.
+    state.store.get_member(&ctx.scope, MemberId(id)).await?;
     let input = member_input(&form);
     let res = match input.validate_edit() {
         Ok(v) => {
@@ -734,6 +730,13 @@ async fn social_save(
     form: &Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::SocialOrgEdit)?;
+    // An id outside the scope answers 404 before the form is checked.
+    if let Some(id) = id {
+        state
+            .store
+            .get_social_org(&ctx.scope, SocialOrgId(id))
+            .await?;
+    }
     let input = social_input(form);
     let res = match input.validate() {
         Ok(v) => {

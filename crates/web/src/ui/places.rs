@@ -1,7 +1,6 @@
 //! The place tree with drill-down: 区 → 街镇 → 村居 → 网格, counts for each subtree, search, add and edit.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
@@ -18,8 +17,8 @@ use crate::error::AppError;
 use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> super::Routes {
+    super::Routes::new()
         .route("/places", get(places_root))
         .route("/places/{id}", get(place_page))
         .route(
@@ -231,6 +230,8 @@ async fn edit_submit(
     form: Form,
 ) -> Result<Response, UiError> {
     ctx.require(Action::PlaceEdit)?;
+    // An id outside the scope answers 404 before the form is checked.
+    state.store.get_place(&ctx.scope, PlaceId(id)).await?;
     let input = place_input(&form);
     let result = match input.validate() {
         Ok(v) => {

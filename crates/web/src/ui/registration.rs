@@ -3,7 +3,6 @@
 //! with a reason), transfers, receipts (回执), the home unit's overview and the member card (亮身份).
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -36,8 +35,8 @@ use crate::forms::Form;
 /// Cookie that remembers the community of a scanned QR code (/join/{code}) across the login.
 const JOIN_COOKIE: &str = "sz_join";
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> super::Routes {
+    super::Routes::new()
         .route("/rounds", get(round_list))
         .route("/rounds/new", get(round_new).post(round_create))
         .route("/rounds/{id}/close", post(round_close))
