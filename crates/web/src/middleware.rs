@@ -58,8 +58,8 @@ pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
 pub fn csrf_token(state: &AppState, session: Option<&str>, pre_session: &str) -> String {
     let vault = state.store.vault();
     match session {
-        Some(s) => vault.purpose_mac("csrf", &format!("session:{s}")),
-        None => vault.purpose_mac("csrf", &format!("pre:{pre_session}")),
+        Some(s) => vault.purpose_token("csrf", &format!("session:{s}")),
+        None => vault.purpose_token("csrf", &format!("pre:{pre_session}")),
     }
 }
 
