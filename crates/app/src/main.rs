@@ -261,6 +261,7 @@ async fn serve(common: &Common, store: Store) -> anyhow::Result<()> {
         shanzhi_web::WebConfig {
             secure_cookies: common.secure_cookies,
             trusted_proxies: common.trusted_proxies.clone(),
+            ..Default::default()
         },
     )
     .await;

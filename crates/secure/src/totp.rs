@@ -48,14 +48,17 @@ pub fn otpauth_url(secret_b32: &str, account: &str) -> Result<String, SecureErro
 /// Accepts the code for `unix_time` and for one step before or after.
 /// Returns `false` for an invalid secret or malformed code.
 pub fn verify(secret_b32: &str, code: &str, unix_time: u64) -> bool {
+    verify_step(secret_b32, code, unix_time).is_some()
+}
+
+/// Like [`verify`], but returns the time step (unix time / 30) the code belongs to, so that the caller can refuse
+/// a step it has already accepted (RFC 6238 §5.2: a code is accepted once).
+pub fn verify_step(secret_b32: &str, code: &str, unix_time: u64) -> Option<u64> {
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+        return None;
     }
-    match build(secret_b32, None) {
-        Ok(totp) => totp.check(code, unix_time).is_some(),
-        Err(_) => false,
-    }
+    build(secret_b32, None).ok()?.check(code, unix_time)
 }
 
 /// The 6-digit code valid at `unix_time`.
@@ -92,6 +95,9 @@ mod tests {
         assert!(!verify(&s, &code, t - 300));
         assert!(!verify(&s, "abcdef", t));
         assert!(!verify("not base32!", &code, t));
+        assert_eq!(verify_step(&s, &code, t), Some(t / 30));
+        assert_eq!(verify_step(&s, &code, t + 30), Some(t / 30));
+        assert_eq!(verify_step(&s, "000000x", t), None);
         // Lowercase secret is accepted too.
         assert!(verify(&s.to_lowercase(), &code, t));
     }

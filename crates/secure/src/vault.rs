@@ -259,6 +259,32 @@ impl Vault {
         mac.update(value.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+
+    /// `hex(HMAC-SHA256(k_purpose, value))` where `k_purpose = HMAC-SHA256(search_key, "shanzhi-derive\0" ||
+    /// purpose)`: a keyed hash for another use (CSRF tokens, login-attempt keys) that every instance sharing the
+    /// key file computes alike, yet never equals a search hash or another purpose's value.
+    pub fn purpose_mac(&self, purpose: &str, value: &str) -> String {
+        hex::encode(self.purpose_mac_bytes(purpose, value))
+    }
+
+    /// [`Vault::purpose_mac`] as base64url without padding (43 characters; for tokens shown in pages, where a
+    /// long run of digits would look like a personal number).
+    pub fn purpose_token(&self, purpose: &str, value: &str) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(self.purpose_mac_bytes(purpose, value))
+    }
+
+    fn purpose_mac_bytes(&self, purpose: &str, value: &str) -> Vec<u8> {
+        let mut derive = self.search.clone();
+        derive.update(b"shanzhi-derive\0");
+        derive.update(purpose.as_bytes());
+        let key = derive.finalize().into_bytes();
+        let mut block = [0u8; 64];
+        block[..32].copy_from_slice(&key);
+        let mut mac = <Hmac<Sha256> as KeyInit>::new(&block.into());
+        mac.update(value.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
 }
 
 #[cfg(test)]
@@ -402,6 +428,18 @@ mod tests {
             v.search_hash("value"),
             hex::encode(mac.finalize().into_bytes())
         );
+    }
+
+    #[test]
+    fn purpose_macs_are_keyed_and_separated() {
+        let a = Vault::ephemeral();
+        let h = a.purpose_mac("csrf", "token");
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, a.purpose_mac("csrf", "token"));
+        assert_ne!(h, a.purpose_mac("login", "token"));
+        assert_ne!(h, a.search_hash("token"));
+        assert_ne!(h, Vault::ephemeral().purpose_mac("csrf", "token"));
+        assert_eq!(a.purpose_token("csrf", "token").len(), 43);
     }
 
     #[test]

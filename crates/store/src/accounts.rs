@@ -2,9 +2,7 @@
 //! hash of a session token is stored.
 
 use serde::Serialize;
-use shanzhi_domain::password::{
-    LOCK_MINUTES, MAX_FAILURES, SESSION_ABSOLUTE_HOURS, SESSION_IDLE_MINUTES,
-};
+use shanzhi_domain::password::{SESSION_ABSOLUTE_HOURS, SESSION_IDLE_MINUTES};
 use shanzhi_domain::role::{Role, RoleBinding, binding_is_valid};
 use shanzhi_domain::{
     AccountId, Code, MemberId, PlaceId, RoleAssignmentId, Timestamp, UnitId, mask,
@@ -166,7 +164,9 @@ struct BindingRow {
 
 macro_rules! account_cols {
     () => {
-        "id, username, display_name, password_hash, password_changed_at, failed_logins, locked_until, totp_secret_enc, totp_enabled, member_id, active, created_at"
+        "a.id, a.username, a.display_name, a.password_hash, a.password_changed_at, COALESCE(la.failures, 0) AS failed_logins, \
+         la.locked_until, a.totp_secret_enc, a.totp_enabled, a.member_id, a.active, a.created_at \
+         FROM accounts a LEFT JOIN login_attempts la ON la.account_id = a.id"
     };
 }
 
@@ -389,7 +389,7 @@ impl Store {
             let a: Option<Account> = rd!(self, |p| sqlx::query_as(concat!(
                 "SELECT ",
                 account_cols!(),
-                " FROM accounts WHERE mobile_hash = $1"
+                " WHERE a.mobile_hash = $1"
             ))
             .bind(hash)
             .fetch_optional(p)
@@ -401,7 +401,7 @@ impl Store {
         Ok(rd!(self, |p| sqlx::query_as(concat!(
             "SELECT ",
             account_cols!(),
-            " FROM accounts WHERE username = $1"
+            " WHERE a.username = $1"
         ))
         .bind(login.to_ascii_lowercase())
         .fetch_optional(p)
@@ -412,7 +412,7 @@ impl Store {
         let a: Option<Account> = rd!(self, |p| sqlx::query_as(concat!(
             "SELECT ",
             account_cols!(),
-            " FROM accounts WHERE id = $1"
+            " WHERE a.id = $1"
         ))
         .bind(id.0)
         .fetch_optional(p)
@@ -472,43 +472,20 @@ impl Store {
             .collect())
     }
 
-    /// Records a failed password; locks the account after the fifth in a row. Returns whether it is now locked.
-    pub async fn login_failed(&self, id: AccountId) -> StoreResult<bool> {
-        let now = Timestamp::now();
-        let lock_until = now.plus_minutes(LOCK_MINUTES).0;
-        let (failed,): (i64,) = wr!(self, |p| {
-            sqlx::query_as(
-            "UPDATE accounts SET failed_logins = failed_logins + 1, \
-             locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END WHERE id = $3 RETURNING failed_logins"
-        )
-        .bind(MAX_FAILURES)
-        .bind(lock_until)
-        .bind(id.0)
-        .fetch_one(p)
-        .await?
-        });
-        Ok(failed >= MAX_FAILURES)
-    }
-
-    pub async fn login_succeeded(&self, id: AccountId) -> StoreResult<()> {
-        wr!(self, |p| sqlx::query(
-            "UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1"
-        )
-        .bind(id.0)
-        .execute(p)
-        .await?
-        .rows_affected());
-        Ok(())
-    }
-
     /// Sets a new password hash and ends every session of the account.
     pub async fn set_password(&self, actor: &Actor, id: AccountId, hash: &str) -> StoreResult<()> {
         let now = Timestamp::now().0;
         wr!(self, |p| {
             let mut tx = p.begin().await?;
-            sqlx::query("UPDATE accounts SET password_hash = $1, password_changed_at = $2, failed_logins = 0, locked_until = NULL WHERE id = $3")
-                .bind(hash)
-                .bind(now)
+            sqlx::query(
+                "UPDATE accounts SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+            )
+            .bind(hash)
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM login_attempts WHERE account_id = $1")
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
@@ -551,7 +528,8 @@ impl Store {
         wr!(self, |p| {
             let mut tx = p.begin().await?;
             sqlx::query(
-                "UPDATE accounts SET totp_secret_enc = $1, totp_enabled = $2 WHERE id = $3",
+                "UPDATE accounts SET totp_secret_enc = $1, totp_enabled = $2, \
+                 totp_last_step = CASE WHEN $2 THEN totp_last_step ELSE NULL END WHERE id = $3",
             )
             .bind(enc.as_deref())
             .bind(enabled)
@@ -593,21 +571,23 @@ impl Store {
             .filter(|s| !s.is_empty())
             .map(|s| format!("%{}%", like_escape(s)));
         rd!(self, |p| {
-            let mut count = crate::qb(p, "SELECT COUNT(*) FROM accounts WHERE 1 = 1");
+            let mut count = crate::qb(p, "SELECT COUNT(*) FROM accounts a WHERE 1 = 1");
             let mut list = crate::qb(
                 p,
-                "SELECT id, username, display_name, failed_logins, locked_until, totp_enabled, active, created_at FROM accounts WHERE 1 = 1",
+                "SELECT a.id, a.username, a.display_name, COALESCE(la.failures, 0) AS failed_logins, la.locked_until, \
+                 a.totp_enabled, a.active, a.created_at FROM accounts a LEFT JOIN login_attempts la ON la.account_id = a.id \
+                 WHERE 1 = 1",
             );
             for qb in [&mut count, &mut list] {
                 if let Some(q) = &q {
-                    qb.push(" AND (username LIKE ")
+                    qb.push(" AND (a.username LIKE ")
                         .push_bind(q.clone())
-                        .push(" ESCAPE '\\' OR display_name LIKE ")
+                        .push(" ESCAPE '\\' OR a.display_name LIKE ")
                         .push_bind(q.clone())
                         .push(" ESCAPE '\\')");
                 }
             }
-            list.push(" ORDER BY username LIMIT ")
+            list.push(" ORDER BY a.username LIMIT ")
                 .push_bind(page.limit())
                 .push(" OFFSET ")
                 .push_bind(page.offset());
@@ -622,7 +602,7 @@ impl Store {
         self.get_account(id).await?;
         wr!(self, |p| {
             let mut tx = p.begin().await?;
-            sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            sqlx::query("DELETE FROM login_attempts WHERE account_id = $1")
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;

@@ -17,6 +17,7 @@ pub mod connect;
 pub mod dict;
 pub mod error;
 pub mod imports;
+pub mod login_state;
 pub mod orgs;
 pub mod own_data;
 pub mod page;
@@ -31,6 +32,7 @@ pub use audit::{
 };
 pub use connect::{Backend, DbConfig};
 pub use error::{StoreError, StoreResult};
+pub use login_state::{LoginKeys, LoginState};
 pub use page::{Page, PageReq};
 
 use shanzhi_secure::Vault;

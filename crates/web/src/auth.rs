@@ -1,6 +1,7 @@
 //! Who is asking: the session (cookie for pages, bearer token for the API), the role binding in use, its scope,
-//! and the login procedure shared by pages and API (Argon2id off the async threads, the same answer for an
-//! unknown user and a wrong password, lockout after five failures, second factor for admins outside demo mode).
+//! and the login procedure shared by pages and API (Argon2id on the bounded hashing threads, the same answers for
+//! an unknown name and a real one, lockout after five failures and a per-address throttle kept in the database,
+//! second factor for admins outside demo mode with each TOTP code accepted once).
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -146,19 +147,32 @@ pub struct LoginOutcome {
     pub first_binding: Option<RoleAssignmentId>,
 }
 
-fn anon_actor(login: &str, client: Option<String>) -> Actor {
-    // Only what the user typed as a username; never the password.
-    let name: String = login.chars().take(40).collect();
+/// The actor of a login attempt under a name no account has: a short keyed hash of the name, never the name
+/// itself (people type their mobile number).
+fn anon_actor(label: String, client: Option<String>) -> Actor {
     Actor {
         account_id: None,
-        name,
+        name: label,
         role: None,
         place: None,
         client_addr: client,
     }
 }
 
-/// Checks a password. Unknown user and wrong password give the same code and take similar time.
+fn account_actor(account: &Account, client: Option<String>) -> Actor {
+    Actor {
+        account_id: Some(account.id()),
+        name: account.username.clone(),
+        role: None,
+        place: None,
+        client_addr: client,
+    }
+}
+
+/// Checks a password. An unknown name gets exactly the answers a real one gets (invalid credentials, and after
+/// five failures in a row `account_locked`), with an Argon2 run of the same cost. Lockout and the per-address
+/// throttle live in the database, so every instance sees them. An account is audited by its username even when
+/// its mobile number was typed; an unknown name only as a keyed hash.
 pub async fn check_password(
     state: &AppState,
     login: &str,
@@ -167,89 +181,81 @@ pub async fn check_password(
 ) -> Result<LoginOutcome, AppError> {
     let store = &state.store;
     let now = Timestamp::now();
-    if state.login_throttle.blocked(client.as_deref(), now) {
+    let account = store.find_login(login).await?;
+    let keys = store.login_keys(account.as_ref().map(Account::id), login, client.as_deref());
+    let (actor, target) = match &account {
+        Some(a) => (account_actor(a, client), format!("account:{}", a.id)),
+        None => (
+            anon_actor(store.unknown_login_label(login), client),
+            "account:unknown".to_string(),
+        ),
+    };
+    let login_state = store.login_state(&keys, now).await?;
+    if login_state.throttled {
         store
             .append_audit(
-                &anon_actor(login, client),
+                &actor,
                 &AuditEntry::failed("login", "client", "rate_limited"),
             )
             .await?;
         return Err(AppError::new(Code::RateLimited));
     }
-    let account = store.find_login(login).await?;
-    let pw = password.to_string();
-    let Some(account) = account else {
-        state.login_throttle.failed(client.as_deref(), now);
-        tokio::task::spawn_blocking(move || shanzhi_secure::password::verify_dummy(&pw))
-            .await
-            .map_err(AppError::internal)?;
-        store
-            .append_audit(
-                &anon_actor(login, client),
-                &AuditEntry::failed("login", "account:unknown", "invalid_credentials"),
-            )
-            .await?;
-        return Err(AppError::new(Code::InvalidCredentials));
-    };
-    let actor = Actor {
-        account_id: Some(account.id()),
-        name: account.username.clone(),
-        role: None,
-        place: None,
-        client_addr: client,
-    };
-    if account.is_locked(Timestamp::now()) {
-        tokio::task::spawn_blocking(move || shanzhi_secure::password::verify_dummy(&pw))
-            .await
-            .map_err(AppError::internal)?;
+    if login_state.locked {
+        state.hasher.verify_dummy(password).await?;
         store
             .append_audit(
                 &actor,
-                &AuditEntry::failed("login", format!("account:{}", account.id), "account_locked"),
+                &AuditEntry::failed("login", target, "account_locked"),
             )
             .await?;
         return Err(AppError::new(Code::AccountLocked));
     }
-    let hash = account.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || shanzhi_secure::password::verify(&pw, &hash))
-        .await
-        .map_err(AppError::internal)?;
-    if !ok {
-        state
-            .login_throttle
-            .failed(actor.client_addr.as_deref(), now);
-        let locked = store.login_failed(account.id()).await?;
+    let verified = match &account {
+        Some(a) => state.hasher.verify(password, &a.password_hash).await?,
+        None => {
+            state.hasher.verify_dummy(password).await?;
+            false
+        }
+    };
+    let Some(account) = account.filter(|_| verified) else {
+        let locked = store.login_failed(&keys, now).await?;
         let reason = if locked {
             "invalid_credentials;locked"
         } else {
             "invalid_credentials"
         };
         store
-            .append_audit(
-                &actor,
-                &AuditEntry::failed("login", format!("account:{}", account.id), reason),
-            )
+            .append_audit(&actor, &AuditEntry::failed("login", target, reason))
             .await?;
         return Err(AppError::new(if locked {
             Code::AccountLocked
         } else {
             Code::InvalidCredentials
         }));
-    }
+    };
     if !account.active {
         store
             .append_audit(
                 &actor,
-                &AuditEntry::failed(
-                    "login",
-                    format!("account:{}", account.id),
-                    "account_disabled",
-                ),
+                &AuditEntry::failed("login", target, "account_disabled"),
             )
             .await?;
         return Err(AppError::new(Code::AccountDisabled));
     }
     store.login_succeeded(account.id()).await?;
+    // Hashes made with older Argon2 parameters are replaced now that the password is known (best effort: when
+    // the hashing threads are busy it waits for the next login).
+    if shanzhi_secure::password::needs_rehash(&account.password_hash) {
+        match state.hasher.hash(password).await {
+            Ok(new_hash) => {
+                store
+                    .rehash_password(&actor, account.id(), &account.password_hash, &new_hash)
+                    .await?;
+            }
+            Err(e) if e.code == Code::RateLimited => {}
+            Err(e) => return Err(e),
+        }
+    }
     let bindings = store.account_bindings(account.id()).await?;
     let is_admin = bindings.iter().any(|(_, b)| b.role.is_admin());
     let demo = store.demo_mode().await?;
@@ -265,7 +271,7 @@ pub async fn check_password(
     store
         .append_audit(
             &actor,
-            &AuditEntry::ok("login", format!("account:{}", account.id)).with_detail(stage.as_str()),
+            &AuditEntry::ok("login", target).with_detail(stage.as_str()),
         )
         .await?;
     Ok(LoginOutcome {
@@ -289,11 +295,52 @@ pub fn after_second_factor(account: &Account, is_admin: bool) -> SessionStage {
     }
 }
 
-/// Verifies a TOTP code for an account that has one.
-pub fn totp_ok(state: &AppState, account: &Account, code: &str) -> Result<bool, AppError> {
+/// Verifies a TOTP code for an account that has a secret, and accepts its time step once: a code (or an older
+/// one) that was accepted before is refused, also across instances.
+pub async fn totp_ok(state: &AppState, account: &Account, code: &str) -> Result<bool, AppError> {
     let secret = state.store.decrypt_totp(account)?;
     let now = u64::try_from(Timestamp::now().0 / 1000).unwrap_or(0);
-    Ok(secret.is_some_and(|s| shanzhi_secure::totp::verify(&s, code.trim(), now)))
+    match secret.and_then(|s| shanzhi_secure::totp::verify_step(&s, code.trim(), now)) {
+        Some(step) => Ok(state.store.accept_totp_step(account.id(), step).await?),
+        None => Ok(false),
+    }
+}
+
+/// The second factor at login, for pages and API alike: the code must be valid and not used before. A wrong
+/// code counts as a failed login (the fifth in a row locks the account, answered `account_locked`) and is
+/// audited, as is a right one.
+pub async fn check_totp(
+    state: &AppState,
+    account: &Account,
+    code: &str,
+    client: Option<String>,
+) -> Result<(), AppError> {
+    let actor = account_actor(account, client.clone());
+    let target = format!("account:{}", account.id);
+    if !totp_ok(state, account, code).await? {
+        let keys = state
+            .store
+            .login_keys(Some(account.id()), "", client.as_deref());
+        let locked = state.store.login_failed(&keys, Timestamp::now()).await?;
+        state
+            .store
+            .append_audit(
+                &actor,
+                &AuditEntry::failed("login.totp", target, "totp_invalid"),
+            )
+            .await?;
+        return Err(AppError::new(if locked {
+            Code::AccountLocked
+        } else {
+            Code::TotpInvalid
+        }));
+    }
+    state.store.login_succeeded(account.id()).await?;
+    state
+        .store
+        .append_audit(&actor, &AuditEntry::ok("login.totp", target))
+        .await?;
+    Ok(())
 }
 
 /// Extractor for a pending (not yet full) web session: the login steps use it.

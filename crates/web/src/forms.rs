@@ -1,12 +1,13 @@
 //! Form bodies. `Form` parses `application/x-www-form-urlencoded` (repeated keys allowed) and rejects the request
-//! unless its `_csrf` field matches the browser's CSRF cookie, so every state-changing page form is protected.
+//! unless its `_csrf` field matches the CSRF token derived from the browser's session (or, before login, its
+//! pre-session id) by [`crate::middleware::csrf_cookie`], so every state-changing page form is protected.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use shanzhi_domain::Code;
 
 use crate::error::AppError;
-use crate::middleware::{CSRF_COOKIE, cookie};
+use crate::middleware::CsrfToken;
 use crate::ui::UiError;
 
 const MAX_FORM_BYTES: usize = 256 * 1024;
@@ -40,12 +41,9 @@ impl Form {
     }
 }
 
-/// Checks the double-submit token: `_csrf` (form field or query) must equal the CSRF cookie.
-pub fn csrf_ok(headers: &axum::http::HeaderMap, submitted: &str) -> bool {
-    match cookie(headers, CSRF_COOKIE) {
-        Some(c) if !c.is_empty() => shanzhi_secure::token::ct_eq(&c, submitted),
-        _ => false,
-    }
+/// Checks the token: `_csrf` (form field or query) must equal the request's session-derived CSRF token.
+pub fn csrf_ok(expected: &str, submitted: &str) -> bool {
+    !expected.is_empty() && shanzhi_secure::token::ct_eq(expected, submitted)
 }
 
 impl<S: Send + Sync> FromRequest<S> for Form {
@@ -53,6 +51,11 @@ impl<S: Send + Sync> FromRequest<S> for Form {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let headers = req.headers().clone();
+        let expected = req
+            .extensions()
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
         // Refuse requests a browser marks as cross-site outright.
         if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
             return Err(UiError(AppError::new(Code::CsrfRejected)));
@@ -71,7 +74,7 @@ impl<S: Send + Sync> FromRequest<S> for Form {
         // The one text rule (shanzhi_domain::text): controls refused, NFC, trimmed (passwords are not).
         let pairs = crate::extract::clean_pairs(pairs).map_err(|c| UiError(AppError::new(c)))?;
         let form = Form(pairs);
-        if !csrf_ok(&headers, &form.get("_csrf")) {
+        if !csrf_ok(&expected, &form.get("_csrf")) {
             return Err(UiError(AppError::new(Code::CsrfRejected)));
         }
         Ok(form)

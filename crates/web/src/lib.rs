@@ -7,9 +7,9 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod forms;
+pub mod hashing;
 pub mod middleware;
 pub mod ops;
-pub mod throttle;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -25,21 +25,28 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` is believed (the client address for audit and throttling).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Password-hashing threads (0 = one per core, at most 8); each holds one Argon2 buffer (19 MiB).
+    pub hash_workers: usize,
+    /// Logins that may wait for a hashing thread before more are refused with `rate_limited` (0 = 8 per thread).
+    pub hash_queue: usize,
 }
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
-    pub login_throttle: Arc<throttle::LoginThrottle>,
+    pub hasher: Arc<hashing::HashPool>,
 }
 
 /// The whole application: pages, API, OpenAPI document, static files, health check and middleware.
 pub fn app(store: Store, config: WebConfig) -> Router {
     let state = AppState {
         store,
+        hasher: Arc::new(hashing::HashPool::new(
+            config.hash_workers,
+            config.hash_queue,
+        )),
         config: Arc::new(config),
-        login_throttle: Arc::default(),
     };
     let (api_router, openapi) = api::router();
     let openapi = Arc::new(openapi);

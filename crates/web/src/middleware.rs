@@ -1,16 +1,18 @@
-//! Security headers on every response, and the CSRF cookie every page form echoes back.
+//! Security headers on every response, and the CSRF token every page form echoes back (tied to the session).
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 use crate::AppState;
 
+/// Pre-session id of a browser before login (the CSRF token is derived from it, never equal to it).
 pub const CSRF_COOKIE: &str = "sz_csrf";
 pub const SESSION_COOKIE: &str = "sz_session";
 
-/// The CSRF token of this request (from its cookie, or freshly made), for forms to embed.
+/// The CSRF token of this request (derived from its session or pre-session id), for forms to embed.
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
 
@@ -45,42 +47,55 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 
 /// Reads a cookie from the request headers.
 pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+    CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_string())
 }
 
-/// Ensures every browser has a CSRF cookie (double-submit token): forms carry the same value in `_csrf`.
-pub async fn csrf_cookie(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let existing = cookie(req.headers(), CSRF_COOKIE).filter(|v| {
-        v.len() >= 20
-            && v.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    });
-    let (token, fresh) = match existing {
-        Some(t) => (t, false),
-        None => (shanzhi_secure::token::random_token(), true),
-    };
-    req.extensions_mut().insert(CsrfToken(token.clone()));
-    let mut res = next.run(req).await;
-    if fresh {
-        let secure = if state.config.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        };
-        if let Ok(v) = HeaderValue::from_str(&format!(
-            "{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"
-        )) {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
+/// The CSRF token for a browser: an HMAC (under a key derived from the vault's key file, so every instance
+/// computes the same) of its session token, or, before login, of its pre-session id. A token cannot be chosen by
+/// whoever can plant a cookie, and a new session (every login) brings a new token.
+pub fn csrf_token(state: &AppState, session: Option<&str>, pre_session: &str) -> String {
+    let vault = state.store.vault();
+    match session {
+        Some(s) => vault.purpose_token("csrf", &format!("session:{s}")),
+        None => vault.purpose_token("csrf", &format!("pre:{pre_session}")),
     }
-    res
+}
+
+/// Works out the CSRF token of every request (see [`csrf_token`]) for forms to embed and the `Form` extractor to
+/// check, and gives a browser without a session a pre-session id cookie.
+pub async fn csrf_cookie(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let jar = CookieJar::from_headers(req.headers());
+    let session = jar
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty());
+    let pre = jar
+        .get(CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| {
+            v.len() >= 20
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+    let (pre, fresh) = match pre {
+        Some(p) => (p, false),
+        None => (shanzhi_secure::token::random_token(), session.is_none()),
+    };
+    let token = csrf_token(&state, session.as_deref(), &pre);
+    req.extensions_mut().insert(CsrfToken(token));
+    let res = next.run(req).await;
+    if fresh {
+        let c = Cookie::build((CSRF_COOKIE, pre))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(state.config.secure_cookies);
+        (jar.add(c), res).into_response()
+    } else {
+        res
+    }
 }
 
 /// The address a request comes from, for audit rows and login throttling.

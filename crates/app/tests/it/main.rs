@@ -11,6 +11,7 @@ mod cli;
 mod http;
 mod imports;
 mod jobs;
+mod login_state;
 mod matrix;
 mod pairing_web;
 mod registration_web;

@@ -29,7 +29,7 @@ mod imports;
 mod jobs;
 mod pairing;
 mod registration;
-use crate::auth::{Ctx, NoCtx, after_second_factor, check_password, client_addr, load, totp_ok};
+use crate::auth::{Ctx, NoCtx, after_second_factor, check_password, check_totp, client_addr, load};
 use crate::error::{ApiError, AppError, ErrorBody};
 
 #[derive(OpenApi)]
@@ -259,14 +259,7 @@ async fn login(
                 .map(str::trim)
                 .filter(|c| !c.is_empty())
                 .ok_or(AppError::new(Code::TotpRequired))?;
-            if !totp_ok(&state, &outcome.account, code)? {
-                let locked = state.store.login_failed(outcome.account.id()).await?;
-                return Err(ApiError(AppError::new(if locked {
-                    Code::AccountLocked
-                } else {
-                    Code::TotpInvalid
-                })));
-            }
+            check_totp(&state, &outcome.account, code, client_addr(&parts)).await?;
             after_second_factor(&outcome.account, true)
         }
         other => other,

@@ -304,7 +304,7 @@ async fn upload(
     mp: Multipart,
 ) -> Result<Response, UiError> {
     if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site")
-        || !csrf_ok(&headers, &q.csrf)
+        || !csrf_ok(&ctx.csrf, &q.csrf)
     {
         return Err(UiError(AppError::new(Code::CsrfRejected)));
     }

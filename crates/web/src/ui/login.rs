@@ -2,15 +2,17 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use shanzhi_domain::Code;
 use shanzhi_store::{Actor, AuditEntry, SessionKind, SessionStage};
 
 use super::{UiError, render, see_other};
 use crate::AppState;
-use crate::auth::{PendingSession, after_second_factor, check_password, client_addr, totp_ok};
+use crate::auth::{
+    PendingSession, after_second_factor, check_password, check_totp, client_addr, totp_ok,
+};
 use crate::error::AppError;
 use crate::extract::UiQuery;
 use crate::forms::Form;
@@ -65,28 +67,15 @@ async fn login_page(csrf: axum::Extension<CsrfToken>, UiQuery(q): UiQuery<LoginQ
     })
 }
 
-fn session_cookie(state: &AppState, token: &str, max_age: Option<i64>) -> Option<HeaderValue> {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let age = max_age
-        .map(|a| format!("; Max-Age={a}"))
-        .unwrap_or_default();
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}{age}"
-    ))
-    .ok()
-}
-
-/// Redirect that also sets (or clears) the session cookie.
-fn with_cookie(state: &AppState, to: &str, token: &str, max_age: Option<i64>) -> Response {
-    let mut res = see_other(to);
-    if let Some(v) = session_cookie(state, token, max_age) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    res
+/// Redirect that also sets the session cookie (or, with `None`, removes it).
+fn with_cookie(state: &AppState, to: &str, token: Option<&str>) -> Response {
+    let c = Cookie::build((SESSION_COOKIE, token.unwrap_or_default().to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies);
+    let c = if token.is_none() { c.removal() } else { c };
+    (CookieJar::new().add(c), see_other(to)).into_response()
 }
 
 async fn login_submit(
@@ -127,7 +116,7 @@ async fn login_submit(
                 )
                 .await
             {
-                Ok(token) => with_cookie(&state, stage_path(outcome.stage), &token, None),
+                Ok(token) => with_cookie(&state, stage_path(outcome.stage), Some(&token)),
                 Err(e) => UiError(e.into()).into_response(),
             }
         }
@@ -162,42 +151,20 @@ async fn totp_submit(
         return Ok(see_other(stage_path(p.session.stage)));
     }
     let account = state.store.get_account(p.session.account_id).await?;
-    let actor = Actor {
-        account_id: Some(account.id()),
-        name: account.username.clone(),
-        client_addr: p.client.clone(),
-        ..Actor::default()
-    };
-    if !totp_ok(&state, &account, &form.get("code"))? {
-        let locked = state.store.login_failed(account.id()).await?;
-        state
-            .store
-            .append_audit(
-                &actor,
-                &AuditEntry::failed(
-                    "login.totp",
-                    format!("account:{}", account.id),
-                    "totp_invalid",
-                ),
-            )
-            .await?;
-        if locked {
+    match check_totp(&state, &account, &form.get("code"), p.client.clone()).await {
+        Ok(()) => {}
+        Err(e) if e.code == Code::AccountLocked => {
             state.store.delete_session(&p.session.token_hash).await?;
-            return Err(UiError(AppError::new(Code::AccountLocked)));
+            return Err(UiError(e));
         }
-        return Ok(render(&TotpPage {
-            csrf: p.csrf,
-            error: Code::TotpInvalid.message(),
-        }));
+        Err(e) if e.code == Code::TotpInvalid => {
+            return Ok(render(&TotpPage {
+                csrf: p.csrf,
+                error: Code::TotpInvalid.message(),
+            }));
+        }
+        Err(e) => return Err(UiError(e)),
     }
-    state.store.login_succeeded(account.id()).await?;
-    state
-        .store
-        .append_audit(
-            &actor,
-            &AuditEntry::ok("login.totp", format!("account:{}", account.id)),
-        )
-        .await?;
     let next = after_second_factor(&account, true);
     state
         .store
@@ -261,7 +228,7 @@ async fn enroll_submit(
         return Ok(see_other(stage_path(p.session.stage)));
     }
     let account = state.store.get_account(p.session.account_id).await?;
-    if !totp_ok(&state, &account, &form.get("code"))? {
+    if !totp_ok(&state, &account, &form.get("code")).await? {
         let secret = state.store.decrypt_totp(&account)?.unwrap_or_default();
         let url = shanzhi_secure::totp::otpauth_url(&secret, &account.username)
             .map_err(AppError::internal)?;
@@ -319,12 +286,7 @@ pub async fn change_password(
     confirm: &str,
 ) -> Result<(), AppError> {
     let account = state.store.get_account(account_id).await?;
-    let hash = account.password_hash.clone();
-    let cur = current.to_string();
-    let ok = tokio::task::spawn_blocking(move || shanzhi_secure::password::verify(&cur, &hash))
-        .await
-        .map_err(AppError::internal)?;
-    if !ok {
+    if !state.hasher.verify(current, &account.password_hash).await? {
         return Err(AppError::new(Code::WrongPassword));
     }
     if new != confirm {
@@ -334,11 +296,7 @@ pub async fn change_password(
         return Err(AppError::new(Code::PasswordReused));
     }
     shanzhi_domain::password::check_policy(new).map_err(AppError::new)?;
-    let pw = new.to_string();
-    let new_hash = tokio::task::spawn_blocking(move || shanzhi_secure::password::hash(&pw))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
+    let new_hash = state.hasher.hash(new).await?;
     state
         .store
         .set_password(actor, account_id, &new_hash)
@@ -381,7 +339,7 @@ async fn password_submit(
                     p.session.role_assignment_id,
                 )
                 .await?;
-            Ok(with_cookie(&state, "/?ok=password", &token, None))
+            Ok(with_cookie(&state, "/?ok=password", Some(&token)))
         }
         Err(e) if e.code == Code::Internal => Err(UiError(e)),
         Err(e) => Ok(render(&PasswordPage {
@@ -415,5 +373,5 @@ async fn logout(
         }
         state.store.delete_session(&hash).await?;
     }
-    Ok(with_cookie(&state, "/login?bye=1", "", Some(0)))
+    Ok(with_cookie(&state, "/login?bye=1", None))
 }
