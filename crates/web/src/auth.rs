@@ -351,14 +351,14 @@ pub struct PendingSession {
 }
 
 impl FromRequestParts<AppState> for PendingSession {
-    type Rejection = crate::ui::UiError;
+    type Rejection = crate::error::UiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Presented::Cookie(token) = presented(parts) else {
-            return Err(crate::ui::UiError(AppError::new(Code::Unauthenticated)));
+            return Err(crate::error::UiError(AppError::new(Code::Unauthenticated)));
         };
         match state.store.session(&token).await {
             Ok(Some(s)) if s.kind == SessionKind::Web => Ok(PendingSession {
@@ -370,8 +370,8 @@ impl FromRequestParts<AppState> for PendingSession {
                     .unwrap_or_default(),
                 client: client_addr(parts),
             }),
-            Ok(_) => Err(crate::ui::UiError(AppError::new(Code::SessionExpired))),
-            Err(e) => Err(crate::ui::UiError(e.into())),
+            Ok(_) => Err(crate::error::UiError(AppError::new(Code::SessionExpired))),
+            Err(e) => Err(crate::error::UiError(e.into())),
         }
     }
 }

@@ -152,3 +152,48 @@ impl IntoResponse for ApiError {
         (e.status(), Json(body)).into_response()
     }
 }
+
+// ------------------------------------------------------------------ errors as pages
+
+/// An error shown as a page.
+#[derive(Debug)]
+pub struct UiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for UiError {
+    fn from(e: E) -> Self {
+        UiError(e.into())
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    code: &'static str,
+    message: String,
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        use askama::Template;
+        use axum::response::{Html, Redirect};
+        let e = self.0;
+        if matches!(e.code, Code::Unauthenticated | Code::SessionExpired) {
+            let to = if e.code == Code::SessionExpired {
+                "/login?expired=1"
+            } else {
+                "/login"
+            };
+            return Redirect::to(to).into_response();
+        }
+        let page = ErrorPage {
+            status: e.status().as_u16(),
+            code: e.code.as_str(),
+            message: e.message(),
+        };
+        match page.render() {
+            Ok(html) => (e.status(), Html(html)).into_response(),
+            Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, e.message()).into_response(),
+        }
+    }
+}

@@ -13,8 +13,8 @@ use serde::de::DeserializeOwned;
 use shanzhi_domain::Code;
 use shanzhi_domain::text::{TextKind, clean, clean_field};
 
+use crate::error::UiError;
 use crate::error::{ApiError, AppError};
-use crate::ui::UiError;
 
 /// Applies the text rule to decoded `key=value` pairs (forms and query strings). Keys are one-line text.
 pub fn clean_pairs(pairs: Vec<(String, String)>) -> Result<Vec<(String, String)>, Code> {

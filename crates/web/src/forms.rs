@@ -7,8 +7,8 @@ use axum::extract::{FromRequest, Request};
 use shanzhi_domain::Code;
 
 use crate::error::AppError;
+use crate::error::UiError;
 use crate::middleware::CsrfToken;
-use crate::ui::UiError;
 
 const MAX_FORM_BYTES: usize = 256 * 1024;
 

@@ -14,8 +14,8 @@ pub mod registration;
 use askama::Template;
 use axum::Router;
 use axum::extract::FromRequestParts;
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::MethodRouter;
 use shanzhi_domain::Code;
@@ -105,50 +105,11 @@ pub fn router() -> Router<AppState> {
         .fallback(|| async { UiError(AppError::new(Code::NotFound)) })
 }
 
+pub use crate::error::UiError;
+
 /// Every page path the UI router serves (axum syntax, e.g. `/members/{id}`), in registration order.
 pub fn route_paths() -> Vec<&'static str> {
     all_routes().paths
-}
-
-/// An error shown as a page.
-#[derive(Debug)]
-pub struct UiError(pub AppError);
-
-impl<E: Into<AppError>> From<E> for UiError {
-    fn from(e: E) -> Self {
-        UiError(e.into())
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    status: u16,
-    code: &'static str,
-    message: String,
-}
-
-impl IntoResponse for UiError {
-    fn into_response(self) -> Response {
-        let e = self.0;
-        if matches!(e.code, Code::Unauthenticated | Code::SessionExpired) {
-            let to = if e.code == Code::SessionExpired {
-                "/login?expired=1"
-            } else {
-                "/login"
-            };
-            return Redirect::to(to).into_response();
-        }
-        let page = ErrorPage {
-            status: e.status().as_u16(),
-            code: e.code.as_str(),
-            message: e.message(),
-        };
-        match page.render() {
-            Ok(html) => (e.status(), Html(html)).into_response(),
-            Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, e.message()).into_response(),
-        }
-    }
 }
 
 /// Renders a template to a response.
