@@ -300,7 +300,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let accounts = demo::ensure(&store, &password, &args.scale).await?;
             store.seal_audit().await?;
             let list_path = common.data_dir.join("demo-accounts.json");
-            std::fs::write(&list_path, serde_json::to_vec_pretty(&accounts)?)?;
+            write_private(&list_path, &serde_json::to_vec_pretty(&accounts)?)?;
             println!(
                 "演示账号 (password: {password}) — also in {}:",
                 list_path.display()
@@ -424,4 +424,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a file only its owner can read (0600), replacing any earlier one: the demo account list names the password.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // An older file keeps its mode when reopened: make it private too.
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    f.write_all(bytes)?;
+    Ok(())
 }

@@ -348,6 +348,9 @@ fn mode(path: &std::path::Path) -> u32 {
 
 async fn data_files_are_private(db: Db) {
     let t = TestDb::new(db).await;
+    // The demo account list names the demo password: only its owner reads it.
+    t.demo();
+    assert_eq!(mode(&t.dir.path().join("demo-accounts.json")), 0o600);
     // A data directory the command creates is 0700.
     let data = t.dir.path().join("fresh");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_shanzhi"));
@@ -370,7 +373,6 @@ async fn data_files_are_private(db: Db) {
     }
     assert_eq!(mode(&data.join("shanzhi.db")), 0o600);
     // While a store is open (WAL mode) its -wal and -shm files exist; they are 0600 too.
-    t.demo();
     let store = t.store().await;
     store
         .append_audit(
