@@ -43,7 +43,7 @@ pub const MEMBER_HEADERS: [&str; 7] = [
 ];
 const MEMBER_REQUIRED: [&str; 4] = ["姓名", "手机号", "所在单位", "居住社区"];
 const MEMBER_EXAMPLE: [&str; 7] = [
-    "张三",
+    "示例:张三",
     "13812345678",
     "",
     "区林业站",
@@ -72,7 +72,7 @@ const UNIT_REQUIRED: [&str; 6] = [
     "党组织层级",
 ];
 const UNIT_EXAMPLE: [&str; 8] = [
-    "示例单位",
+    "示例:某某单位",
     "事业单位",
     "",
     "马陆镇",
@@ -143,11 +143,59 @@ pub fn format_for(file_name: &str) -> Option<Format> {
     }
 }
 
-/// Reads an upload and checks that the required columns are there. CPU-bound: run it off the async threads.
+/// The mark that starts the first cell of a template's example row (e.g. `示例:张三`).
+pub const EXAMPLE_MARK: &str = "示例:";
+
+/// Whether a row is a template's example: its first cell carries [`EXAMPLE_MARK`], or (templates downloaded before
+/// the mark existed) it repeats the example row cell for cell. Example rows are never imported.
+pub fn is_example_row(kind: Kind, headers: &[String], cells: &[String]) -> bool {
+    if cells
+        .first()
+        .is_some_and(|c| c.starts_with(EXAMPLE_MARK) || c.starts_with("示例:"))
+    {
+        return true;
+    }
+    let legacy: &[&str] = match kind {
+        Kind::Members => &[
+            "张三",
+            "13812345678",
+            "",
+            "区林业站",
+            "樊家村",
+            "林业园艺、为老服务",
+            "否",
+        ],
+        Kind::Units => &[
+            "示例单位",
+            "事业单位",
+            "",
+            "马陆镇",
+            "示例单位党支部",
+            "党支部",
+            "李四",
+            "13900001111",
+        ],
+    };
+    legacy.iter().enumerate().all(|(i, want)| {
+        let header = kind.headers().get(i);
+        let at = header.and_then(|h| headers.iter().position(|x| x == h));
+        at.and_then(|j| cells.get(j))
+            .map(String::as_str)
+            .unwrap_or("")
+            == *want
+    })
+}
+
+/// Reads an upload and checks that the required columns are there; a template's example row is dropped.
+/// CPU-bound: run it off the async threads.
 pub fn parse(kind: Kind, file_name: &str, bytes: &[u8]) -> Result<Table, SheetError> {
     let mut table = shanzhi_sheets::read_table(file_name, bytes, &Limits::default())?;
     clean_cells(&mut table)?;
     table.require(kind.required())?;
+    let headers = table.headers.clone();
+    table
+        .rows
+        .retain(|r| !is_example_row(kind, &headers, &r.cells));
     Ok(table)
 }
 
@@ -529,12 +577,39 @@ mod tests {
                 let table = parse(kind, &name, &bytes).unwrap();
                 let headers: Vec<&str> = table.headers.iter().map(String::as_str).collect();
                 assert_eq!(headers, kind.headers());
-                assert_eq!(table.rows.len(), 1, "one example row");
+                assert_eq!(table.rows.len(), 0, "the example row is never imported");
             }
         }
         assert_eq!(format_for("a.XLSX"), Some(Format::Xlsx));
         assert_eq!(format_for("a.csv"), Some(Format::Csv));
         assert_eq!(format_for("a.txt"), None);
+    }
+
+    #[test]
+    fn example_rows_are_dropped_real_rows_kept() {
+        let csv = format!(
+            "{}\n示例:张三,13812345678,,区林业站,樊家村,,否\n张三,13812345678,,区林业站,樊家村,林业园艺、为老服务,否\n李四,13700000001,,区林业站,樊家村,,否\n",
+            MEMBER_HEADERS.join(",")
+        );
+        let table = parse(Kind::Members, "m.csv", csv.as_bytes()).unwrap();
+        let names: Vec<&str> = table.rows.iter().map(|r| r.cells[0].as_str()).collect();
+        assert_eq!(
+            names,
+            ["李四"],
+            "the marked row and an old template's unchanged row are dropped"
+        );
+        // A real person called 张三 with other details is imported.
+        let csv = format!(
+            "{}\n张三,13900000001,,区林业站,樊家村,,否\n",
+            MEMBER_HEADERS.join(",")
+        );
+        assert_eq!(
+            parse(Kind::Members, "m.csv", csv.as_bytes())
+                .unwrap()
+                .rows
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -503,6 +503,31 @@ async fn command_line_exit_codes(db: Db) {
         let table = shanzhi_sheets::read_table(t, &bytes, &Default::default()).unwrap();
         assert_eq!(table.headers[2], "统一社会信用代码");
     }
+    // An unchanged template imports nothing: its example row is marked and skipped.
+    for t in ["m.xlsx", "m.csv"] {
+        let path = dir.join(t);
+        let (code, out) = run_cli(
+            &tdb,
+            &["import", "members", "--template", path.to_str().unwrap()],
+        );
+        assert_eq!(code, 0, "{out}");
+        let (_, out) = run_cli(&tdb, &["import", "members", path.to_str().unwrap()]);
+        let example = tdb
+            .store()
+            .await
+            .list_members(
+                &Scope::Everything,
+                &MemberFilter {
+                    q: Some("张三".into()),
+                    ..Default::default()
+                },
+                PageReq::default(),
+            )
+            .await
+            .unwrap()
+            .total;
+        assert_eq!(example, 0, "the template's example became a member: {out}");
+    }
     let bad = dir.join("bad.xlsx");
     std::fs::write(&bad, b"this is not a workbook").unwrap();
     let (code, out) = run_cli(&tdb, &["import", "members", bad.to_str().unwrap()]);
