@@ -768,6 +768,12 @@ async fn returned_registration_is_corrected_and_resubmitted(db: Db) {
     assert!(html.contains("请选择实际居住的社区") && html.contains("重新提交"));
     assert!(html.contains(&format!("name=\"registration_id\" value=\"{id}\"")));
     assert!(html.contains("value=\"weekend_morning\" checked"));
+    // ... but never with the community that returned it.
+    let fanjia = place_id(&app, "fanjia").await;
+    assert!(
+        !html.contains(&format!("value=\"{fanjia}\" selected")),
+        "the returning community is preselected"
+    );
     let jiaxiao = place_id(&app, "jiaxiao").await.to_string();
     let (status, loc, _) = post_form(
         &wang,

@@ -151,6 +151,20 @@ pub fn receipt_no(round_year: i32, registration_id: i64) -> String {
     format!("HZ{round_year}-{registration_id:06}")
 }
 
+/// The community a returned member's corrected form starts with: the one a community QR code preset, else the
+/// member's own residence community, but never the community that returned the registration (it was often
+/// returned because it is the wrong one). `None`: the member chooses.
+pub fn resubmission_community(
+    returned_by: PlaceId,
+    qr_preset: Option<PlaceId>,
+    residence: Option<PlaceId>,
+) -> Option<PlaceId> {
+    [qr_preset, residence]
+        .into_iter()
+        .flatten()
+        .find(|c| *c != returned_by)
+}
+
 // ------------------------------------------------------------------ availability
 
 /// One part of the week a member can serve in.

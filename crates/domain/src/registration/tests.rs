@@ -316,3 +316,22 @@ fn inputs_validate() {
         Some(Code::InvalidMobile)
     );
 }
+
+#[test]
+fn a_resubmission_never_starts_with_the_returning_community() {
+    let (returner, home, qr) = (PlaceId(5), PlaceId(6), PlaceId(7));
+    assert_eq!(
+        resubmission_community(returner, Some(qr), Some(home)),
+        Some(qr)
+    );
+    assert_eq!(
+        resubmission_community(returner, None, Some(home)),
+        Some(home)
+    );
+    assert_eq!(
+        resubmission_community(returner, Some(returner), Some(home)),
+        Some(home)
+    );
+    assert_eq!(resubmission_community(returner, None, Some(returner)), None);
+    assert_eq!(resubmission_community(returner, None, None), None);
+}

@@ -382,7 +382,13 @@ async fn my_render(
             match &returned {
                 Some(v) => Typed {
                     q: String::new(),
-                    community_id: v.r.community_id.to_string(),
+                    community_id: shanzhi_domain::registration::resubmission_community(
+                        PlaceId(v.r.community_id),
+                        preset.as_deref().and_then(parse_id).map(PlaceId),
+                        Some(PlaceId(m.community_id)),
+                    )
+                    .map(|c| c.0.to_string())
+                    .unwrap_or_default(),
                     skills: v.r.skill_codes().iter().map(|s| s.to_string()).collect(),
                     intentions: v
                         .r
