@@ -145,6 +145,8 @@ pub struct LoginOutcome {
     pub account: Account,
     pub stage: SessionStage,
     pub first_binding: Option<RoleAssignmentId>,
+    /// Whether the role the session starts with may submit a registration (a member), for the QR join flow.
+    pub may_register: bool,
 }
 
 /// The actor of a login attempt under a name no account has: a short keyed hash of the name, never the name
@@ -276,6 +278,9 @@ pub async fn check_password(
         .await?;
     Ok(LoginOutcome {
         first_binding: bindings.first().map(|(id, _)| *id),
+        may_register: bindings
+            .first()
+            .is_some_and(|(_, b)| permits(b.role, Action::RegistrationSubmit)),
         account,
         stage,
     })

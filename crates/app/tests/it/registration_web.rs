@@ -730,8 +730,9 @@ async fn community_qr_presets_the_form(db: Db) {
         404,
         "towns have no QR"
     );
-    let (status, _) = app.web_login(&client, "member_li", PASSWORD).await;
-    assert_eq!(status, 303);
+    // Logging in from there leads straight to the form, with the community chosen.
+    let (status, to) = app.web_login(&client, "member_li", PASSWORD).await;
+    assert_eq!((status, to.as_str()), (303, "/my/registration"));
     let (_, html) = page(&client, &app, "/my/registration").await;
     assert!(html.contains(&format!("<option value=\"{jiaxiao}\" selected>嘉筱社区")));
     // Signed in, the QR leads straight to the form.
@@ -740,6 +741,14 @@ async fn community_qr_presets_the_form(db: Db) {
         (res.status().as_u16(), ())
     };
     assert_eq!(status, 303);
+    // Without a QR code, or for staff, login leads home as before.
+    let plain = app.browser();
+    let (_, to) = app.web_login(&plain, "member_li", PASSWORD).await;
+    assert_eq!(to, "/");
+    let staff = app.browser();
+    assert_eq!(page(&staff, &app, "/join/jiaxiao").await.0, 200);
+    let (_, to) = app.web_login(&staff, "jiaxiao_admin", PASSWORD).await;
+    assert_eq!(to, "/", "staff have no registration form");
     // The community admin prints the QR code.
     let admin = signed_in(&app, "jiaxiao_admin").await;
     let (status, html) = page(&admin, &app, "/registrations/qr").await;

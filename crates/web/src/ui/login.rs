@@ -116,7 +116,19 @@ async fn login_submit(
                 )
                 .await
             {
-                Ok(token) => with_cookie(&state, stage_path(outcome.stage), Some(&token)),
+                Ok(token) => {
+                    // Came from a community's QR code (扫码报到): straight on to the prefilled form.
+                    let joining =
+                        crate::middleware::cookie(&parts.headers, super::registration::JOIN_COOKIE)
+                            .is_some_and(|c| !c.is_empty());
+                    let to =
+                        if outcome.stage == SessionStage::Full && outcome.may_register && joining {
+                            "/my/registration"
+                        } else {
+                            stage_path(outcome.stage)
+                        };
+                    with_cookie(&state, to, Some(&token))
+                }
                 Err(e) => UiError(e.into()).into_response(),
             }
         }

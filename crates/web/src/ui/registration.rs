@@ -33,7 +33,7 @@ use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 
 /// Cookie that remembers the community of a scanned QR code (/join/{code}) across the login.
-const JOIN_COOKIE: &str = "sz_join";
+pub(crate) const JOIN_COOKIE: &str = "sz_join";
 
 pub fn routes() -> super::Routes {
     super::Routes::new()
