@@ -106,6 +106,14 @@ impl AuditRow {
             .map(Role::label)
             .unwrap_or("")
     }
+    /// The action in Chinese (`党员 · 新建`), from the domain's dictionary.
+    pub fn action_label(&self) -> String {
+        shanzhi_domain::audit_names::action_label(&self.action)
+    }
+    /// The result in Chinese (`成功`, `拒绝:用户名或密码错误`).
+    pub fn result_label(&self) -> String {
+        shanzhi_domain::audit_names::result_label(&self.result)
+    }
     pub fn is_sealed(&self) -> bool {
         self.seal_seq.is_some()
     }
@@ -265,11 +273,13 @@ impl Store {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| format!("%{}%", like_escape(s)));
-        let action = f
-            .action
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
+        let action_text = f.action.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        // Typed in Chinese (导出, 党员 · 新建): the codes whose label contains it; otherwise a code prefix (`member.`).
+        let action_codes: Option<Vec<String>> = action_text
+            .filter(|s| !s.is_ascii())
+            .map(shanzhi_domain::audit_names::codes_matching);
+        let action = action_text
+            .filter(|s| s.is_ascii())
             .map(|s| format!("{}%", like_escape(s)));
         let result = f
             .result
@@ -290,6 +300,18 @@ impl Store {
                     qb.push(" AND action LIKE ")
                         .push_bind(a.clone())
                         .push(" ESCAPE '\\'");
+                }
+                if let Some(codes) = &action_codes {
+                    if codes.is_empty() {
+                        qb.push(" AND 1 = 0");
+                    } else {
+                        qb.push(" AND action IN (");
+                        let mut list = qb.separated(", ");
+                        for c in codes {
+                            list.push_bind(c.clone());
+                        }
+                        qb.push(")");
+                    }
                 }
                 if let Some(r) = &result {
                     qb.push(" AND result LIKE ")

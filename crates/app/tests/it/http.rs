@@ -833,3 +833,58 @@ async fn forwarded_addresses_count_only_from_trusted_proxies(db: Db) {
     assert_eq!(audit.items[0].client_addr.as_deref(), Some("203.0.113.9"));
 }
 both!(forwarded_addresses_count_only_from_trusted_proxies);
+
+/// The auditor reads actions and refusals in Chinese and filters by a Chinese action name; the codes stay in the API.
+async fn audit_log_reads_in_chinese(db: Db) {
+    let app = TestApp::start(db).await;
+    // A failed login and an export of one's own data leave rows to look at.
+    let stranger = app.browser();
+    let (status, _) = app
+        .web_login(&stranger, "fanjia_admin", "Wrong#Pass2026")
+        .await;
+    assert_eq!(status, 200);
+    let wang = app.token("member_wang").await;
+    assert_eq!(app.get_json(&wang, "/api/v1/me/export").await.0, 200);
+    app.store.seal_audit().await.unwrap();
+    let auditor = app.browser();
+    let (status, _) = app.web_login(&auditor, "auditor", PASSWORD).await;
+    assert_eq!(status, 303);
+    let html = auditor
+        .get(app.url("/audit"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("拒绝:用户名或密码错误"), "{html}");
+    assert!(html.contains("账号 · 导出本人数据"), "{html}");
+    assert!(
+        !html.contains("invalid_credentials"),
+        "a raw code on the page"
+    );
+    // 导出 finds the export and not the logins; the API keeps the stable codes.
+    let html = auditor
+        .get(app.url("/audit?action=%E5%AF%BC%E5%87%BA"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("账号 · 导出本人数据"), "{html}");
+    assert!(!html.contains("拒绝:用户名或密码错误"), "{html}");
+    let token = app.token("auditor").await;
+    let (_, body) = app
+        .get_json(&token, "/api/v1/audit?action=%E5%AF%BC%E5%87%BA")
+        .await;
+    let items = body["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(
+        items
+            .iter()
+            .all(|r| r["action"] == "account.export_own_data"),
+        "{body}"
+    );
+}
+both!(audit_log_reads_in_chinese);
