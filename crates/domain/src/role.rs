@@ -245,12 +245,32 @@ pub enum Action {
     MemberCardManage,
     /// See background jobs (one's own, those in scope; all for district-wide roles).
     JobView,
+    // Composite actions: named here so that a use case and the page offering it ask the same question. Their
+    // rule is in [`composite`], in terms of the plain actions above.
+    /// See the list of registration rounds: whoever manages, reviews or submits registrations.
+    RoundView,
+    /// Move an accepted registration to another community: its owner or a reviewing community.
+    RegistrationTransfer,
+}
+
+/// The rule of a composite action, or `None` for a plain one (looked up in the table).
+fn composite(role: Role, action: Action) -> Option<bool> {
+    use Action::*;
+    let any = |actions: &[Action]| actions.iter().any(|a| permits(role, *a));
+    match action {
+        RoundView => Some(any(&[RoundManage, RegistrationView, RegistrationSubmit])),
+        RegistrationTransfer => Some(any(&[RegistrationSubmit, RegistrationReview])),
+        _ => None,
+    }
 }
 
 /// The permission table. Anything not listed is denied.
 pub fn permits(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
+    if let Some(allowed) = composite(role, action) {
+        return allowed;
+    }
     match role {
         DistrictAdmin => matches!(
             action,
