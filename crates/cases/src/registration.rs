@@ -5,6 +5,7 @@
 use shanzhi_domain::registration::{RegistrationInput, RegistrationStatus, RoundInput};
 use shanzhi_domain::role::Action;
 use shanzhi_domain::{Code, MemberId, PlaceId, RegistrationId, RoundId, UnitId};
+use shanzhi_store::orgs::{Member, Unit};
 use shanzhi_store::places::{Place, PlaceFilter};
 use shanzhi_store::registration::cards::{MemberCard, PublicCard};
 use shanzhi_store::registration::{
@@ -47,6 +48,12 @@ impl Registrations<'_> {
     /// Rounds, newest first.
     pub async fn rounds(&self, c: &Caller) -> CaseResult<Vec<Round>> {
         c.require(Action::RoundView)?;
+        Ok(self.store().list_rounds().await?)
+    }
+
+    /// Rounds, newest first, for the district page that opens and closes them.
+    pub async fn rounds_to_manage(&self, c: &Caller) -> CaseResult<Vec<Round>> {
+        c.require(Action::RoundManage)?;
         Ok(self.store().list_rounds().await?)
     }
 
@@ -155,6 +162,13 @@ impl Registrations<'_> {
         Ok(self.store().registration_receipt(c.scope(), id).await?)
     }
 
+    /// A unit in the caller's scope with the rounds to choose from, for the unit's registration overview.
+    pub async fn unit_overview(&self, c: &Caller, unit: UnitId) -> CaseResult<(Unit, Vec<Round>)> {
+        c.require(Action::RegistrationView)?;
+        let u = self.store().get_unit(c.scope(), unit).await?;
+        Ok((u, self.store().list_rounds().await?))
+    }
+
     /// A unit's registration rate in a round (default: the open round, else the latest), as much as the
     /// unit-rate rule lets the caller see.
     pub async fn unit_rate(
@@ -181,6 +195,20 @@ impl Registrations<'_> {
     }
 
     // ------------------------------------------------------------ the member
+
+    /// The calling member's own record (where they live, their unit), for the registration form's defaults.
+    pub async fn me(&self, c: &Caller) -> CaseResult<Member> {
+        c.require(Action::RegistrationSubmit)?;
+        let member = c.own_member().ok_or(AppError::new(Code::Forbidden))?;
+        Ok(self.store().get_member(c.scope(), member).await?)
+    }
+
+    /// The skills on the calling member's record (the form's default).
+    pub async fn my_skills(&self, c: &Caller) -> CaseResult<Vec<String>> {
+        c.require(Action::RegistrationSubmit)?;
+        let member = c.own_member().ok_or(AppError::new(Code::Forbidden))?;
+        Ok(self.store().member_skill_codes(member).await?)
+    }
 
     /// The calling member registers with a community in the open round, or corrects and resubmits a returned
     /// registration. At most one active registration per round, whatever the concurrency.
@@ -241,6 +269,18 @@ impl Registrations<'_> {
     }
 
     // ------------------------------------------------------------ the community
+
+    /// The reviewing community's own place, for its registration QR code (扫码报到); not found for a binding
+    /// that is not a community.
+    pub async fn own_community(&self, c: &Caller) -> CaseResult<Place> {
+        c.require(Action::RegistrationReview)?;
+        let id = c.binding().place_id.ok_or(AppError::new(Code::NotFound))?;
+        let place = self.store().get_place(c.scope(), id).await?;
+        if place.level() != Some(shanzhi_domain::place::PlaceLevel::Community) {
+            return Err(AppError::new(Code::NotFound));
+        }
+        Ok(place)
+    }
 
     /// The community accepts a submitted registration into one of its grids; returns the receipt number.
     pub async fn accept(

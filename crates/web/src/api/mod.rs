@@ -315,9 +315,9 @@ async fn me(ApiCtx(ctx): ApiCtx) -> ApiResult<Me> {
         username: ctx.session.username.clone(),
         display_name: ctx.session.display_name.clone(),
         role: ctx.role().as_str().to_string(),
-        scope_name: ctx.binding.scope_name.clone(),
+        scope_name: ctx.binding().scope_name.clone(),
         roles: ctx
-            .bindings
+            .bindings()
             .iter()
             .map(|(id, b)| MeRole {
                 id: id.0,
