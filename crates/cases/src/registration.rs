@@ -68,14 +68,14 @@ impl Registrations<'_> {
     pub async fn open_round(&self, c: &Caller, input: &RoundInput) -> CaseResult<RoundId> {
         c.require(Action::RoundManage)?;
         let v = input.validate()?;
-        Ok(self.store().open_round(c.actor(), c.scope(), &v).await?)
+        Ok(self.store().open_round(c.actor(), &v).await?)
     }
 
     /// Closes a round; its pending registrations expire (recorded). Returns how many expired.
     pub async fn close_round(&self, c: &Caller, id: RoundId) -> CaseResult<u64> {
         c.require(Action::RoundManage)?;
         self.store().get_round(id).await?;
-        Ok(self.store().close_round(c.actor(), c.scope(), id).await?)
+        Ok(self.store().close_round(c.actor(), id).await?)
     }
 
     // ------------------------------------------------------------ reading registrations
@@ -238,6 +238,7 @@ impl Registrations<'_> {
     /// The owner withdraws a submitted, carried or accepted registration (recorded, not deleted).
     pub async fn withdraw(&self, c: &Caller, id: RegistrationId) -> CaseResult<()> {
         c.require(Action::RegistrationSubmit)?;
+        c.own_member().ok_or(AppError::new(Code::Forbidden))?;
         Ok(self
             .store()
             .withdraw_registration(c.actor(), c.scope(), id)
@@ -247,6 +248,7 @@ impl Registrations<'_> {
     /// The owner confirms a registration carried over from last round; returns this round's receipt number.
     pub async fn confirm(&self, c: &Caller, id: RegistrationId) -> CaseResult<String> {
         c.require(Action::RegistrationSubmit)?;
+        c.own_member().ok_or(AppError::new(Code::Forbidden))?;
         Ok(self
             .store()
             .confirm_carried(c.actor(), c.scope(), id)
@@ -262,6 +264,9 @@ impl Registrations<'_> {
         community: PlaceId,
     ) -> CaseResult<RegistrationId> {
         c.require(Action::RegistrationTransfer)?;
+        if c.own_member().is_none() && !c.is_place_binding() {
+            return Err(AppError::new(Code::Forbidden));
+        }
         Ok(self
             .store()
             .transfer_registration(c.actor(), c.scope(), id, community)
@@ -290,6 +295,7 @@ impl Registrations<'_> {
         grid: Option<PlaceId>,
     ) -> CaseResult<String> {
         c.require(Action::RegistrationReview)?;
+        reviewer(c)?;
         Ok(self
             .store()
             .accept_registration(c.actor(), c.scope(), id, grid)
@@ -299,6 +305,7 @@ impl Registrations<'_> {
     /// The community returns a submitted registration with a reason the member sees.
     pub async fn return_(&self, c: &Caller, id: RegistrationId, reason: &str) -> CaseResult<()> {
         c.require(Action::RegistrationReview)?;
+        reviewer(c)?;
         Ok(self
             .store()
             .return_registration(c.actor(), c.scope(), id, reason)
@@ -338,5 +345,14 @@ impl Registrations<'_> {
     /// The public card behind a card token (no caller: anyone with the link, while the member keeps it on).
     pub async fn public_card(&self, token: &str) -> CaseResult<PublicCard> {
         Ok(self.store().public_card(token).await?)
+    }
+}
+
+/// Reviews are decided by a place binding (the community); the permission table grants review to no other kind.
+fn reviewer(c: &Caller) -> CaseResult<()> {
+    if c.is_place_binding() {
+        Ok(())
+    } else {
+        Err(AppError::new(Code::Forbidden))
     }
 }
