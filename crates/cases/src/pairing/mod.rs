@@ -44,3 +44,47 @@ impl Pairings<'_> {
         &self.0.store
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use shanzhi_domain::role::{Action, Role, RoleBinding, Scope, permits};
+    use shanzhi_domain::{MemberId, PlaceId, UnitId};
+
+    fn scope_of(role: Role) -> Scope {
+        RoleBinding {
+            role,
+            place_id: Some(PlaceId(1)),
+            place_path: Some("/1/".into()),
+            unit_id: Some(UnitId(2)),
+            member_id: Some(MemberId(3)),
+            scope_name: "x".into(),
+        }
+        .scope()
+    }
+
+    /// The use cases and the pages ask the table alone for the manage actions, where handlers used to add "and the
+    /// binding is over places" (or "over a unit" for submitting). That is the same rule only while these rows stay
+    /// with place roles (and unit admins): this test says so.
+    #[test]
+    fn manage_actions_belong_to_place_roles_and_submitting_to_unit_admins() {
+        for role in Role::ALL {
+            for a in [
+                Action::UnitRegistrationReview,
+                Action::GridPartnerManage,
+                Action::PairingManage,
+                Action::ProjectManage,
+                Action::ProjectGrade,
+            ] {
+                if permits(role, a) {
+                    assert!(
+                        matches!(scope_of(role), Scope::Subtree(_)),
+                        "{role:?} {a:?}"
+                    );
+                }
+            }
+            if permits(role, Action::UnitRegistrationSubmit) {
+                assert!(matches!(scope_of(role), Scope::Unit(_)), "{role:?}");
+            }
+        }
+    }
+}
