@@ -6,6 +6,7 @@
 
 pub mod caller;
 pub mod error;
+pub mod pairing;
 pub mod reference;
 pub mod registration;
 
