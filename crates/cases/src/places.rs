@@ -135,8 +135,8 @@ impl Places<'_> {
         Ok((parent, child))
     }
 
-    /// Adds a town, community or grid under a place in scope (an unknown or out-of-scope parent is not found,
-    /// whatever the input).
+    /// Adds a town, community or grid under a place in scope. The input is checked first; an unknown or
+    /// out-of-scope parent is then an error on the field `parent_id`.
     pub async fn create(
         &self,
         c: &Caller,
@@ -144,7 +144,6 @@ impl Places<'_> {
         input: &PlaceInput,
     ) -> CaseResult<PlaceId> {
         c.require(Action::PlaceEdit)?;
-        self.store().get_place(c.scope(), parent).await?;
         let v = input.validate()?;
         Ok(self
             .store()

@@ -158,6 +158,7 @@ async fn new_child_submit(
         Ok(new_id) => Ok(see_other(format!("/places/{new_id}?ok=created"))),
         Err(e) => {
             let errors = e.into_fields()?;
+            // An unknown or out-of-scope parent answers 404 here.
             let parent = state.cases.places().get(&ctx.caller, PlaceId(id)).await?;
             Ok(render(&PlaceForm {
                 l: Layout::new(&ctx, "新增地区", "/places"),
