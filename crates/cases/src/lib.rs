@@ -4,9 +4,14 @@
 //! audit row → commit, in one transaction) and returns a typed output or an [`AppError`] with a stable code.
 //! Page and API handlers only parse, call one use case and render, so the two cannot drift.
 
+pub mod audit;
 pub mod caller;
+pub mod dict;
 pub mod error;
+pub mod orgs;
+pub mod own_data;
 pub mod pairing;
+pub mod places;
 pub mod reference;
 pub mod registration;
 

@@ -244,7 +244,11 @@ async fn fixture(s: &Store) -> Fx {
             skills: vec!["medical".into()],
             separated_residence: false,
         };
-        members.push(s.create_member(&a, &district, &m).await.unwrap());
+        let community = s
+            .member_refs(&district, m.unit_id, m.community_id, &m.skills)
+            .await
+            .unwrap();
+        members.push(s.create_member(&a, &community, &m).await.unwrap());
     }
     Fx {
         district,

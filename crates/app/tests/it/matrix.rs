@@ -376,7 +376,14 @@ pub async fn fixture(store: &Store) -> Fixture {
         }
         .validate()
         .unwrap();
-        members.insert(name, store.create_member(&actor, &all, &v).await.unwrap());
+        let community = store
+            .member_refs(&all, v.unit_id, v.community_id, &v.skills)
+            .await
+            .unwrap();
+        members.insert(
+            name,
+            store.create_member(&actor, &community, &v).await.unwrap(),
+        );
     }
     let mut socials = BTreeMap::new();
     for (i, (name, place)) in [("SA1", &a1), ("SA2", &a2), ("SB1", &b1)]
