@@ -137,8 +137,8 @@ impl Accounts<'_> {
 
     /// Resolves what a binding is bound to; field errors name `role` or `target`.
     async fn binding(&self, b: &BindingInput) -> CaseResult<NewBinding> {
-        let role = Role::parse(&b.role)
-            .ok_or_else(|| FieldErrors::single("role", Code::InvalidRole))?;
+        let role =
+            Role::parse(&b.role).ok_or_else(|| FieldErrors::single("role", Code::InvalidRole))?;
         let target = b.target.trim();
         let mut nb = NewBinding {
             role,

@@ -16,7 +16,12 @@ impl Cases {
 
 impl Audit<'_> {
     /// Audit entries matching `f`, newest first.
-    pub async fn list(&self, c: &Caller, f: &AuditFilter, page: PageReq) -> CaseResult<Page<AuditRow>> {
+    pub async fn list(
+        &self,
+        c: &Caller,
+        f: &AuditFilter,
+        page: PageReq,
+    ) -> CaseResult<Page<AuditRow>> {
         c.require(Action::AuditView)?;
         Ok(self.0.store.list_audit(f, page).await?)
     }

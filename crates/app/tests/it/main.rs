@@ -13,6 +13,7 @@ mod imports;
 mod jobs;
 mod login_state;
 mod matrix;
+mod one_path_admin;
 mod openapi_snapshot;
 mod pairing_web;
 mod registration_web;

@@ -27,7 +27,9 @@ async fn list_jobs(
     ApiQuery(f): ApiQuery<JobFilter>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<JobRow>> {
-    Ok(Json(state.cases.jobs().list(&ctx.caller, &f, p.req()).await?))
+    Ok(Json(
+        state.cases.jobs().list(&ctx.caller, &f, p.req()).await?,
+    ))
 }
 
 /// One job (404 when it does not exist or the caller may not see it).

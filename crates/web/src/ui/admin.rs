@@ -4,10 +4,10 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
+use shanzhi_cases::accounts::{AccountInput, BindingInput};
 use shanzhi_domain::org::{DictEntryInput, DictKind};
 use shanzhi_domain::role::Role;
 use shanzhi_domain::{AccountId, Code, DictEntryId, FieldErrors, RoleAssignmentId, Timestamp};
-use shanzhi_cases::accounts::{AccountInput, BindingInput};
 use shanzhi_store::PageReq;
 use shanzhi_store::accounts::AccountSummary;
 use shanzhi_store::dict::DictEntry;
@@ -75,7 +75,11 @@ async fn dict_render(
             .collect(),
         kind: kind.as_str(),
         kind_label: kind.label(),
-        entries: state.cases.dictionaries().entries(&ctx.caller, kind).await?,
+        entries: state
+            .cases
+            .dictionaries()
+            .entries(&ctx.caller, kind)
+            .await?,
         form,
         errors,
     }))
