@@ -7,7 +7,7 @@ use std::path::Path;
 
 use shanzhi_domain::Code;
 use shanzhi_domain::role::Action;
-use shanzhi_imports::{ImportError, Kind, Options, ledger};
+use shanzhi_imports::{ImportError, Kind, Options, Report, ledger};
 use shanzhi_sheets::Format;
 use shanzhi_store::imports::{ImportJob, LedgerFilter};
 
@@ -135,6 +135,31 @@ impl Imports<'_> {
             file_name,
             file,
             rows,
+            opts,
+        )
+        .await
+    }
+
+    /// Reads and imports a file in one go, without the job runner (the command line, as
+    /// [`Caller::operator`]). Returns the row report.
+    pub async fn import_file(
+        &self,
+        c: &Caller,
+        kind: Kind,
+        file_name: &str,
+        bytes: Vec<u8>,
+        opts: Options,
+    ) -> Result<Report, ImportError> {
+        if !c.may(action_of(kind)) {
+            return Err(ImportError::Refused(Code::Forbidden));
+        }
+        shanzhi_imports::import_file(
+            self.store(),
+            c.actor(),
+            c.scope(),
+            kind,
+            file_name,
+            bytes,
             opts,
         )
         .await

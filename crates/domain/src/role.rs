@@ -412,6 +412,22 @@ mod tests {
     }
 
     #[test]
+    fn import_composites() {
+        for r in Role::ALL {
+            assert_eq!(
+                permits(r, Action::UnitImport),
+                matches!(r, Role::DistrictAdmin | Role::TownAdmin),
+                "{r:?}"
+            );
+            assert_eq!(
+                permits(r, Action::ImportExportView),
+                permits(r, Action::Import) || permits(r, Action::Export),
+                "{r:?}"
+            );
+        }
+    }
+
+    #[test]
     fn scopes_per_role() {
         assert_eq!(
             binding(Role::TownAdmin).scope(),
