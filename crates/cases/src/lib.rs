@@ -4,10 +4,13 @@
 //! audit row → commit, in one transaction) and returns a typed output or an [`AppError`] with a stable code.
 //! Page and API handlers only parse, call one use case and render, so the two cannot drift.
 
+pub mod accounts;
 pub mod audit;
 pub mod caller;
 pub mod dict;
 pub mod error;
+pub mod imports;
+pub mod jobs;
 pub mod orgs;
 pub mod own_data;
 pub mod pairing;

@@ -251,6 +251,10 @@ pub enum Action {
     RoundView,
     /// Move an accepted registration to another community: its owner or a reviewing community.
     RegistrationTransfer,
+    /// Import units (district and town admins): the import permission and the permission to register units.
+    UnitImport,
+    /// Open the 导入导出 page: whoever may import or export.
+    ImportExportView,
 }
 
 /// The rule of a composite action, or `None` for a plain one (looked up in the table).
@@ -260,6 +264,8 @@ fn composite(role: Role, action: Action) -> Option<bool> {
     match action {
         RoundView => Some(any(&[RoundManage, RegistrationView, RegistrationSubmit])),
         RegistrationTransfer => Some(any(&[RegistrationSubmit, RegistrationReview])),
+        UnitImport => Some(permits(role, Import) && permits(role, UnitCreate)),
+        ImportExportView => Some(any(&[Import, Export])),
         _ => None,
     }
 }
@@ -402,6 +408,22 @@ mod tests {
             unit_id: Some(UnitId(9)),
             member_id: Some(MemberId(77)),
             scope_name: "x".into(),
+        }
+    }
+
+    #[test]
+    fn import_composites() {
+        for r in Role::ALL {
+            assert_eq!(
+                permits(r, Action::UnitImport),
+                matches!(r, Role::DistrictAdmin | Role::TownAdmin),
+                "{r:?}"
+            );
+            assert_eq!(
+                permits(r, Action::ImportExportView),
+                permits(r, Action::Import) || permits(r, Action::Export),
+                "{r:?}"
+            );
         }
     }
 

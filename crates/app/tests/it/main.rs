@@ -13,6 +13,7 @@ mod imports;
 mod jobs;
 mod login_state;
 mod matrix;
+mod one_path_admin;
 mod one_path_orgs;
 mod one_path_pairing;
 mod one_path_registration;
