@@ -33,8 +33,4 @@ impl Cases {
     pub fn new(store: Store) -> Cases {
         Cases { store }
     }
-    /// The store, for the few callers outside the use cases (health check, demo data, the job runner).
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
 }

@@ -7,7 +7,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use shanzhi_cases::Caller;
-use shanzhi_domain::role::{Action, RoleBinding, Scope, permits};
+use shanzhi_domain::role::{Action, permits};
 use shanzhi_domain::{AccountId, Code, RoleAssignmentId, Timestamp};
 use shanzhi_store::{Account, Actor, AuditEntry, SessionInfo, SessionKind, SessionStage};
 
@@ -22,13 +22,6 @@ pub struct Ctx {
     pub session: SessionInfo,
     pub caller: Caller,
     pub csrf: String,
-    /// Transitional: handlers not yet moved onto the use cases read these; they go once every handler calls a
-    /// use case.
-    pub scope: Scope,
-    pub actor: Actor,
-    pub binding: RoleBinding,
-    pub binding_id: RoleAssignmentId,
-    pub bindings: Vec<(RoleAssignmentId, RoleBinding)>,
 }
 
 impl std::ops::Deref for Ctx {
@@ -39,17 +32,6 @@ impl std::ops::Deref for Ctx {
 }
 
 impl Ctx {
-    /// Fails closed: an action with no rule for the role is refused.
-    pub fn require(&self, action: Action) -> Result<(), AppError> {
-        if self.caller.may(action) {
-            Ok(())
-        } else {
-            Err(AppError::new(Code::Forbidden))
-        }
-    }
-    pub fn can(&self, action: Action) -> bool {
-        self.caller.may(action)
-    }
     pub fn account_id(&self) -> AccountId {
         self.session.account_id
     }
@@ -101,25 +83,10 @@ pub async fn load(state: &AppState, parts: &Parts, want: SessionKind) -> Result<
         .get::<CsrfToken>()
         .map(|c| c.0.clone())
         .unwrap_or_default();
-    let bindings = caller.bindings().to_vec();
-    let binding = caller.binding().clone();
-    let binding_id = caller.binding_id().unwrap_or(RoleAssignmentId(0));
-    let actor = Actor {
-        account_id: Some(session.account_id),
-        name: session.username.clone(),
-        role: Some(binding.role),
-        place: Some(binding.scope_name.clone()),
-        client_addr: client_addr(parts),
-    };
     Ok(Ctx {
-        scope: binding.scope(),
         session,
         caller,
         csrf,
-        actor,
-        binding,
-        binding_id,
-        bindings,
     })
 }
 
