@@ -542,6 +542,57 @@ async fn registration_steps(c: Client, base: String) -> anyhow::Result<()> {
     let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-receipt.png");
     std::fs::write(&shot, c.screenshot().await?)?;
     println!("screenshot: {}", shot.display());
+    print_check(c, "the receipt", "browser-receipt.pdf").await?;
+
+    // The community admin prints the QR poster on one page too.
+    login(c, base, "fanjia_admin").await?;
+    c.goto(&format!("{base}/registrations/qr")).await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("#poster svg"))
+        .await
+        .context("the QR poster has no code")?;
+    fits_phone(c, "the QR poster").await?;
+    print_check(c, "the QR poster", "browser-poster.pdf").await?;
+    Ok(())
+}
+
+/// Prints the current page to PDF through WebDriver: a PDF of exactly one page, and a print stylesheet that hides
+/// the header, the menu and the print button (checked in the page's own CSS rules).
+async fn print_check(c: &Client, what: &str, file: &str) -> anyhow::Result<()> {
+    let hidden = c
+        .execute(
+            "var hides = function (sel) { \
+               for (var s of document.styleSheets) { for (var r of s.cssRules) { \
+                 if (r.media && r.media.mediaText.indexOf('print') >= 0) { \
+                   for (var x of r.cssRules) { if (x.selectorText && x.selectorText.indexOf(sel) >= 0 \
+                       && x.style.display === 'none') return true; } } } } return false; }; \
+             return hides('.nav') && hides('.top') && hides('.no-print');",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        hidden.as_bool() == Some(true),
+        "{what}: the print stylesheet does not hide the menu"
+    );
+    ensure!(
+        !c.find_all(Locator::Css("[data-print]")).await?.is_empty(),
+        "{what} has no print button"
+    );
+    let pdf = c
+        .print(fantoccini::wd::PrintConfiguration::default())
+        .await
+        .with_context(|| format!("printing {what} to PDF"))?;
+    ensure!(pdf.starts_with(b"%PDF"), "{what}: printing gave no PDF");
+    let pages = pdf
+        .windows(11)
+        .enumerate()
+        .filter(|(i, w)| *w == b"/Type /Page" && pdf.get(i + 11) != Some(&b's'))
+        .count();
+    ensure!(pages == 1, "{what} prints on {pages} pages, not one");
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(file);
+    std::fs::write(&out, &pdf)?;
+    println!("printed: {}", out.display());
     Ok(())
 }
 

@@ -41,6 +41,16 @@ impl Timestamp {
             .map(|t| t.with_timezone(&Shanghai).format("%Y-%m-%d").to_string())
             .unwrap_or_default()
     }
+    /// The Shanghai calendar day in Chinese, for papers: `2026年12月4日`.
+    pub fn shanghai_date_cn(self) -> String {
+        self.utc()
+            .map(|t| {
+                t.with_timezone(&Shanghai)
+                    .format("%Y年%-m月%-d日")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
     /// Start of a Shanghai calendar day (`YYYY-MM-DD`) as a UTC timestamp.
     pub fn from_shanghai_date(date: &str) -> Option<Self> {
         let d = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok()?;

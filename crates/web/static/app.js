@@ -14,3 +14,10 @@ document.addEventListener("click", function (e) {
     window.history.back();
   }
 });
+// Buttons with data-print print the page (回执, QR poster); the print stylesheet keeps only the paper.
+document.addEventListener("click", function (e) {
+  if (e.target.closest("[data-print]")) {
+    e.preventDefault();
+    window.print();
+  }
+});

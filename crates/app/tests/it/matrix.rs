@@ -125,6 +125,8 @@ pub const UI: &[(&str, &str, Gate)] = &[
     ("GET", "/join/{code}", Public),
     ("GET", "/registrations", All(&[A::RegistrationView], No)),
     ("GET", "/registrations/qr", All(&[A::RegistrationReview], No)),
+    ("GET", "/registrations/qr.svg", All(&[A::RegistrationReview], No)),
+    ("GET", "/registrations/qr.png", All(&[A::RegistrationReview], No)),
     ("GET", "/registrations/{id}", All(&[A::RegistrationView], Registration)),
     ("POST", "/registrations/{id}/accept", All(&[A::RegistrationReview], Other)),
     ("POST", "/registrations/{id}/return", All(&[A::RegistrationReview], Other)),

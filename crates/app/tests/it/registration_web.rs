@@ -222,6 +222,12 @@ async fn member_registers_on_the_page_and_is_accepted(db: Db) {
     let (status, html) = page(&linye, &app, &receipt).await;
     assert_eq!(status, 200);
     assert!(html.contains("HZ2026-") && html.contains(&name));
+    // A paper: addressed to the home unit's party organisation, issued by the community with a seal line.
+    assert!(
+        html.contains("区林业站党支部:")
+            && html.contains("樊家村党组织(盖章)")
+            && html.contains("data-print")
+    );
     assert_eq!(page(&malu, &app, &receipt).await.0, 200);
     let weijian = signed_in(&app, "weijian_admin").await;
     assert_eq!(page(&weijian, &app, &receipt).await.0, 404);
@@ -664,10 +670,15 @@ async fn member_card_is_public_until_switched_off(db: Db) {
         )
         .await
         .unwrap();
+    // The name is masked (the card is public); the round, status and the time of the check show it is current.
     assert!(
-        html.contains(&m.name)
+        html.contains(&shanzhi_domain::mask::name(&m.name))
+            && !html.contains(&m.name)
             && html.contains("樊家村第一网格")
             && html.contains("区林业站党支部")
+            && html.contains("2026年度")
+            && html.contains("已报到")
+            && html.contains("核验时间")
     );
     assert!(!html.contains(&full.mobile) && !html.contains(&m.mobile_masked));
     if let Some(id_card) = &full.id_card {
@@ -754,6 +765,26 @@ async fn community_qr_presets_the_form(db: Db) {
     let (status, html) = page(&admin, &app, "/registrations/qr").await;
     assert_eq!(status, 200);
     assert!(html.contains("<svg") && html.contains("/join/jiaxiao"));
+    // … or downloads it as SVG or PNG for a print shop.
+    for (path, kind, magic) in [
+        ("/registrations/qr.svg", "image/svg+xml", &b"<svg"[..]),
+        ("/registrations/qr.png", "image/png", &b"\x89PNG"[..]),
+    ] {
+        let res = admin.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        assert_eq!(res.headers()["content-type"], kind);
+        assert!(
+            res.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("join-jiaxiao")
+        );
+        let body = res.bytes().await.unwrap();
+        assert!(body.windows(magic.len()).any(|w| w == magic), "{path}");
+    }
+    // Members have no community QR to print.
+    let member = signed_in(&app, "member_li").await;
+    assert_eq!(page(&member, &app, "/registrations/qr.png").await.0, 403);
 }
 both!(community_qr_presets_the_form);
 

@@ -29,23 +29,31 @@ pub struct MemberCard {
     pub token: Option<String>,
 }
 
-/// The public card: nothing but name, party organisation, community and grid.
+/// The public card: the name masked, party organisation, community, grid, and the round the registration belongs
+/// to with its status, so whoever scans it can tell whether it is current.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicCard {
+    /// Masked (`王*明`): the card is public.
     pub name: String,
     pub party_org_name: String,
     pub community_name: String,
     pub grid_name: Option<String>,
+    pub round_name: String,
+    /// The round's last day (`YYYY-MM-DD`): the card is valid until then.
+    pub valid_until: String,
+    /// 已报到 or 待确认 (carried over from last round, not yet confirmed).
+    pub status_label: String,
 }
 
-/// The member's latest registration (any round): status, community and grid names.
-type Latest = (String, String, Option<String>);
+/// The member's latest registration (any round): status, community, grid, round name and last day.
+type Latest = (String, String, Option<String>, String, String);
 
 impl Store {
     async fn latest_registration(&self, member: MemberId) -> StoreResult<Option<Latest>> {
         Ok(rd!(self, |p| {
             sqlx::query_as(
-            "SELECT r.status, c.name, g.name FROM registrations r JOIN places c ON c.id = r.community_id \
+            "SELECT r.status, c.name, g.name, ro.name, ro.ends_on FROM registrations r \
+             JOIN places c ON c.id = r.community_id JOIN rounds ro ON ro.id = r.round_id \
              LEFT JOIN places g ON g.id = r.grid_id WHERE r.member_id = $1 ORDER BY r.id DESC LIMIT 1"
         )
         .bind(member.0)
@@ -63,7 +71,7 @@ impl Store {
     ) -> StoreResult<MemberCard> {
         let m = self.get_member(scope, member).await?;
         let latest = self.latest_registration(member).await?;
-        let available = latest.as_ref().is_some_and(|(status, _, _)| {
+        let available = latest.as_ref().is_some_and(|(status, ..)| {
             RegistrationStatus::parse(status).is_some_and(reg::has_card)
         });
         let token = if available {
@@ -72,7 +80,7 @@ impl Store {
             None
         };
         let (community_name, grid_name) = match latest {
-            Some((_, c, g)) => (Some(c), g),
+            Some((_, c, g, ..)) => (Some(c), g),
             None => (None, None),
         };
         Ok(MemberCard {
@@ -191,14 +199,22 @@ impl Store {
         });
         let (id, name, party_org_name) = row.ok_or(StoreError::NotFound)?;
         match self.latest_registration(MemberId(id)).await? {
-            Some((status, community_name, grid_name))
-                if RegistrationStatus::parse(&status).is_some_and(reg::has_card) =>
+            Some((status, community_name, grid_name, round_name, valid_until))
+                if let Some(status) = RegistrationStatus::parse(&status)
+                    && reg::has_card(status) =>
             {
                 Ok(PublicCard {
-                    name,
+                    name: shanzhi_domain::mask::name(&name),
                     party_org_name,
                     community_name,
                     grid_name,
+                    round_name,
+                    valid_until,
+                    status_label: if status == RegistrationStatus::Carried {
+                        "待本人确认(上一轮次延续)".into()
+                    } else {
+                        "已报到".into()
+                    },
                 })
             }
             _ => Err(StoreError::NotFound),

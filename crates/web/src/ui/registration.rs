@@ -44,6 +44,8 @@ pub fn routes() -> super::Routes {
         .route("/join/{code}", get(join))
         .route("/registrations", get(queue))
         .route("/registrations/qr", get(join_qr))
+        .route("/registrations/qr.svg", get(join_qr_svg))
+        .route("/registrations/qr.png", get(join_qr_png))
         .route("/registrations/{id}", get(detail))
         .route("/registrations/{id}/accept", post(accept))
         .route("/registrations/{id}/return", post(return_))
@@ -598,6 +600,50 @@ async fn join_qr(
     }))
 }
 
+/// The community's registration QR code as an SVG file to download.
+async fn join_qr_svg(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    headers: HeaderMap,
+) -> Result<Response, UiError> {
+    let place = state.cases.registration().own_community(&ctx).await?;
+    let url = format!("{}/join/{}", origin(&state, &headers), place.code);
+    Ok(download(
+        qr(&url)?.into_bytes(),
+        "image/svg+xml",
+        &place.code,
+        "svg",
+    ))
+}
+
+/// The community's registration QR code as a PNG image (10 px per module) to download.
+async fn join_qr_png(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    headers: HeaderMap,
+) -> Result<Response, UiError> {
+    let place = state.cases.registration().own_community(&ctx).await?;
+    let url = format!("{}/join/{}", origin(&state, &headers), place.code);
+    let png = shanzhi_secure::qr::png(&url, 10).map_err(|e| UiError(AppError::internal(e)))?;
+    Ok(download(png, "image/png", &place.code, "png"))
+}
+
+/// A file download named after the community code (ASCII: `join-fanjia.png`).
+fn download(body: Vec<u8>, content_type: &'static str, code: &str, ext: &str) -> Response {
+    let name: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .collect();
+    let disposition = format!("attachment; filename=\"join-{name}.{ext}\"");
+    let mut res = body.into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}
+
 // ------------------------------------------------------------------ review queue and detail
 
 #[derive(serde::Deserialize, Default)]
@@ -976,6 +1022,7 @@ struct ReceiptPage {
     l: Layout,
     rc: Receipt,
     accepted: String,
+    accepted_date: String,
     back: String,
 }
 
@@ -1001,6 +1048,10 @@ async fn receipt(
             "/registrations",
         ),
         accepted: rc.accepted_at.map(ts).unwrap_or_default(),
+        accepted_date: rc
+            .accepted_at
+            .map(|t| Timestamp(t).shanghai_date_cn())
+            .unwrap_or_default(),
         rc,
         back,
     }))
@@ -1117,6 +1168,8 @@ async fn card_switch(
 #[template(path = "registration/public_card.html")]
 struct PublicCardPage {
     c: PublicCard,
+    /// When this page was generated (Asia/Shanghai): whoever scans the card sees it is live.
+    checked_at: String,
 }
 
 /// The public card behind a QR code: no login; not found when switched off.
@@ -1128,7 +1181,10 @@ async fn public_card(
         return Err(UiError(AppError::new(Code::NotFound)));
     }
     let c = state.cases.registration().public_card(&token).await?;
-    let mut res = render(&PublicCardPage { c });
+    let mut res = render(&PublicCardPage {
+        c,
+        checked_at: Timestamp::now().shanghai(),
+    });
     res.headers_mut()
         .insert("x-robots-tag", HeaderValue::from_static("noindex"));
     Ok(res.into_response())
