@@ -329,11 +329,6 @@ impl TestApp {
         );
     }
 
-    /// The demo application with these web settings.
-    pub async fn start_with(db: Db, config: shanzhi_web::WebConfig) -> TestApp {
-        Self::builder(db).demo().config(config).start().await
-    }
-
     async fn serve(db: TestDb, store: Store, config: shanzhi_web::WebConfig) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
