@@ -16,6 +16,9 @@
 //! Common worlds have named constructors: [`TwoTowns`] (two towns, two communities each, a unit located in and
 //! members living in each community, one account per role and scope).
 
+// A harness to grow on: not every builder method or handle field is used by today's tests.
+#![allow(dead_code)]
+
 use std::collections::BTreeSet;
 
 use shanzhi_domain::org::{ValidMember, ValidPlace, ValidSocialOrg, ValidUnit};
@@ -375,7 +378,7 @@ impl World {
 }
 
 /// Two towns (甲镇 `ta`, 乙镇 `tb`), each with two communities (甲一村 `a1`, 甲二社区 `a2`; 乙一村 `b1`, 乙二社区
-/// `b2`); a grid in 甲一村; in every community a unit located there (单位甲一 …) and two members of that unit
+/// `b2`); a grid in 甲一村 (`a1g1`, 甲一村第一网格) and in 乙一村 (`b1g1`); in every community a unit located there (单位甲一 …) and two members of that unit
 /// living there; one account per role and scope: the district's three (district admin, security admin, auditor),
 /// each town's admin, each community's admin, the grid leader, each unit's admin, a member account for the
 /// first member of 甲一村 and of 乙一村, and a resident of 甲一村 and of 乙一村. Usernames are the field names.
@@ -389,6 +392,7 @@ pub struct TwoTowns {
     pub b1: Place,
     pub b2: Place,
     pub grid_a1: Place,
+    pub grid_b1: Place,
     pub unit_a1: Unit,
     pub unit_a2: Unit,
     pub unit_b1: Unit,
@@ -431,6 +435,7 @@ impl TwoTowns {
         let b1 = w.place_with_code("b1", "乙一村", &town_b).await;
         let b2 = w.place_with_code("b2", "乙二社区", &town_b).await;
         let grid_a1 = w.place_with_code("a1g1", "甲一村第一网格", &a1).await;
+        let grid_b1 = w.place_with_code("b1g1", "乙一村第一网格", &b1).await;
         let unit_a1 = w.unit("单位甲一", &a1).await;
         let unit_a2 = w.unit("单位甲二", &a2).await;
         let unit_b1 = w.unit("单位乙一", &b1).await;
@@ -503,6 +508,7 @@ impl TwoTowns {
             b1,
             b2,
             grid_a1,
+            grid_b1,
             unit_a1,
             unit_a2,
             unit_b1,
