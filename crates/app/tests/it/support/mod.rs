@@ -313,6 +313,7 @@ impl TestApp {
         Self::builder(db).demo().start().await
     }
 
+    #[allow(dead_code)]
     /// The demo application without its job runner (jobs stay queued until [`TestApp::start_runner`]).
     pub async fn start_without_runner(db: Db) -> TestApp {
         Self::builder(db).demo().without_runner().start().await
