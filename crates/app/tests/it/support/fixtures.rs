@@ -22,7 +22,7 @@
 use std::collections::BTreeSet;
 
 use shanzhi_domain::org::{ValidMember, ValidPlace, ValidSocialOrg, ValidUnit};
-use shanzhi_domain::place::PartyOrgLevel;
+use shanzhi_domain::place::{PartyOrgLevel, PlaceLevel};
 use shanzhi_domain::registration::ValidRound;
 use shanzhi_domain::role::{Role, RoleBinding, Scope};
 use shanzhi_domain::validate::credit_code_check_char;
@@ -197,13 +197,34 @@ impl World {
         self.district.scope()
     }
 
-    /// A place under `parent` with this code and name (the level follows from the parent).
+    /// A place under `parent` with this code and name (the level follows from the parent). Its party
+    /// organisation is named as the demo names them: a town's `{name}党工委`, a village's `{name}党总支`, another
+    /// community's `{name}党支部`; grids have none.
     pub async fn place_with_code(&mut self, code: &str, name: &str, parent: &Place) -> Place {
+        let parent_level = self
+            .store
+            .get_place_unscoped(parent.id)
+            .await
+            .unwrap()
+            .level()
+            .unwrap_or(PlaceLevel::Grid);
+        let (party_org_name, party_org_level) = match parent_level {
+            PlaceLevel::District => (
+                Some(format!("{name}党工委")),
+                Some(PartyOrgLevel::Committee),
+            ),
+            PlaceLevel::Town if name.ends_with('村') => (
+                Some(format!("{name}党总支")),
+                Some(PartyOrgLevel::GeneralBranch),
+            ),
+            PlaceLevel::Town => (Some(format!("{name}党支部")), Some(PartyOrgLevel::Branch)),
+            _ => (None, None),
+        };
         let v = ValidPlace {
             code: code.into(),
             name: name.into(),
-            party_org_name: None,
-            party_org_level: None,
+            party_org_name,
+            party_org_level,
         };
         let id = self
             .store

@@ -307,6 +307,7 @@ impl TestApp {
         }
     }
 
+    #[allow(dead_code)]
     /// The application over the demo data (`TestApp::builder(db).demo().start()`); new tests use
     /// [`TestApp::builder`] and a [`fixtures::World`].
     pub async fn start(db: Db) -> TestApp {
