@@ -4,9 +4,11 @@
 //! data loaded by the real `shanzhi demo` command ([`TestApp::start`]).
 
 pub mod fixtures;
+/// The one PostgreSQL harness (`SHANZHI_TEST_PG`), shared with the store's own tests.
+#[path = "../../../../store/tests/support/pg.rs"]
+pub mod pg;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use shanzhi_store::{DbConfig, Store};
 use sqlx::Connection;
@@ -38,53 +40,26 @@ macro_rules! both {
 
 pub const PASSWORD: &str = "Demo#Pass2026";
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-fn pg_base() -> String {
-    std::env::var("SHANZHI_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
 pub struct TestDb {
     pub db: Db,
     pub dir: tempfile::TempDir,
     pub url: Option<String>,
-    pg_name: Option<String>,
+    /// The PostgreSQL database, dropped with the `TestDb`.
+    _pg: Option<pg::PgTestDb>,
 }
 
 impl TestDb {
     pub async fn new(db: Db) -> TestDb {
         let dir = tempfile::tempdir().unwrap();
-        let (url, pg_name) = match db {
-            Db::Sqlite => (None, None),
-            Db::Postgres => {
-                let name = format!(
-                    "shanzhi_t_{}_{}_{}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::SeqCst),
-                    shanzhi_secure::token::random_token()[..6]
-                        .to_lowercase()
-                        .replace(['-', '_'], "x")
-                );
-                let mut conn = sqlx::PgConnection::connect(&format!("{}/postgres", pg_base()))
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!(
-                            "PostgreSQL tests need a server at {} (set SHANZHI_TEST_PG): {e}",
-                            pg_base()
-                        )
-                    });
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-                (Some(format!("{}/{name}", pg_base())), Some(name))
-            }
+        let pg = match db {
+            Db::Sqlite => None,
+            Db::Postgres => Some(pg::PgTestDb::create().await),
         };
         TestDb {
             db,
             dir,
-            url,
-            pg_name,
+            url: pg.as_ref().map(|p| p.url.clone()),
+            _pg: pg,
         }
     }
 
@@ -173,33 +148,6 @@ impl TestDb {
                     .await
                     .unwrap()
             }
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some(name) = self.pg_name.take() {
-            // Best effort: drop the database from a separate thread with its own runtime.
-            let base = pg_base();
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
-                rt.block_on(async move {
-                    let mut conn = sqlx::PgConnection::connect(&format!("{base}/postgres"))
-                        .await
-                        .ok()?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                    )))
-                    .execute(&mut conn)
-                    .await
-                    .ok()
-                })
-            })
-            .join();
         }
     }
 }
