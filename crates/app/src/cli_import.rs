@@ -1,13 +1,14 @@
 //! `shanzhi import members|units FILE [--valid-only]` and `--template FILE`: the import for operators. The
-//! command line acts as the district operator (scope: everything). It prints every bad row with its reason and a
+//! command line acts as the district operator (scope: everything, audited as `operator`) through the same
+//! import use case as the pages and API. It prints every bad row with its reason and a
 //! summary, and exits non-zero when nothing was imported because of errors.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use shanzhi_domain::role::Scope;
+use shanzhi_cases::{Caller, Cases};
 use shanzhi_imports::{Kind, Options, RowStatus};
-use shanzhi_store::{Actor, Store};
+use shanzhi_store::Store;
 
 /// Writes the template for `kind` (format by the file's extension).
 pub fn write_template(kind: Kind, path: &Path) -> anyhow::Result<ExitCode> {
@@ -35,18 +36,12 @@ pub async fn run(
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let actor = Actor::system("operator");
+    let caller = Caller::operator("operator");
     let started = std::time::Instant::now();
-    let result = shanzhi_imports::import_file(
-        store,
-        &actor,
-        &Scope::Everything,
-        kind,
-        &name,
-        bytes,
-        Options { valid_only },
-    )
-    .await;
+    let result = Cases::new(store.clone())
+        .imports()
+        .import_file(&caller, kind, &name, bytes, Options { valid_only })
+        .await;
     let report = match result {
         Ok(r) => r,
         Err(e) => {

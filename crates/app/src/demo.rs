@@ -475,7 +475,6 @@ pub async fn ensure(
     store
         .open_round(
             &actor,
-            &root_scope,
             &shanzhi_domain::registration::ValidRound {
                 name: "2026年度".into(),
                 year: 2026,
@@ -579,7 +578,7 @@ async fn pairing_demo(
             ends_on: "2026-12-31".into(),
             carry_over: false,
         };
-        store.open_round(&actor, root_scope, &round).await?;
+        store.open_round(&actor, &round).await?;
     }
     let fanjia = built.communities.iter().find(|c| c.0 == "fanjia");
     if let (Some(linye), Some((_, fanjia_id, fanjia_path, _))) = (unit_of("区林业站"), fanjia) {

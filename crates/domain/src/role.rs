@@ -245,12 +245,38 @@ pub enum Action {
     MemberCardManage,
     /// See background jobs (one's own, those in scope; all for district-wide roles).
     JobView,
+    // Composite actions: named here so that a use case and the page offering it ask the same question. Their
+    // rule is in [`composite`], in terms of the plain actions above.
+    /// See the list of registration rounds: whoever manages, reviews or submits registrations.
+    RoundView,
+    /// Move an accepted registration to another community: its owner or a reviewing community.
+    RegistrationTransfer,
+    /// Import units (district and town admins): the import permission and the permission to register units.
+    UnitImport,
+    /// Open the 导入导出 page: whoever may import or export.
+    ImportExportView,
+}
+
+/// The rule of a composite action, or `None` for a plain one (looked up in the table).
+fn composite(role: Role, action: Action) -> Option<bool> {
+    use Action::*;
+    let any = |actions: &[Action]| actions.iter().any(|a| permits(role, *a));
+    match action {
+        RoundView => Some(any(&[RoundManage, RegistrationView, RegistrationSubmit])),
+        RegistrationTransfer => Some(any(&[RegistrationSubmit, RegistrationReview])),
+        UnitImport => Some(permits(role, Import) && permits(role, UnitCreate)),
+        ImportExportView => Some(any(&[Import, Export])),
+        _ => None,
+    }
 }
 
 /// The permission table. Anything not listed is denied.
 pub fn permits(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
+    if let Some(allowed) = composite(role, action) {
+        return allowed;
+    }
     match role {
         DistrictAdmin => matches!(
             action,
@@ -382,6 +408,22 @@ mod tests {
             unit_id: Some(UnitId(9)),
             member_id: Some(MemberId(77)),
             scope_name: "x".into(),
+        }
+    }
+
+    #[test]
+    fn import_composites() {
+        for r in Role::ALL {
+            assert_eq!(
+                permits(r, Action::UnitImport),
+                matches!(r, Role::DistrictAdmin | Role::TownAdmin),
+                "{r:?}"
+            );
+            assert_eq!(
+                permits(r, Action::ImportExportView),
+                permits(r, Action::Import) || permits(r, Action::Export),
+                "{r:?}"
+            );
         }
     }
 

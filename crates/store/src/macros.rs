@@ -78,3 +78,65 @@ macro_rules! unit_visible {
         )
     };
 }
+
+/// The one write path of the store. In one transaction on the writer: `$change` (an expression over the
+/// transaction `$tx`; `?` on database errors) makes a guarded change with its event rows and yields `Some(out)`,
+/// or `None` when its guard matched nothing (then nothing is written and the result is `guard`, by default
+/// `conflict`: the record changed meanwhile); the audit row `$entry` (which may read `$out`) is appended; commit.
+/// A database error rolls everything back and becomes a stable code: a unique violation `unique` (by default
+/// `conflict`), text PostgreSQL refuses `invalid_characters`, anything else an internal error.
+macro_rules! audited_write {
+    ($store:expr, $actor:expr, |$tx:ident| $change:expr, |$out:ident| $entry:expr) => {
+        audited_write!(
+            $store,
+            $actor,
+            |$tx| $change,
+            |$out| $entry,
+            guard = $crate::error::StoreError::Refused(shanzhi_domain::Code::Conflict),
+            unique = $crate::error::StoreError::Refused(shanzhi_domain::Code::Conflict)
+        )
+    };
+    ($store:expr, $actor:expr, |$tx:ident| $change:expr, |$out:ident| $entry:expr, guard = $guard:expr) => {
+        audited_write!(
+            $store,
+            $actor,
+            |$tx| $change,
+            |$out| $entry,
+            guard = $guard,
+            unique = $crate::error::StoreError::Refused(shanzhi_domain::Code::Conflict)
+        )
+    };
+    ($store:expr, $actor:expr, |$tx:ident| $change:expr, |$out:ident| $entry:expr, unique = $unique:expr) => {
+        audited_write!(
+            $store,
+            $actor,
+            |$tx| $change,
+            |$out| $entry,
+            guard = $crate::error::StoreError::Refused(shanzhi_domain::Code::Conflict),
+            unique = $unique
+        )
+    };
+    ($store:expr, $actor:expr, |$tx:ident| $change:expr, |$out:ident| $entry:expr,
+     guard = $guard:expr, unique = $unique:expr) => {{
+        let res: Result<Option<_>, sqlx::Error> = wr!($store, |p| {
+            async {
+                let mut $tx = p.begin().await?;
+                match $change {
+                    Some($out) => {
+                        audit_in_tx!($store, $tx, $actor, &$entry);
+                        $tx.commit().await?;
+                        Ok(Some($out))
+                    }
+                    None => Ok(None),
+                }
+            }
+            .await
+        });
+        match res {
+            Ok(Some(out)) => Ok(out),
+            Ok(None) => Err($guard),
+            Err(e) if $crate::error::StoreError::is_unique(&e) => Err($unique),
+            Err(e) => Err($crate::error::StoreError::from(e)),
+        }
+    }};
+}

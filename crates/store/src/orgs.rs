@@ -463,26 +463,23 @@ impl Store {
         Ok(result)
     }
 
-    /// Checks a member's home unit, residence community and skills against the caller's scope.
-    async fn member_target(
+    /// Looks up what a member record refers to: the home unit must exist, the residence community must be a
+    /// community visible in `places`, every skill an active dictionary entry. Returns the community. Which places
+    /// (and which units) a caller may name is the use case's decision, not the store's.
+    pub async fn member_refs(
         &self,
-        scope: &Scope,
+        places: &Scope,
         unit_id: UnitId,
         community_id: PlaceId,
         skills: &[String],
     ) -> StoreResult<Place> {
-        // The home unit: a unit admin may only name their own unit; other scopes may name any unit.
-        if let Scope::Unit(u) = scope
-            && *u != unit_id
-        {
-            return Err(StoreError::field("unit_id", Code::InvalidUnit));
-        }
         if !self.unit_exists(unit_id).await? {
             return Err(StoreError::field("unit_id", Code::InvalidUnit));
         }
         let community = self
-            .place_for_write(scope, community_id, "community_id")
-            .await?;
+            .get_place(places, community_id)
+            .await
+            .map_err(|_| StoreError::field("community_id", Code::InvalidPlace))?;
         if community.level() != Some(PlaceLevel::Community) {
             return Err(StoreError::field("community_id", Code::InvalidPlaceLevel));
         }
@@ -502,15 +499,13 @@ impl Store {
         }
     }
 
+    /// Writes a new member living in `community` (looked up by [`Store::member_refs`]).
     pub async fn create_member(
         &self,
         actor: &Actor,
-        scope: &Scope,
+        community: &Place,
         v: &ValidMember,
     ) -> StoreResult<MemberId> {
-        let community = self
-            .member_target(scope, v.unit_id, v.community_id, &v.skills)
-            .await?;
         let mobile_enc = self.vault.encrypt(&v.mobile)?;
         let mobile_hash = self.vault.search_hash(&v.mobile);
         let id_enc = v
@@ -564,30 +559,17 @@ impl Store {
         res.map(MemberId).map_err(Self::map_member_unique)
     }
 
-    /// Updates a member. A `None` mobile or ID number keeps the stored value; moving to another community
-    /// clears the grid placement.
+    /// Updates `current` to live in `community` (looked up by [`Store::member_refs`]). A `None` mobile or ID
+    /// number keeps the stored value; moving to another community clears the grid placement.
     pub async fn update_member(
         &self,
         actor: &Actor,
-        scope: &Scope,
-        id: MemberId,
+        current: &Member,
+        community: &Place,
         v: &ValidMemberEdit,
     ) -> StoreResult<()> {
-        let current = self.get_member(scope, id).await?;
-        let moved = current.community_id != v.community_id.0;
-        // An unchanged residence may lie outside a unit admin's or member's own scope; it is checked only when it changes.
-        let community = if moved {
-            self.member_target(scope, v.unit_id, v.community_id, &v.skills)
-                .await?
-        } else {
-            self.member_target(&Scope::Everything, v.unit_id, v.community_id, &v.skills)
-                .await?
-        };
-        if let Scope::Unit(u) = scope
-            && *u != v.unit_id
-        {
-            return Err(StoreError::field("unit_id", Code::InvalidUnit));
-        }
+        let id = MemberId(current.id);
+        let moved = current.community_id != community.id;
         let (grid_id, path) = if moved {
             (None, community.path.clone())
         } else {

@@ -271,32 +271,18 @@ impl UnitRegistrationRate {
 impl Store {
     // ------------------------------------------------------------ rounds
 
-    /// Rounds are opened and closed district-wide: only a scope at the root of the place tree may.
-    async fn require_district(&self, scope: &Scope) -> StoreResult<()> {
-        let root = self.root_place().await?.ok_or(StoreError::NotFound)?;
-        match scope {
-            Scope::Subtree(p) if *p == root.path => Ok(()),
-            _ => Err(StoreError::Refused(Code::Forbidden)),
-        }
-    }
-
-    /// Opens a new registration round (district scope only; one open round at a time), carrying over the last
+    /// Opens a new registration round (one open round at a time; the use case lets only the district), carrying over the last
     /// closed round's accepted registrations when `v.carry_over` is set.
-    pub async fn open_round(
-        &self,
-        actor: &Actor,
-        scope: &Scope,
-        v: &ValidRound,
-    ) -> StoreResult<RoundId> {
-        self.require_district(scope).await?;
+    pub async fn open_round(&self, actor: &Actor, v: &ValidRound) -> StoreResult<RoundId> {
         if self.current_round().await?.is_some() {
             return Err(StoreError::Refused(Code::RoundOverlap));
         }
         let previous = self.list_rounds().await?.into_iter().find(|r| !r.is_open());
         let now = Timestamp::now().0;
-        let res: Result<i64, sqlx::Error> = wr!(self, |p| {
-            async {
-                let mut tx = p.begin().await?;
+        let id: i64 = audited_write!(
+            self,
+            actor,
+            |tx| {
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO rounds (name, year, starts_on, ends_on, status, created_at) \
                      VALUES ($1, $2, $3, $4, 'open', $5) RETURNING id",
@@ -308,91 +294,83 @@ impl Store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("round.open", format!("round:{id}"))
-                        .with_detail(v.name.clone())
-                );
-                tx.commit().await?;
-                Ok::<_, sqlx::Error>(id)
-            }
-            .await
-        });
-        let id = match res {
-            Ok(id) => RoundId(id),
-            Err(e) if StoreError::is_unique(&e) => {
-                return Err(StoreError::Refused(Code::RoundOverlap));
-            }
-            Err(e) => return Err(e.into()),
-        };
+                Some(id)
+            },
+            |id| AuditEntry::ok("round.open", format!("round:{id}")).with_detail(v.name.clone()),
+            unique = StoreError::Refused(Code::RoundOverlap)
+        )?;
+        let id = RoundId(id);
         if v.carry_over
             && let Some(prev) = previous
         {
-            self.carry_over(actor, scope, prev.id(), id).await?;
+            self.carry_over(actor, prev.id(), id).await?;
         }
         Ok(id)
     }
 
     /// Closes an open round; its still-pending (submitted or carried) registrations expire, each with a history
     /// row. Returns how many expired.
-    pub async fn close_round(&self, actor: &Actor, scope: &Scope, id: RoundId) -> StoreResult<u64> {
-        self.require_district(scope).await?;
+    pub async fn close_round(&self, actor: &Actor, id: RoundId) -> StoreResult<u64> {
         let now = Timestamp::now().0;
-        let expired: Option<u64> = wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(
-                "UPDATE rounds SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open'",
-            )
-            .bind(now)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 0 {
-                None
-            } else {
-                let mut expired = 0u64;
-                for from in [RegistrationStatus::Submitted, RegistrationStatus::Carried] {
-                    let to = reg::next(from, &RegistrationEvent::Expire)
-                        .map_err(refusal)?
-                        .as_str();
-                    let ids: Vec<(i64,)> = sqlx::query_as(
-                        "UPDATE registrations SET status = $1, decided_at = $2, updated_at = $2 \
-                         WHERE round_id = $3 AND status = $4 RETURNING id",
-                    )
-                    .bind(to)
-                    .bind(now)
-                    .bind(id.0)
-                    .bind(from.as_str())
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    for (rid,) in &ids {
-                        reg_event!(
-                            tx,
-                            *rid,
-                            now,
-                            actor,
-                            Some(from.as_str()),
-                            to,
-                            Some("轮次结束,未完成的报到自动过期".to_string())
-                        );
+        let expire: Vec<(RegistrationStatus, &str)> =
+            [RegistrationStatus::Submitted, RegistrationStatus::Carried]
+                .into_iter()
+                .map(|from| {
+                    Ok((
+                        from,
+                        reg::next(from, &RegistrationEvent::Expire)
+                            .map_err(refusal)?
+                            .as_str(),
+                    ))
+                })
+                .collect::<StoreResult<_>>()?;
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let n = sqlx::query(
+                    "UPDATE rounds SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'open'",
+                )
+                .bind(now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    None
+                } else {
+                    let mut expired = 0u64;
+                    for (from, to) in &expire {
+                        let ids: Vec<(i64,)> = sqlx::query_as(
+                            "UPDATE registrations SET status = $1, decided_at = $2, updated_at = $2 \
+                             WHERE round_id = $3 AND status = $4 RETURNING id",
+                        )
+                        .bind(*to)
+                        .bind(now)
+                        .bind(id.0)
+                        .bind(from.as_str())
+                        .fetch_all(&mut *tx)
+                        .await?;
+                        for (rid,) in &ids {
+                            reg_event!(
+                                tx,
+                                *rid,
+                                now,
+                                actor,
+                                Some(from.as_str()),
+                                *to,
+                                Some("轮次结束,未完成的报到自动过期".to_string())
+                            );
+                        }
+                        expired += ids.len() as u64;
                     }
-                    expired += ids.len() as u64;
+                    Some(expired)
                 }
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("round.close", format!("round:{id}"))
-                        .with_detail(format!("expired {expired}"))
-                );
-                tx.commit().await?;
-                Some(expired)
-            }
-        });
-        expired.ok_or(StoreError::Refused(Code::RoundNotOpen))
+            },
+            |expired| AuditEntry::ok("round.close", format!("round:{id}"))
+                .with_detail(format!("expired {expired}")),
+            guard = StoreError::Refused(Code::RoundNotOpen)
+        )
     }
 
     /// All rounds, newest first (round names and dates are not scoped).
@@ -433,22 +411,16 @@ impl Store {
     /// Copies round `from`'s accepted registrations into the open round `to` as `carried` (same community and
     /// grid), skipping members who already have an active registration in `to` and registrations carried before.
     /// Returns how many were carried. Idempotent.
-    pub async fn carry_over(
-        &self,
-        actor: &Actor,
-        scope: &Scope,
-        from: RoundId,
-        to: RoundId,
-    ) -> StoreResult<u64> {
-        self.require_district(scope).await?;
+    pub async fn carry_over(&self, actor: &Actor, from: RoundId, to: RoundId) -> StoreResult<u64> {
         self.get_round(from).await?;
         if !self.get_round(to).await?.is_open() {
             return Err(StoreError::Refused(Code::RoundNotOpen));
         }
         let now = Timestamp::now().0;
-        let res: Result<u64, sqlx::Error> = wr!(self, |p| {
-            async {
-                let mut tx = p.begin().await?;
+        audited_write!(
+            self,
+            actor,
+            |tx| {
                 let n = sqlx::query(
                     "INSERT INTO registrations (round_id, member_id, community_id, grid_id, place_path, status, skills, \
                      intentions, availability, carried_from, submitted_at, updated_at) \
@@ -475,23 +447,11 @@ impl Store {
                 .bind(&actor.name)
                 .execute(&mut *tx)
                 .await?;
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("round.carry_over", format!("round:{to}"))
-                        .with_detail(format!("from round:{from}, carried {n}"))
-                );
-                tx.commit().await?;
-                Ok::<_, sqlx::Error>(n)
-            }
-            .await
-        });
-        match res {
-            Ok(n) => Ok(n),
-            Err(e) if StoreError::is_unique(&e) => Err(changed_meanwhile()),
-            Err(e) => Err(e.into()),
-        }
+                Some(n)
+            },
+            |n| AuditEntry::ok("round.carry_over", format!("round:{to}"))
+                .with_detail(format!("from round:{from}, carried {n}"))
+        )
     }
 
     // ------------------------------------------------------------ member registrations
@@ -624,61 +584,63 @@ impl Store {
         let intentions = v.intentions.join(",");
         let availability = v.availability.format();
         let submitted = RegistrationStatus::Submitted.as_str();
-        let res: Result<Option<i64>, sqlx::Error> = wr!(self, |p| {
-            async {
-                let mut tx = p.begin().await?;
+        let id: i64 = audited_write!(
+            self,
+            actor,
+            |tx| {
                 // The round must still be open when the row goes in; on PostgreSQL the share lock waits for a
                 // concurrent close_round to finish.
                 let open: Option<(i64,)> = if self.is_pg() {
-                    sqlx::query_as("SELECT id FROM rounds WHERE id = $1 AND status = 'open' FOR SHARE")
-                        .bind(round.id)
-                        .fetch_optional(&mut *tx)
-                        .await?
+                    sqlx::query_as(
+                        "SELECT id FROM rounds WHERE id = $1 AND status = 'open' FOR SHARE",
+                    )
+                    .bind(round.id)
+                    .fetch_optional(&mut *tx)
+                    .await?
                 } else {
                     sqlx::query_as("SELECT id FROM rounds WHERE id = $1 AND status = 'open'")
                         .bind(round.id)
                         .fetch_optional(&mut *tx)
                         .await?
                 };
-                if open.is_none() {
-                    return Ok(None);
+                match open {
+                    None => None,
+                    Some(_) => {
+                        let (id,): (i64,) = sqlx::query_as(
+                            "INSERT INTO registrations (round_id, member_id, community_id, place_path, status, skills, \
+                             intentions, availability, submitted_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+                        )
+                        .bind(round.id)
+                        .bind(member.0)
+                        .bind(community.id)
+                        .bind(&community.path)
+                        .bind(submitted)
+                        .bind(&skills)
+                        .bind(&intentions)
+                        .bind(&availability)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        reg_event!(
+                            tx,
+                            id,
+                            now,
+                            actor,
+                            None,
+                            submitted,
+                            Some(community.name.clone())
+                        );
+                        Some(id)
+                    }
                 }
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO registrations (round_id, member_id, community_id, place_path, status, skills, intentions, \
-                     availability, submitted_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
-                )
-                .bind(round.id)
-                .bind(member.0)
-                .bind(community.id)
-                .bind(&community.path)
-                .bind(submitted)
-                .bind(&skills)
-                .bind(&intentions)
-                .bind(&availability)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                reg_event!(tx, id, now, actor, None, submitted, Some(community.name.clone()));
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("registration.submit", format!("registration:{id}"))
-                        .with_detail(format!("member:{member} community:{}", community.id))
-                );
-                tx.commit().await?;
-                Ok::<_, sqlx::Error>(Some(id))
-            }
-            .await
-        });
-        match res {
-            Ok(Some(id)) => Ok(RegistrationId(id)),
-            Ok(None) => Err(StoreError::Refused(Code::RoundNotOpen)),
-            Err(e) if StoreError::is_unique(&e) => {
-                Err(StoreError::Refused(Code::AlreadyRegistered))
-            }
-            Err(e) => Err(e.into()),
-        }
+            },
+            |id| AuditEntry::ok("registration.submit", format!("registration:{id}"))
+                .with_detail(format!("member:{member} community:{}", community.id)),
+            guard = StoreError::Refused(Code::RoundNotOpen),
+            unique = StoreError::Refused(Code::AlreadyRegistered)
+        )?;
+        Ok(RegistrationId(id))
     }
 
     /// The owner corrects and resubmits a returned registration (to the same or another community).
@@ -689,7 +651,7 @@ impl Store {
         id: RegistrationId,
         v: &ValidRegistration,
     ) -> StoreResult<()> {
-        let r = self.owned_registration(scope, id).await?;
+        let r = self.get_registration(scope, id).await?;
         let to = reg::next(r.status(), &RegistrationEvent::Submit).map_err(refusal)?;
         let round = self.get_round(RoundId(r.round_id)).await?;
         if !round.is_open() {
@@ -698,9 +660,10 @@ impl Store {
         let community = self.registration_community(v.community_id).await?;
         self.check_registration_codes(v).await?;
         let now = Timestamp::now().0;
-        let res: Result<u64, sqlx::Error> = wr!(self, |p| {
-            async {
-                let mut tx = p.begin().await?;
+        audited_write!(
+            self,
+            actor,
+            |tx| {
                 let n = sqlx::query(
                     "UPDATE registrations SET status = $1, community_id = $2, place_path = $3, grid_id = NULL, skills = $4, \
                      intentions = $5, availability = $6, return_reason = NULL, submitted_at = $7, decided_at = NULL, \
@@ -719,57 +682,23 @@ impl Store {
                 .await?
                 .rows_affected();
                 if n == 1 {
-                    reg_event!(tx, id.0, now, actor, Some(r.status.as_str()), to.as_str(), Some(community.name.clone()));
-                    audit_in_tx!(
-                        self,
+                    reg_event!(
                         tx,
+                        id.0,
+                        now,
                         actor,
-                        &AuditEntry::ok("registration.resubmit", format!("registration:{id}"))
+                        Some(r.status.as_str()),
+                        to.as_str(),
+                        Some(community.name.clone())
                     );
-                    tx.commit().await?;
+                    Some(())
+                } else {
+                    None
                 }
-                Ok::<_, sqlx::Error>(n)
-            }
-            .await
-        });
-        match res {
-            Ok(1) => Ok(()),
-            Ok(_) => Err(changed_meanwhile()),
-            Err(e) if StoreError::is_unique(&e) => {
-                Err(StoreError::Refused(Code::AlreadyRegistered))
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// A registration the caller owns (member scope only): others get `forbidden`, out-of-scope ids not_found.
-    async fn owned_registration(
-        &self,
-        scope: &Scope,
-        id: RegistrationId,
-    ) -> StoreResult<Registration> {
-        match scope {
-            Scope::Member(_) => self.get_registration(scope, id).await,
-            _ => {
-                self.get_registration(scope, id).await?;
-                Err(StoreError::Refused(Code::Forbidden))
-            }
-        }
-    }
-
-    /// A registration the caller reviews (place scope only).
-    async fn reviewed_registration(
-        &self,
-        scope: &Scope,
-        id: RegistrationId,
-    ) -> StoreResult<Registration> {
-        match scope {
-            Scope::Subtree(_) => self.get_registration(scope, id).await,
-            _ => {
-                self.get_registration(scope, id).await?;
-                Err(StoreError::Refused(Code::Forbidden))
-            }
-        }
+            },
+            |_done| AuditEntry::ok("registration.resubmit", format!("registration:{id}")),
+            unique = StoreError::Refused(Code::AlreadyRegistered)
+        )
     }
 
     /// The community accepts a submitted registration and places the member in one of its grids (网格式注入):
@@ -781,7 +710,7 @@ impl Store {
         id: RegistrationId,
         grid: Option<PlaceId>,
     ) -> StoreResult<String> {
-        let r = self.reviewed_registration(scope, id).await?;
+        let r = self.get_registration(scope, id).await?;
         let to = reg::next(r.status(), &RegistrationEvent::Accept { grid }).map_err(refusal)?;
         let grid = match grid {
             Some(g) => self.get_place_unscoped(g).await.ok(),
@@ -809,59 +738,53 @@ impl Store {
         action: &str,
     ) -> StoreResult<()> {
         let now = Timestamp::now().0;
-        let n: u64 = wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(
-                "UPDATE registrations SET status = $1, grid_id = $2, place_path = $3, receipt_no = $4, return_reason = NULL, \
-                 decided_at = $5, decided_by = $6, updated_at = $5 WHERE id = $7 AND status = $8",
-            )
-            .bind(to.as_str())
-            .bind(grid.id)
-            .bind(&grid.path)
-            .bind(receipt)
-            .bind(now)
-            .bind(&actor.name)
-            .bind(r.id)
-            .bind(&r.status)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                sqlx::query(
-                    "UPDATE members SET community_id = $1, grid_id = $2, place_path = $3, updated_at = $4 WHERE id = $5",
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let n = sqlx::query(
+                    "UPDATE registrations SET status = $1, grid_id = $2, place_path = $3, receipt_no = $4, \
+                     return_reason = NULL, decided_at = $5, decided_by = $6, updated_at = $5 WHERE id = $7 AND status = $8",
                 )
-                .bind(r.community_id)
+                .bind(to.as_str())
                 .bind(grid.id)
                 .bind(&grid.path)
+                .bind(receipt)
                 .bind(now)
-                .bind(r.member_id)
+                .bind(&actor.name)
+                .bind(r.id)
+                .bind(&r.status)
                 .execute(&mut *tx)
-                .await?;
-                reg_event!(
-                    tx,
-                    r.id,
-                    now,
-                    actor,
-                    Some(r.status.as_str()),
-                    to.as_str(),
-                    Some(format!("{} {} 回执 {receipt}", r.community_name, grid.name))
-                );
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok(action, format!("registration:{}", r.id))
-                        .with_detail(format!("grid:{} receipt:{receipt}", grid.id))
-                );
-                tx.commit().await?;
-            }
-            n
-        });
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(changed_meanwhile())
-        }
+                .await?
+                .rows_affected();
+                if n == 1 {
+                    sqlx::query(
+                        "UPDATE members SET community_id = $1, grid_id = $2, place_path = $3, updated_at = $4 WHERE id = $5",
+                    )
+                    .bind(r.community_id)
+                    .bind(grid.id)
+                    .bind(&grid.path)
+                    .bind(now)
+                    .bind(r.member_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    reg_event!(
+                        tx,
+                        r.id,
+                        now,
+                        actor,
+                        Some(r.status.as_str()),
+                        to.as_str(),
+                        Some(format!("{} {} 回执 {receipt}", r.community_name, grid.name))
+                    );
+                    Some(())
+                } else {
+                    None
+                }
+            },
+            |_done| AuditEntry::ok(action, format!("registration:{}", r.id))
+                .with_detail(format!("grid:{} receipt:{receipt}", grid.id))
+        )
     }
 
     /// Applies a simple status event (no other columns change but the decision fields), guarded by the status
@@ -877,46 +800,40 @@ impl Store {
         let to = reg::next(r.status(), event).map_err(refusal)?;
         let now = Timestamp::now().0;
         let action = format!("registration.{}", event.as_str());
-        let n: u64 = wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(
-                "UPDATE registrations SET status = $1, return_reason = COALESCE($2, return_reason), decided_at = $3, \
-                 decided_by = $4, updated_at = $3 WHERE id = $5 AND status = $6",
-            )
-            .bind(to.as_str())
-            .bind(return_reason)
-            .bind(now)
-            .bind(&actor.name)
-            .bind(r.id)
-            .bind(&r.status)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                reg_event!(
-                    tx,
-                    r.id,
-                    now,
-                    actor,
-                    Some(r.status.as_str()),
-                    to.as_str(),
-                    note.clone()
-                );
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok(&action, format!("registration:{}", r.id))
-                );
-                tx.commit().await?;
-            }
-            n
-        });
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(changed_meanwhile())
-        }
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let n = sqlx::query(
+                    "UPDATE registrations SET status = $1, return_reason = COALESCE($2, return_reason), decided_at = $3, \
+                     decided_by = $4, updated_at = $3 WHERE id = $5 AND status = $6",
+                )
+                .bind(to.as_str())
+                .bind(return_reason)
+                .bind(now)
+                .bind(&actor.name)
+                .bind(r.id)
+                .bind(&r.status)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 1 {
+                    reg_event!(
+                        tx,
+                        r.id,
+                        now,
+                        actor,
+                        Some(r.status.as_str()),
+                        to.as_str(),
+                        note.clone()
+                    );
+                    Some(())
+                } else {
+                    None
+                }
+            },
+            |_done| AuditEntry::ok(&action, format!("registration:{}", r.id))
+        )
     }
 
     /// The community returns a submitted registration with a reason the member sees.
@@ -927,7 +844,7 @@ impl Store {
         id: RegistrationId,
         reason: &str,
     ) -> StoreResult<()> {
-        let r = self.reviewed_registration(scope, id).await?;
+        let r = self.get_registration(scope, id).await?;
         let reason = reason.trim();
         if reason.chars().count() > 200 {
             return Err(StoreError::field("reason", Code::TooLong));
@@ -946,7 +863,7 @@ impl Store {
         scope: &Scope,
         id: RegistrationId,
     ) -> StoreResult<()> {
-        let r = self.owned_registration(scope, id).await?;
+        let r = self.get_registration(scope, id).await?;
         self.simple_transition(actor, &r, &RegistrationEvent::Withdraw, None, None)
             .await
     }
@@ -959,7 +876,7 @@ impl Store {
         scope: &Scope,
         id: RegistrationId,
     ) -> StoreResult<String> {
-        let r = self.owned_registration(scope, id).await?;
+        let r = self.get_registration(scope, id).await?;
         let to = reg::next(r.status(), &RegistrationEvent::Confirm).map_err(refusal)?;
         let grid = match r.grid_id {
             Some(g) => self.get_place_unscoped(PlaceId(g)).await?,
@@ -981,13 +898,7 @@ impl Store {
         id: RegistrationId,
         new_community: PlaceId,
     ) -> StoreResult<RegistrationId> {
-        let r = match scope {
-            Scope::Member(_) | Scope::Subtree(_) => self.get_registration(scope, id).await?,
-            _ => {
-                self.get_registration(scope, id).await?;
-                return Err(StoreError::Refused(Code::Forbidden));
-            }
-        };
+        let r = self.get_registration(scope, id).await?;
         let to = reg::next(r.status(), &RegistrationEvent::TransferOut).map_err(refusal)?;
         let community = self.registration_community(new_community).await?;
         if community.id == r.community_id {
@@ -995,9 +906,10 @@ impl Store {
         }
         let now = Timestamp::now().0;
         let submitted = RegistrationStatus::Submitted.as_str();
-        let res: Result<Option<i64>, sqlx::Error> = wr!(self, |p| {
-            async {
-                let mut tx = p.begin().await?;
+        let new_id: i64 = audited_write!(
+            self,
+            actor,
+            |tx| {
                 let n = sqlx::query(
                     "UPDATE registrations SET status = $1, decided_at = $2, decided_by = $3, updated_at = $2 \
                      WHERE id = $4 AND status = $5",
@@ -1011,63 +923,54 @@ impl Store {
                 .await?
                 .rows_affected();
                 if n != 1 {
-                    return Ok(None);
+                    None
+                } else {
+                    let (new_id,): (i64,) = sqlx::query_as(
+                        "INSERT INTO registrations (round_id, member_id, community_id, place_path, status, skills, \
+                         intentions, availability, transferred_from, submitted_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+                    )
+                    .bind(r.round_id)
+                    .bind(r.member_id)
+                    .bind(community.id)
+                    .bind(&community.path)
+                    .bind(submitted)
+                    .bind(&r.skills)
+                    .bind(&r.intentions)
+                    .bind(&r.availability)
+                    .bind(r.id)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    reg_event!(
+                        tx,
+                        r.id,
+                        now,
+                        actor,
+                        Some(r.status.as_str()),
+                        to.as_str(),
+                        Some(format!("转出:{} → {}", r.community_name, community.name))
+                    );
+                    reg_event!(
+                        tx,
+                        new_id,
+                        now,
+                        actor,
+                        None,
+                        submitted,
+                        Some(format!("转入:{} → {}", r.community_name, community.name))
+                    );
+                    Some(new_id)
                 }
-                let (new_id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO registrations (round_id, member_id, community_id, place_path, status, skills, intentions, \
-                     availability, transferred_from, submitted_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-                )
-                .bind(r.round_id)
-                .bind(r.member_id)
-                .bind(community.id)
-                .bind(&community.path)
-                .bind(submitted)
-                .bind(&r.skills)
-                .bind(&r.intentions)
-                .bind(&r.availability)
-                .bind(r.id)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                reg_event!(
-                    tx,
-                    r.id,
-                    now,
-                    actor,
-                    Some(r.status.as_str()),
-                    to.as_str(),
-                    Some(format!("转出:{} → {}", r.community_name, community.name))
-                );
-                reg_event!(
-                    tx,
-                    new_id,
-                    now,
-                    actor,
-                    None,
-                    submitted,
-                    Some(format!("转入:{} → {}", r.community_name, community.name))
-                );
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("registration.transfer", format!("registration:{}", r.id))
-                        .with_detail(format!("to registration:{new_id} community:{}", community.id))
-                );
-                tx.commit().await?;
-                Ok::<_, sqlx::Error>(Some(new_id))
-            }
-            .await
-        });
-        match res {
-            Ok(Some(id)) => Ok(RegistrationId(id)),
-            Ok(None) => Err(changed_meanwhile()),
-            Err(e) if StoreError::is_unique(&e) => {
-                Err(StoreError::Refused(Code::AlreadyRegistered))
-            }
-            Err(e) => Err(e.into()),
-        }
+            },
+            |new_id| AuditEntry::ok("registration.transfer", format!("registration:{}", r.id))
+                .with_detail(format!(
+                    "to registration:{new_id} community:{}",
+                    community.id
+                )),
+            unique = StoreError::Refused(Code::AlreadyRegistered)
+        )?;
+        Ok(RegistrationId(new_id))
     }
 
     /// The history of a registration, including the other registrations of the same member in the same round

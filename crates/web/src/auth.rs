@@ -6,7 +6,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use shanzhi_domain::role::{Action, Role, RoleBinding, Scope, permits};
+use shanzhi_cases::Caller;
+use shanzhi_domain::role::{Action, permits};
 use shanzhi_domain::{AccountId, Code, RoleAssignmentId, Timestamp};
 use shanzhi_store::{Account, Actor, AuditEntry, SessionInfo, SessionKind, SessionStage};
 
@@ -14,33 +15,23 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::middleware::{CsrfToken, SESSION_COOKIE, cookie};
 
-/// The signed-in caller with the role binding in use.
+/// The signed-in caller of a request: the session (for CSRF and the role switcher) and the use-case [`Caller`]
+/// (derefs to it: `ctx.may(Action::…)`, `ctx.role()`).
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub session: SessionInfo,
-    pub bindings: Vec<(RoleAssignmentId, RoleBinding)>,
-    pub binding_id: RoleAssignmentId,
-    pub binding: RoleBinding,
-    pub scope: Scope,
-    pub actor: Actor,
+    pub caller: Caller,
     pub csrf: String,
 }
 
+impl std::ops::Deref for Ctx {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
 impl Ctx {
-    pub fn role(&self) -> Role {
-        self.binding.role
-    }
-    /// Fails closed: an action with no rule for the role is refused.
-    pub fn require(&self, action: Action) -> Result<(), AppError> {
-        if permits(self.binding.role, action) {
-            Ok(())
-        } else {
-            Err(AppError::new(Code::Forbidden))
-        }
-    }
-    pub fn can(&self, action: Action) -> bool {
-        permits(self.binding.role, action)
-    }
     pub fn account_id(&self) -> AccountId {
         self.session.account_id
     }
@@ -77,17 +68,7 @@ pub fn presented(parts: &Parts) -> Presented {
     }
 }
 
-/// Why a request has no usable full session.
-#[derive(Debug)]
-pub enum NoCtx {
-    /// No session, or it expired.
-    Anonymous {
-        expired: bool,
-    },
-    /// Logged in but a login step remains (TOTP, enrolment, password change).
-    Pending(SessionStage),
-    Error(AppError),
-}
+pub use shanzhi_cases::NoCaller as NoCtx;
 
 /// Loads the session and role binding for a request.
 pub async fn load(state: &AppState, parts: &Parts, want: SessionKind) -> Result<Ctx, NoCtx> {
@@ -96,46 +77,15 @@ pub async fn load(state: &AppState, parts: &Parts, want: SessionKind) -> Result<
         (Presented::Cookie(t), SessionKind::Web) => t,
         _ => return Err(NoCtx::Anonymous { expired: false }),
     };
-    let session = match state.store.session(&token).await {
-        Ok(Some(s)) if s.kind == want => s,
-        Ok(_) => return Err(NoCtx::Anonymous { expired: true }),
-        Err(e) => return Err(NoCtx::Error(e.into())),
-    };
-    if session.stage != SessionStage::Full {
-        return Err(NoCtx::Pending(session.stage));
-    }
-    let bindings = state
-        .store
-        .account_bindings(session.account_id)
-        .await
-        .map_err(|e| NoCtx::Error(e.into()))?;
-    let chosen = session
-        .role_assignment_id
-        .and_then(|id| bindings.iter().find(|(bid, _)| *bid == id))
-        .or_else(|| bindings.first())
-        .cloned();
-    let Some((binding_id, binding)) = chosen else {
-        return Err(NoCtx::Error(AppError::new(Code::Forbidden)));
-    };
-    let actor = Actor {
-        account_id: Some(session.account_id),
-        name: session.username.clone(),
-        role: Some(binding.role),
-        place: Some(binding.scope_name.clone()),
-        client_addr: client_addr(parts),
-    };
+    let (session, caller) = state.cases.caller(&token, want, client_addr(parts)).await?;
     let csrf = parts
         .extensions
         .get::<CsrfToken>()
         .map(|c| c.0.clone())
         .unwrap_or_default();
     Ok(Ctx {
-        scope: binding.scope(),
         session,
-        bindings,
-        binding_id,
-        binding,
-        actor,
+        caller,
         csrf,
     })
 }

@@ -4,45 +4,17 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use shanzhi_domain::{Code, FieldErrors};
-use shanzhi_store::StoreError;
+use shanzhi_domain::Code;
 
-#[derive(Debug)]
-pub struct AppError {
-    pub code: Code,
-    pub fields: Option<FieldErrors>,
-    /// For internal errors: an id to quote, logged with the cause.
-    pub incident: Option<String>,
+pub use shanzhi_cases::AppError;
+
+/// The HTTP status of an error code, the same for pages and API.
+pub trait HttpStatus {
+    fn status(&self) -> StatusCode;
 }
 
-impl AppError {
-    pub fn new(code: Code) -> Self {
-        AppError {
-            code,
-            fields: None,
-            incident: None,
-        }
-    }
-    pub fn fields(fields: FieldErrors) -> Self {
-        AppError {
-            code: Code::ValidationFailed,
-            fields: Some(fields),
-            incident: None,
-        }
-    }
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        let incident = shanzhi_secure::token::random_token()
-            .chars()
-            .take(10)
-            .collect::<String>();
-        tracing::error!(incident = %incident, "internal error: {cause}");
-        AppError {
-            code: Code::Internal,
-            fields: None,
-            incident: Some(incident),
-        }
-    }
-    pub fn status(&self) -> StatusCode {
+impl HttpStatus for AppError {
+    fn status(&self) -> StatusCode {
         match self.code {
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::Forbidden | Code::CsrfRejected => StatusCode::FORBIDDEN,
@@ -63,23 +35,6 @@ impl AppError {
                 StatusCode::BAD_REQUEST
             }
             _ => StatusCode::UNPROCESSABLE_ENTITY,
-        }
-    }
-    pub fn message(&self) -> String {
-        match &self.incident {
-            Some(id) => format!("{}(错误编号 {id},可告知管理员)", self.code.message()),
-            None => self.code.message().to_string(),
-        }
-    }
-}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => AppError::new(Code::NotFound),
-            StoreError::Fields(f) => AppError::fields(f),
-            StoreError::Refused(c) => AppError::new(c),
-            other => AppError::internal(other),
         }
     }
 }

@@ -129,6 +129,20 @@ impl HashPool {
     }
 }
 
+/// The use cases hash and check passwords on this pool (account creation, password resets and changes).
+impl shanzhi_cases::accounts::PasswordHasher for HashPool {
+    fn hash(&self, password: &str) -> impl Future<Output = Result<String, AppError>> + Send {
+        HashPool::hash(self, password)
+    }
+    fn verify(
+        &self,
+        password: &str,
+        phc: &str,
+    ) -> impl Future<Output = Result<bool, AppError>> + Send {
+        HashPool::verify(self, password, phc)
+    }
+}
+
 fn worker(rx: &Mutex<Receiver<Job>>) {
     let mut argon = shanzhi_secure::password::Worker::new();
     loop {

@@ -33,6 +33,9 @@ pub struct WebConfig {
 
 #[derive(Clone)]
 pub struct AppState {
+    /// The use cases; handlers call these.
+    pub cases: shanzhi_cases::Cases,
+    /// The store, for the login path, middleware and health check only.
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub hasher: Arc<hashing::HashPool>,
@@ -41,6 +44,7 @@ pub struct AppState {
 /// The whole application: pages, API, OpenAPI document, static files, health check and middleware.
 pub fn app(store: Store, config: WebConfig) -> Router {
     let state = AppState {
+        cases: shanzhi_cases::Cases::new(store.clone()),
         store,
         hasher: Arc::new(hashing::HashPool::new(
             config.hash_workers,

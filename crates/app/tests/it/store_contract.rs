@@ -197,10 +197,12 @@ async fn personal_numbers_are_encrypted_at_rest_and_searchable(db: Db) {
         skills: vec!["it".into()],
         separated_residence: true,
     };
-    let id = store
-        .create_member(&actor, &scope, &input.validate().unwrap())
+    let v = input.validate().unwrap();
+    let community = store
+        .member_refs(&scope, v.unit_id, v.community_id, &v.skills)
         .await
         .unwrap();
+    let id = store.create_member(&actor, &community, &v).await.unwrap();
     let m = store.get_member(&scope, id).await.unwrap();
     assert_eq!(m.mobile_masked, "137****4321");
     assert_eq!(m.id_card_masked.as_deref(), Some("110***********002X"));
@@ -223,7 +225,7 @@ async fn personal_numbers_are_encrypted_at_rest_and_searchable(db: Db) {
     let mut again = input.clone();
     again.id_card = String::new();
     match store
-        .create_member(&actor, &scope, &again.validate().unwrap())
+        .create_member(&actor, &community, &again.validate().unwrap())
         .await
     {
         Err(StoreError::Fields(f)) => {
@@ -347,11 +349,7 @@ async fn concurrent_writes_keep_the_audit_chain_linear(db: Db) {
                 separated_residence: false,
             };
             store
-                .create_member(
-                    &Actor::system("t"),
-                    &Scope::Subtree(fanjia.path.clone()),
-                    &input.validate().unwrap(),
-                )
+                .create_member(&Actor::system("t"), &fanjia, &input.validate().unwrap())
                 .await
         }));
     }
@@ -384,6 +382,22 @@ async fn bare_sqlite_path() {
     a_bare_sqlite_path_must_exist(Db::Sqlite).await;
 }
 
+/// A member edit as the use case runs it: the record in scope, its references looked up in the same scope.
+async fn edit_member(
+    store: &shanzhi_store::Store,
+    actor: &Actor,
+    scope: &Scope,
+    id: MemberId,
+    edit: &MemberInput,
+) -> Result<(), StoreError> {
+    let v = edit.validate_edit().map_err(StoreError::Fields)?;
+    let current = store.get_member(scope, id).await?;
+    let community = store
+        .member_refs(scope, v.unit_id, v.community_id, &v.skills)
+        .await?;
+    store.update_member(actor, &current, &community, &v).await
+}
+
 async fn editing_a_member_keeps_numbers_left_blank(db: Db) {
     let t = TestDb::new(db).await;
     let store = t.store().await;
@@ -410,13 +424,7 @@ async fn editing_a_member_keeps_numbers_left_blank(db: Db) {
         skills: vec!["legal".into()],
         separated_residence: false,
     };
-    store
-        .update_member(
-            &actor,
-            &scope,
-            MemberId(m.id),
-            &edit.validate_edit().unwrap(),
-        )
+    edit_member(&store, &actor, &scope, MemberId(m.id), &edit)
         .await
         .unwrap();
     let after = store
@@ -433,13 +441,7 @@ async fn editing_a_member_keeps_numbers_left_blank(db: Db) {
         "改名后"
     );
     edit.mobile = "13600001111".into();
-    store
-        .update_member(
-            &actor,
-            &scope,
-            MemberId(m.id),
-            &edit.validate_edit().unwrap(),
-        )
+    edit_member(&store, &actor, &scope, MemberId(m.id), &edit)
         .await
         .unwrap();
     let changed = store.get_member(&scope, MemberId(m.id)).await.unwrap();
@@ -449,14 +451,7 @@ async fn editing_a_member_keeps_numbers_left_blank(db: Db) {
     let jiaxiao = store.place_by_code(&w.b1.code).await.unwrap().unwrap();
     edit.community_id = jiaxiao.id.to_string();
     assert!(matches!(
-        store
-            .update_member(
-                &actor,
-                &scope,
-                MemberId(m.id),
-                &edit.validate_edit().unwrap()
-            )
-            .await,
+        edit_member(&store, &actor, &scope, MemberId(m.id), &edit).await,
         Err(StoreError::Fields(_))
     ));
 }

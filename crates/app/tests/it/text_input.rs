@@ -321,6 +321,7 @@ async fn postgres_text_errors_are_refusals(db: Db) {
         Db::Sqlite => assert!(r.is_ok(), "{r:?}"),
     }
     let e = shanzhi_web::error::AppError::from(StoreError::Refused(Code::InvalidCharacters));
+    use shanzhi_web::error::HttpStatus;
     assert_eq!(e.status(), 400);
 }
 both!(postgres_text_errors_are_refusals);

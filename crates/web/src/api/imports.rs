@@ -20,8 +20,7 @@ use crate::AppState;
 use crate::error::{ApiError, AppError, ErrorBody, ErrorDetail};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::ui::imports::{
-    MAX_UPLOAD, Spool, Upload, ledger_xlsx, read_multipart, require_kind, start_import,
-    template_file,
+    MAX_UPLOAD, Spool, Upload, ledger_xlsx, read_multipart, start_import, template_file,
 };
 
 pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
@@ -143,7 +142,7 @@ async fn upload(
     q: UploadQuery,
     req: Request,
 ) -> Result<Response, ApiError> {
-    require_kind(&ctx, kind)?;
+    state.cases.imports().check(&ctx.caller, kind)?;
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -181,10 +180,7 @@ async fn upload(
     }
     match start_import(&state, &ctx, kind, up).await {
         Ok(id) => {
-            let job = state
-                .store
-                .get_import_job(&ctx.scope, Some(ctx.account_id()), id)
-                .await?;
+            let job = state.cases.imports().get(&ctx.caller, id).await?;
             Ok((StatusCode::ACCEPTED, Json(status_of(job))).into_response())
         }
         Err(e) => Ok(file_error(e)),
@@ -226,11 +222,7 @@ async fn get_import(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<ImportStatus> {
-    ctx.require(shanzhi_domain::role::Action::Import)?;
-    let job = state
-        .store
-        .get_import_job(&ctx.scope, Some(ctx.account_id()), id)
-        .await?;
+    let job = state.cases.imports().get(&ctx.caller, id).await?;
     Ok(Json(status_of(job)))
 }
 
@@ -240,12 +232,12 @@ async fn get_import(
         content((FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv"))),
         (status = 404, body = ErrorBody)))]
 async fn import_template(
+    State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
     ApiPath(file): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let (kind, format) = template_file(&file).ok_or(AppError::new(Code::NotFound))?;
-    require_kind(&ctx, kind)?;
-    let bytes = shanzhi_imports::template(kind, format).map_err(AppError::internal)?;
+    let bytes = state.cases.imports().template(&ctx.caller, kind, format)?;
     Ok(crate::ui::imports::download(
         format,
         &kind.template_name(format),

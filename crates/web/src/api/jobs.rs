@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use shanzhi_domain::role::Action;
 use shanzhi_store::Page;
 use shanzhi_store::jobs::{JobFilter, JobRow};
 use utoipa_axum::router::OpenApiRouter;
@@ -28,12 +27,8 @@ async fn list_jobs(
     ApiQuery(f): ApiQuery<JobFilter>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<JobRow>> {
-    ctx.require(Action::JobView)?;
     Ok(Json(
-        state
-            .store
-            .list_jobs(&ctx.scope, Some(ctx.account_id()), &f, p.req())
-            .await?,
+        state.cases.jobs().list(&ctx.caller, &f, p.req()).await?,
     ))
 }
 
@@ -45,11 +40,5 @@ async fn get_job(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<JobRow> {
-    ctx.require(Action::JobView)?;
-    Ok(Json(
-        state
-            .store
-            .get_job(&ctx.scope, Some(ctx.account_id()), id)
-            .await?,
-    ))
+    Ok(Json(state.cases.jobs().get(&ctx.caller, id).await?))
 }

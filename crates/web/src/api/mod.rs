@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use shanzhi_domain::org::{
     DictEntryInput, DictKind, MemberInput, PlaceInput, SocialOrgInput, UnitInput,
 };
-use shanzhi_domain::role::Action;
 use shanzhi_domain::{Code, DictEntryId, MemberId, PlaceId, SocialOrgId, UnitId};
 use shanzhi_store::dict::DictEntry;
 use shanzhi_store::orgs::{
@@ -315,9 +314,9 @@ async fn me(ApiCtx(ctx): ApiCtx) -> ApiResult<Me> {
         username: ctx.session.username.clone(),
         display_name: ctx.session.display_name.clone(),
         role: ctx.role().as_str().to_string(),
-        scope_name: ctx.binding.scope_name.clone(),
+        scope_name: ctx.binding().scope_name.clone(),
         roles: ctx
-            .bindings
+            .bindings()
             .iter()
             .map(|(id, b)| MeRole {
                 id: id.0,
@@ -350,9 +349,8 @@ async fn list_places(
     ApiQuery(f): ApiQuery<PlaceFilter>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<Place>> {
-    ctx.require(Action::PlaceView)?;
     Ok(Json(
-        state.store.list_places(&ctx.scope, &f, p.req()).await?,
+        state.cases.places().list(&ctx.caller, &f, p.req()).await?,
     ))
 }
 
@@ -364,9 +362,13 @@ async fn get_place(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<PlaceSummary> {
-    ctx.require(Action::PlaceView)?;
-    let place = state.store.get_place(&ctx.scope, PlaceId(id)).await?;
-    Ok(Json(state.store.place_summary(place).await?))
+    Ok(Json(
+        state
+            .cases
+            .places()
+            .summary(&ctx.caller, PlaceId(id))
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -389,11 +391,10 @@ async fn create_place(
     ApiCtx(ctx): ApiCtx,
     Body(b): Body<NewPlace>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    ctx.require(Action::PlaceEdit)?;
-    let v = b.place.validate().map_err(AppError::fields)?;
     let id = state
-        .store
-        .create_place(&ctx.actor, &ctx.scope, Some(PlaceId(b.parent_id)), &v)
+        .cases
+        .places()
+        .create(&ctx.caller, PlaceId(b.parent_id), &b.place)
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
@@ -407,15 +408,13 @@ async fn update_place(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<PlaceInput>,
 ) -> ApiResult<PlaceSummary> {
-    ctx.require(Action::PlaceEdit)?;
-    state.store.get_place(&ctx.scope, PlaceId(id)).await?;
-    let v = b.validate().map_err(AppError::fields)?;
-    state
-        .store
-        .update_place(&ctx.actor, &ctx.scope, PlaceId(id), &v)
-        .await?;
-    let place = state.store.get_place(&ctx.scope, PlaceId(id)).await?;
-    Ok(Json(state.store.place_summary(place).await?))
+    Ok(Json(
+        state
+            .cases
+            .places()
+            .update(&ctx.caller, PlaceId(id), &b)
+            .await?,
+    ))
 }
 
 /// Units in scope.
@@ -427,8 +426,9 @@ async fn list_units(
     ApiQuery(f): ApiQuery<UnitFilter>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<Unit>> {
-    ctx.require(Action::UnitView)?;
-    Ok(Json(state.store.list_units(&ctx.scope, &f, p.req()).await?))
+    Ok(Json(
+        state.cases.units().list(&ctx.caller, &f, p.req()).await?,
+    ))
 }
 
 /// One unit.
@@ -439,8 +439,9 @@ async fn get_unit(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Unit> {
-    ctx.require(Action::UnitView)?;
-    Ok(Json(state.store.get_unit(&ctx.scope, UnitId(id)).await?))
+    Ok(Json(
+        state.cases.units().get(&ctx.caller, UnitId(id)).await?,
+    ))
 }
 
 /// Register a unit.
@@ -451,9 +452,7 @@ async fn create_unit(
     ApiCtx(ctx): ApiCtx,
     Body(b): Body<UnitInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    ctx.require(Action::UnitCreate)?;
-    let v = b.validate().map_err(AppError::fields)?;
-    let id = state.store.create_unit(&ctx.actor, &ctx.scope, &v).await?;
+    let id = state.cases.units().create(&ctx.caller, &b).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
 
@@ -466,14 +465,13 @@ async fn update_unit(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<UnitInput>,
 ) -> ApiResult<Unit> {
-    ctx.require(Action::UnitEdit)?;
-    state.store.get_unit(&ctx.scope, UnitId(id)).await?;
-    let v = b.validate().map_err(AppError::fields)?;
-    state
-        .store
-        .update_unit(&ctx.actor, &ctx.scope, UnitId(id), &v)
-        .await?;
-    Ok(Json(state.store.get_unit(&ctx.scope, UnitId(id)).await?))
+    Ok(Json(
+        state
+            .cases
+            .units()
+            .update(&ctx.caller, UnitId(id), &b)
+            .await?,
+    ))
 }
 
 /// Members in scope; numbers are masked.
@@ -485,9 +483,8 @@ async fn list_members(
     ApiQuery(f): ApiQuery<MemberFilter>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<Member>> {
-    ctx.require(Action::MemberView)?;
     Ok(Json(
-        state.store.list_members(&ctx.scope, &f, p.req()).await?,
+        state.cases.members().list(&ctx.caller, &f, p.req()).await?,
     ))
 }
 
@@ -499,9 +496,8 @@ async fn get_member(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Member> {
-    ctx.require(Action::MemberView)?;
     Ok(Json(
-        state.store.get_member(&ctx.scope, MemberId(id)).await?,
+        state.cases.members().get(&ctx.caller, MemberId(id)).await?,
     ))
 }
 
@@ -513,11 +509,11 @@ async fn reveal_member(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<PersonalNumbers> {
-    ctx.require(Action::PersonalReveal)?;
     Ok(Json(
         state
-            .store
-            .reveal_member_personal(&ctx.actor, &ctx.scope, MemberId(id))
+            .cases
+            .members()
+            .reveal(&ctx.caller, MemberId(id))
             .await?,
     ))
 }
@@ -530,12 +526,7 @@ async fn create_member(
     ApiCtx(ctx): ApiCtx,
     Body(b): Body<MemberInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    ctx.require(Action::MemberCreate)?;
-    let v = b.validate().map_err(AppError::fields)?;
-    let id = state
-        .store
-        .create_member(&ctx.actor, &ctx.scope, &v)
-        .await?;
+    let id = state.cases.members().create(&ctx.caller, &b).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
 
@@ -548,15 +539,12 @@ async fn update_member(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<MemberInput>,
 ) -> ApiResult<Member> {
-    ctx.require(Action::MemberEdit)?;
-    state.store.get_member(&ctx.scope, MemberId(id)).await?;
-    let v = b.validate_edit().map_err(AppError::fields)?;
-    state
-        .store
-        .update_member(&ctx.actor, &ctx.scope, MemberId(id), &v)
-        .await?;
     Ok(Json(
-        state.store.get_member(&ctx.scope, MemberId(id)).await?,
+        state
+            .cases
+            .members()
+            .update(&ctx.caller, MemberId(id), &b)
+            .await?,
     ))
 }
 
@@ -576,18 +564,15 @@ async fn list_social_orgs(
     ApiQuery(f): ApiQuery<SocialQuery>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<SocialOrg>> {
-    ctx.require(Action::SocialOrgView)?;
+    let f = SocialOrgFilter {
+        q: f.q,
+        place_id: f.place_id,
+    };
     Ok(Json(
         state
-            .store
-            .list_social_orgs(
-                &ctx.scope,
-                &SocialOrgFilter {
-                    q: f.q,
-                    place_id: f.place_id,
-                },
-                p.req(),
-            )
+            .cases
+            .social_orgs()
+            .list(&ctx.caller, &f, p.req())
             .await?,
     ))
 }
@@ -600,11 +585,11 @@ async fn get_social_org(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<SocialOrg> {
-    ctx.require(Action::SocialOrgView)?;
     Ok(Json(
         state
-            .store
-            .get_social_org(&ctx.scope, SocialOrgId(id))
+            .cases
+            .social_orgs()
+            .get(&ctx.caller, SocialOrgId(id))
             .await?,
     ))
 }
@@ -617,11 +602,10 @@ async fn create_social_org(
     ApiCtx(ctx): ApiCtx,
     Body(b): Body<SocialOrgInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    ctx.require(Action::SocialOrgEdit)?;
-    let v = b.validate().map_err(AppError::fields)?;
     let id = state
-        .store
-        .save_social_org(&ctx.actor, &ctx.scope, None, &v)
+        .cases
+        .social_orgs()
+        .save(&ctx.caller, None, &b)
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
@@ -635,20 +619,11 @@ async fn update_social_org(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<SocialOrgInput>,
 ) -> ApiResult<SocialOrg> {
-    ctx.require(Action::SocialOrgEdit)?;
-    state
-        .store
-        .get_social_org(&ctx.scope, SocialOrgId(id))
-        .await?;
-    let v = b.validate().map_err(AppError::fields)?;
-    state
-        .store
-        .save_social_org(&ctx.actor, &ctx.scope, Some(SocialOrgId(id)), &v)
-        .await?;
     Ok(Json(
         state
-            .store
-            .get_social_org(&ctx.scope, SocialOrgId(id))
+            .cases
+            .social_orgs()
+            .update(&ctx.caller, SocialOrgId(id), &b)
             .await?,
     ))
 }
@@ -663,10 +638,6 @@ enum DictKindName {
     NeedCategory,
 }
 
-fn dict_kind(s: &str) -> Result<DictKind, ApiError> {
-    DictKind::parse(s).ok_or(ApiError(AppError::new(Code::NotFound)))
-}
-
 /// Entries of a dictionary: `skill`, `unit_kind` or `need_category`.
 #[utoipa::path(get, path = "/api/v1/dictionaries/{kind}", tag = "dictionaries", security(("bearer" = [])), params(("kind" = DictKindName, Path)),
     responses((status = 200, body = Vec<DictEntry>), (status = 404, body = ErrorBody)))]
@@ -675,8 +646,13 @@ async fn list_dictionary(
     ApiCtx(ctx): ApiCtx,
     ApiPath(kind): ApiPath<String>,
 ) -> ApiResult<Vec<DictEntry>> {
-    ctx.require(Action::DictionaryView)?;
-    Ok(Json(state.store.list_dict(dict_kind(&kind)?, false).await?))
+    Ok(Json(
+        state
+            .cases
+            .dict()
+            .list(&ctx.caller, DictKind::parse(&kind))
+            .await?,
+    ))
 }
 
 /// Add a dictionary entry (district admin).
@@ -688,10 +664,11 @@ async fn create_dictionary_entry(
     ApiPath(kind): ApiPath<String>,
     Body(b): Body<DictEntryInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    ctx.require(Action::DictionaryEdit)?;
-    let kind = dict_kind(&kind)?;
-    let v = b.validate().map_err(AppError::fields)?;
-    let id = state.store.create_dict_entry(&ctx.actor, kind, &v).await?;
+    let id = state
+        .cases
+        .dict()
+        .create(&ctx.caller, DictKind::parse(&kind), &b)
+        .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
 
@@ -702,17 +679,15 @@ async fn update_dictionary_entry(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
-    Body(mut b): Body<DictEntryInput>,
+    Body(b): Body<DictEntryInput>,
 ) -> ApiResult<DictEntry> {
-    ctx.require(Action::DictionaryEdit)?;
-    let current = state.store.get_dict_entry(DictEntryId(id)).await?;
-    b.code = current.code;
-    let v = b.validate().map_err(AppError::fields)?;
-    state
-        .store
-        .update_dict_entry(&ctx.actor, DictEntryId(id), &v)
-        .await?;
-    Ok(Json(state.store.get_dict_entry(DictEntryId(id)).await?))
+    Ok(Json(
+        state
+            .cases
+            .dict()
+            .update(&ctx.caller, DictEntryId(id), &b)
+            .await?,
+    ))
 }
 
 /// The audit log (auditor only), newest first.
@@ -724,8 +699,9 @@ async fn list_audit(
     ApiQuery(f): ApiQuery<AuditFilter>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<AuditRow>> {
-    ctx.require(Action::AuditView)?;
-    Ok(Json(state.store.list_audit(&f, p.req()).await?))
+    Ok(Json(
+        state.cases.audit().list(&ctx.caller, &f, p.req()).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -747,14 +723,18 @@ struct CommunityChoice {
     responses((status = 200, body = Vec<CommunityChoice>), (status = 401, body = ErrorBody)))]
 async fn search_communities(
     State(state): State<AppState>,
-    ApiCtx(_ctx): ApiCtx,
+    ApiCtx(ctx): ApiCtx,
     ApiQuery(q): ApiQuery<CommunityQuery>,
 ) -> ApiResult<Vec<CommunityChoice>> {
     let q = q.q.trim();
     if q.is_empty() {
         return Ok(Json(Vec::new()));
     }
-    let found = state.store.search_communities(q, 20).await?;
+    let found = state
+        .cases
+        .reference()
+        .communities(&ctx.caller, q, 20)
+        .await?;
     Ok(Json(
         found
             .into_iter()
@@ -774,14 +754,5 @@ async fn export_own_data(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
 ) -> ApiResult<shanzhi_store::own_data::OwnData> {
-    let member = match ctx.scope {
-        shanzhi_domain::role::Scope::Member(m) => Some(m),
-        _ => None,
-    };
-    Ok(Json(
-        state
-            .store
-            .export_own_data(&ctx.actor, ctx.account_id(), member)
-            .await?,
-    ))
+    Ok(Json(state.cases.own_data().export(&ctx.caller).await?))
 }

@@ -1,18 +1,17 @@
 //! JSON endpoints for the 组团式 side of 报到接收: unit registrations, resources, grid partners, pairing
-//! agreements, alliances and joint projects. Same actions and scope as the pages (`ui/pairing.rs`).
+//! agreements, alliances and joint projects. Each handler parses, calls one use case of `shanzhi_cases::pairing`
+//! (the same ones the pages call) and renders.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use shanzhi_cases::pairing::{PairingWithProgress, ProjectWithActivities};
 use shanzhi_domain::registration::{
-    ActivityInput, AllianceInput, PairingInput, PairingStatus, ProjectGrade, ProjectInput,
-    ResourceInput, UnitRegistrationInput,
+    ActivityInput, AllianceInput, PairingInput, ProjectInput, ResourceInput, UnitRegistrationInput,
 };
-use shanzhi_domain::role::{Action, Scope};
 use shanzhi_domain::{
-    ActivityId, AllianceId, Code, PairingId, PlaceId, ProjectId, ResourceId, UnitId,
-    UnitRegistrationId,
+    ActivityId, AllianceId, PairingId, PlaceId, ProjectId, ResourceId, UnitId, UnitRegistrationId,
 };
 use shanzhi_store::Page;
 use shanzhi_store::registration::pairing::{
@@ -27,7 +26,7 @@ use utoipa_axum::routes;
 
 use super::{ApiCtx, ApiResult, Body, Created, Paging};
 use crate::AppState;
-use crate::error::{ApiError, AppError, ErrorBody};
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
 
 pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
@@ -61,14 +60,6 @@ fn created(id: i64) -> (StatusCode, Json<Created>) {
     (StatusCode::CREATED, Json(Created { id }))
 }
 
-fn own_unit(ctx: &crate::auth::Ctx) -> Result<UnitId, ApiError> {
-    ctx.require(Action::UnitRegistrationSubmit)?;
-    match ctx.scope {
-        Scope::Unit(u) => Ok(u),
-        _ => Err(ApiError(AppError::new(Code::Forbidden))),
-    }
-}
-
 // ------------------------------------------------------------------ unit registrations
 
 /// Unit registrations in scope (place admins: their subtree; unit admins: their own), newest first.
@@ -81,11 +72,11 @@ async fn list_unit_registrations(
     ApiQuery(f): ApiQuery<UnitRegistrationFilter>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<UnitRegistration>> {
-    ctx.require(Action::PairingView)?;
     Ok(Json(
         state
-            .store
-            .list_unit_registrations(&ctx.scope, &f, p.req())
+            .cases
+            .pairing()
+            .unit_registrations(&ctx.caller, &f, p.req())
             .await?,
     ))
 }
@@ -99,11 +90,10 @@ async fn submit_unit_registration(
     ApiCtx(ctx): ApiCtx,
     Body(b): Body<UnitRegistrationInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let unit = own_unit(&ctx)?;
-    let v = b.validate().map_err(AppError::fields)?;
     let id = state
-        .store
-        .submit_unit_registration(&ctx.actor, &ctx.scope, unit, &v)
+        .cases
+        .pairing()
+        .submit_unit_registration(&ctx.caller, &b, None)
         .await?;
     Ok(created(id.0))
 }
@@ -117,24 +107,11 @@ async fn get_unit_registration(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<UnitRegistration> {
-    ctx.require(Action::PairingView)?;
     Ok(Json(
         state
-            .store
-            .get_unit_registration(&ctx.scope, UnitRegistrationId(id))
-            .await?,
-    ))
-}
-
-async fn reg_after(
-    state: &AppState,
-    ctx: &crate::auth::Ctx,
-    id: i64,
-) -> ApiResult<UnitRegistration> {
-    Ok(Json(
-        state
-            .store
-            .get_unit_registration(&ctx.scope, UnitRegistrationId(id))
+            .cases
+            .pairing()
+            .unit_registration(&ctx.caller, UnitRegistrationId(id))
             .await?,
     ))
 }
@@ -148,12 +125,13 @@ async fn accept_unit_registration(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<UnitRegistration> {
-    ctx.require(Action::UnitRegistrationReview)?;
-    state
-        .store
-        .accept_unit_registration(&ctx.actor, &ctx.scope, UnitRegistrationId(id))
-        .await?;
-    reg_after(&state, &ctx, id).await
+    Ok(Json(
+        state
+            .cases
+            .pairing()
+            .accept_unit_registration(&ctx.caller, UnitRegistrationId(id))
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -173,12 +151,13 @@ async fn return_unit_registration(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<ReturnBody>,
 ) -> ApiResult<UnitRegistration> {
-    ctx.require(Action::UnitRegistrationReview)?;
-    state
-        .store
-        .return_unit_registration(&ctx.actor, &ctx.scope, UnitRegistrationId(id), &b.reason)
-        .await?;
-    reg_after(&state, &ctx, id).await
+    Ok(Json(
+        state
+            .cases
+            .pairing()
+            .return_unit_registration(&ctx.caller, UnitRegistrationId(id), &b.reason)
+            .await?,
+    ))
 }
 
 /// The unit withdraws its registration (kept on record).
@@ -190,12 +169,13 @@ async fn withdraw_unit_registration(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<UnitRegistration> {
-    ctx.require(Action::UnitRegistrationSubmit)?;
-    state
-        .store
-        .withdraw_unit_registration(&ctx.actor, &ctx.scope, UnitRegistrationId(id))
-        .await?;
-    reg_after(&state, &ctx, id).await
+    Ok(Json(
+        state
+            .cases
+            .pairing()
+            .withdraw_unit_registration(&ctx.caller, UnitRegistrationId(id))
+            .await?,
+    ))
 }
 
 /// The unit resubmits a returned registration.
@@ -207,12 +187,13 @@ async fn resubmit_unit_registration(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<UnitRegistration> {
-    ctx.require(Action::UnitRegistrationSubmit)?;
-    state
-        .store
-        .resubmit_unit_registration(&ctx.actor, &ctx.scope, UnitRegistrationId(id))
-        .await?;
-    reg_after(&state, &ctx, id).await
+    Ok(Json(
+        state
+            .cases
+            .pairing()
+            .resubmit_unit_registration(&ctx.caller, UnitRegistrationId(id))
+            .await?,
+    ))
 }
 
 // ------------------------------------------------------------------ resources
@@ -226,12 +207,11 @@ async fn list_unit_resources(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Vec<Resource>> {
-    ctx.require(Action::UnitView)?;
-    state.store.get_unit(&ctx.scope, UnitId(id)).await?;
     Ok(Json(
         state
-            .store
-            .list_resources(&ctx.scope, Some(UnitId(id)))
+            .cases
+            .pairing()
+            .unit_resources(&ctx.caller, UnitId(id))
             .await?,
     ))
 }
@@ -246,12 +226,10 @@ async fn create_unit_resource(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<ResourceInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    ctx.require(Action::UnitRegistrationSubmit)?;
-    state.store.get_unit(&ctx.scope, UnitId(id)).await?;
-    let v = b.validate().map_err(AppError::fields)?;
     let rid = state
-        .store
-        .save_resource(&ctx.actor, &ctx.scope, UnitId(id), None, &v)
+        .cases
+        .pairing()
+        .create_resource(&ctx.caller, UnitId(id), &b)
         .await?;
     Ok(created(rid.0))
 }
@@ -266,21 +244,12 @@ async fn update_resource(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<ResourceInput>,
 ) -> ApiResult<Resource> {
-    ctx.require(Action::UnitRegistrationSubmit)?;
-    let current = state.store.get_resource(&ctx.scope, ResourceId(id)).await?;
-    let v = b.validate().map_err(AppError::fields)?;
-    state
-        .store
-        .save_resource(
-            &ctx.actor,
-            &ctx.scope,
-            UnitId(current.unit_id),
-            Some(ResourceId(id)),
-            &v,
-        )
-        .await?;
     Ok(Json(
-        state.store.get_resource(&ctx.scope, ResourceId(id)).await?,
+        state
+            .cases
+            .pairing()
+            .update_resource(&ctx.caller, ResourceId(id), &b)
+            .await?,
     ))
 }
 
@@ -293,10 +262,10 @@ async fn delete_resource(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    ctx.require(Action::UnitRegistrationSubmit)?;
     state
-        .store
-        .delete_resource(&ctx.actor, &ctx.scope, ResourceId(id))
+        .cases
+        .pairing()
+        .delete_resource(&ctx.caller, ResourceId(id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -310,8 +279,9 @@ async fn list_grid_partners(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
 ) -> ApiResult<Vec<GridPartner>> {
-    ctx.require(Action::PairingView)?;
-    Ok(Json(state.store.list_grid_partners(&ctx.scope).await?))
+    Ok(Json(
+        state.cases.pairing().grid_partners(&ctx.caller).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
@@ -330,15 +300,10 @@ async fn link_grid_partner(
     ApiCtx(ctx): ApiCtx,
     Body(b): Body<PartnerLink>,
 ) -> Result<StatusCode, ApiError> {
-    ctx.require(Action::GridPartnerManage)?;
     state
-        .store
-        .link_grid_partner(
-            &ctx.actor,
-            &ctx.scope,
-            UnitId(b.unit_id),
-            PlaceId(b.grid_id),
-        )
+        .cases
+        .pairing()
+        .link_grid_partner(&ctx.caller, UnitId(b.unit_id), PlaceId(b.grid_id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -352,15 +317,10 @@ async fn unlink_grid_partner(
     ApiCtx(ctx): ApiCtx,
     ApiQuery(q): ApiQuery<PartnerLink>,
 ) -> Result<StatusCode, ApiError> {
-    ctx.require(Action::GridPartnerManage)?;
     state
-        .store
-        .unlink_grid_partner(
-            &ctx.actor,
-            &ctx.scope,
-            UnitId(q.unit_id),
-            PlaceId(q.grid_id),
-        )
+        .cases
+        .pairing()
+        .unlink_grid_partner(&ctx.caller, UnitId(q.unit_id), PlaceId(q.grid_id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -377,9 +337,12 @@ async fn list_pairings(
     ApiQuery(f): ApiQuery<PairingFilter>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<Pairing>> {
-    ctx.require(Action::PairingView)?;
     Ok(Json(
-        state.store.list_pairings(&ctx.scope, &f, p.req()).await?,
+        state
+            .cases
+            .pairing()
+            .pairings(&ctx.caller, &f, p.req())
+            .await?,
     ))
 }
 
@@ -392,11 +355,10 @@ async fn create_pairing(
     ApiCtx(ctx): ApiCtx,
     Body(b): Body<PairingInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    ctx.require(Action::PairingManage)?;
-    let v = b.validate().map_err(AppError::fields)?;
     let id = state
-        .store
-        .create_pairing(&ctx.actor, &ctx.scope, &v)
+        .cases
+        .pairing()
+        .create_pairing(&ctx.caller, &b)
         .await?;
     Ok(created(id.0))
 }
@@ -407,18 +369,13 @@ struct PairingDetail {
     progress: PairingProgress,
 }
 
-async fn pairing_detail(
-    state: &AppState,
-    ctx: &crate::auth::Ctx,
-    id: i64,
-) -> ApiResult<PairingDetail> {
-    Ok(Json(PairingDetail {
-        pairing: state.store.get_pairing(&ctx.scope, PairingId(id)).await?,
-        progress: state
-            .store
-            .pairing_progress(&ctx.scope, PairingId(id))
-            .await?,
-    }))
+impl From<PairingWithProgress> for PairingDetail {
+    fn from(d: PairingWithProgress) -> Self {
+        PairingDetail {
+            pairing: d.pairing,
+            progress: d.progress,
+        }
+    }
 }
 
 /// One pairing agreement with its progress against targets.
@@ -430,8 +387,14 @@ async fn get_pairing(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<PairingDetail> {
-    ctx.require(Action::PairingView)?;
-    pairing_detail(&state, &ctx, id).await
+    Ok(Json(
+        state
+            .cases
+            .pairing()
+            .pairing_detail(&ctx.caller, PairingId(id))
+            .await?
+            .into(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -454,20 +417,19 @@ async fn set_pairing_status(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<StatusBody>,
 ) -> ApiResult<PairingDetail> {
-    ctx.require(Action::PairingManage)?;
-    state.store.get_pairing(&ctx.scope, PairingId(id)).await?;
-    let to = PairingStatus::parse(b.status.trim()).ok_or(AppError::new(Code::IllegalTransition))?;
-    state
-        .store
-        .set_pairing_status(
-            &ctx.actor,
-            &ctx.scope,
-            PairingId(id),
-            to,
-            b.signed_on.as_deref(),
-        )
-        .await?;
-    pairing_detail(&state, &ctx, id).await
+    Ok(Json(
+        state
+            .cases
+            .pairing()
+            .set_pairing_status(
+                &ctx.caller,
+                PairingId(id),
+                &b.status,
+                b.signed_on.as_deref(),
+            )
+            .await?
+            .into(),
+    ))
 }
 
 // ------------------------------------------------------------------ alliances
@@ -479,8 +441,7 @@ async fn list_alliances(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
 ) -> ApiResult<Vec<Alliance>> {
-    ctx.require(Action::PairingView)?;
-    Ok(Json(state.store.list_alliances(&ctx.scope).await?))
+    Ok(Json(state.cases.pairing().alliances(&ctx.caller).await?))
 }
 
 /// Create an alliance run by a town in the caller's subtree.
@@ -492,11 +453,10 @@ async fn create_alliance(
     ApiCtx(ctx): ApiCtx,
     Body(b): Body<AllianceInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    ctx.require(Action::PairingManage)?;
-    let v = b.validate().map_err(AppError::fields)?;
     let id = state
-        .store
-        .create_alliance(&ctx.actor, &ctx.scope, &v)
+        .cases
+        .pairing()
+        .create_alliance(&ctx.caller, &b)
         .await?;
     Ok(created(id.0))
 }
@@ -516,13 +476,12 @@ async fn add_alliance_unit(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<AllianceUnitBody>,
 ) -> ApiResult<Alliance> {
-    ctx.require(Action::PairingManage)?;
-    state
-        .store
-        .add_alliance_unit(&ctx.actor, &ctx.scope, AllianceId(id), UnitId(b.unit_id))
-        .await?;
     Ok(Json(
-        state.store.get_alliance(&ctx.scope, AllianceId(id)).await?,
+        state
+            .cases
+            .pairing()
+            .add_alliance_unit(&ctx.caller, AllianceId(id), Some(UnitId(b.unit_id)))
+            .await?,
     ))
 }
 
@@ -538,9 +497,12 @@ async fn list_projects(
     ApiQuery(f): ApiQuery<ProjectFilter>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<Project>> {
-    ctx.require(Action::PairingView)?;
     Ok(Json(
-        state.store.list_projects(&ctx.scope, &f, p.req()).await?,
+        state
+            .cases
+            .pairing()
+            .projects(&ctx.caller, &f, p.req())
+            .await?,
     ))
 }
 
@@ -553,11 +515,10 @@ async fn create_project(
     ApiCtx(ctx): ApiCtx,
     Body(b): Body<ProjectInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    ctx.require(Action::ProjectManage)?;
-    let v = b.validate().map_err(AppError::fields)?;
     let id = state
-        .store
-        .create_project(&ctx.actor, &ctx.scope, &v)
+        .cases
+        .pairing()
+        .create_project(&ctx.caller, &b)
         .await?;
     Ok(created(id.0))
 }
@@ -572,35 +533,19 @@ struct ProjectDetail {
     pairing_progress: Option<PairingProgress>,
 }
 
-async fn project_detail(
-    state: &AppState,
-    ctx: &crate::auth::Ctx,
-    id: i64,
-) -> ApiResult<ProjectDetail> {
-    let project = state.store.get_project(&ctx.scope, ProjectId(id)).await?;
-    let activities = state
-        .store
-        .list_project_activities(&ctx.scope, ProjectId(id))
-        .await?;
-    let pairing_progress = match project.pairing_id {
-        Some(p) => Some(
-            state
-                .store
-                .pairing_progress(&ctx.scope, PairingId(p))
-                .await?,
-        ),
-        None => None,
-    };
-    let planned = i64::try_from(activities.len()).unwrap_or(i64::MAX);
-    let done = i64::try_from(activities.iter().filter(|a| a.done_on.is_some()).count())
-        .unwrap_or(i64::MAX);
-    Ok(Json(ProjectDetail {
-        project,
-        activities,
-        planned,
-        done,
-        pairing_progress,
-    }))
+impl From<ProjectWithActivities> for ProjectDetail {
+    fn from(d: ProjectWithActivities) -> Self {
+        let planned = i64::try_from(d.activities.len()).unwrap_or(i64::MAX);
+        let done = i64::try_from(d.activities.iter().filter(|a| a.done_on.is_some()).count())
+            .unwrap_or(i64::MAX);
+        ProjectDetail {
+            project: d.project,
+            activities: d.activities,
+            planned,
+            done,
+            pairing_progress: d.pairing_progress,
+        }
+    }
 }
 
 /// One project with its activities and progress.
@@ -612,8 +557,14 @@ async fn get_project(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<ProjectDetail> {
-    ctx.require(Action::PairingView)?;
-    project_detail(&state, &ctx, id).await
+    Ok(Json(
+        state
+            .cases
+            .pairing()
+            .project(&ctx.caller, ProjectId(id))
+            .await?
+            .into(),
+    ))
 }
 
 /// The planned activities of a project, by date.
@@ -625,11 +576,11 @@ async fn list_project_activities(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Vec<ProjectActivity>> {
-    ctx.require(Action::PairingView)?;
     Ok(Json(
         state
-            .store
-            .list_project_activities(&ctx.scope, ProjectId(id))
+            .cases
+            .pairing()
+            .project_activities(&ctx.caller, ProjectId(id))
             .await?,
     ))
 }
@@ -644,12 +595,10 @@ async fn add_project_activity(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<ActivityInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    ctx.require(Action::ProjectManage)?;
-    state.store.get_project(&ctx.scope, ProjectId(id)).await?;
-    let v = b.validate().map_err(AppError::fields)?;
     let aid = state
-        .store
-        .add_project_activity(&ctx.actor, &ctx.scope, ProjectId(id), &v)
+        .cases
+        .pairing()
+        .add_project_activity(&ctx.caller, ProjectId(id), &b)
         .await?;
     Ok(created(aid.0))
 }
@@ -671,14 +620,10 @@ async fn mark_activity_done(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<DoneBody>,
 ) -> Result<StatusCode, ApiError> {
-    ctx.require(Action::ProjectManage)?;
-    let done_on = b
-        .done_on
-        .filter(|d| !d.trim().is_empty())
-        .unwrap_or_else(|| shanzhi_domain::Timestamp::now().shanghai_date());
     state
-        .store
-        .mark_activity_done(&ctx.actor, &ctx.scope, ActivityId(id), &done_on)
+        .cases
+        .pairing()
+        .mark_activity_done(&ctx.caller, ActivityId(id), b.done_on.as_deref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -699,14 +644,12 @@ async fn grade_project(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<GradeBody>,
 ) -> ApiResult<ProjectDetail> {
-    ctx.require(Action::ProjectGrade)?;
-    state.store.get_project(&ctx.scope, ProjectId(id)).await?;
-    let grade = ProjectGrade::parse(&b.grade).ok_or(AppError::fields(
-        shanzhi_domain::FieldErrors::single("grade", Code::InvalidChoice),
-    ))?;
-    state
-        .store
-        .grade_project(&ctx.actor, &ctx.scope, ProjectId(id), grade)
-        .await?;
-    project_detail(&state, &ctx, id).await
+    Ok(Json(
+        state
+            .cases
+            .pairing()
+            .grade_project(&ctx.caller, ProjectId(id), &b.grade)
+            .await?
+            .into(),
+    ))
 }

@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shanzhi_domain::registration::{RegistrationInput, RoundInput};
-use shanzhi_domain::role::{Action, Scope};
-use shanzhi_domain::{Code, PlaceId, RegistrationId, RoundId, UnitId};
+
+use shanzhi_domain::{PlaceId, RegistrationId, RoundId, UnitId};
 use shanzhi_store::Page;
 use shanzhi_store::registration::{
     Receipt, Registration, RegistrationFilter, RegistrationHistoryRow, Round, UnitRegistrationRate,
@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use super::{ApiCtx, ApiResult, Body, Created, Paging};
 use crate::AppState;
-use crate::error::{ApiError, AppError, ErrorBody};
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
 
 pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
@@ -36,23 +36,11 @@ pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(unit_registration_rate))
 }
 
-fn may_see_rounds(ctx: &crate::auth::Ctx) -> Result<(), ApiError> {
-    if ctx.can(Action::RoundManage)
-        || ctx.can(Action::RegistrationView)
-        || ctx.can(Action::RegistrationSubmit)
-    {
-        Ok(())
-    } else {
-        Err(ApiError(AppError::new(Code::Forbidden)))
-    }
-}
-
 /// Registration rounds, newest first.
 #[utoipa::path(get, path = "/api/v1/rounds", tag = "registration", security(("bearer" = [])),
     responses((status = 200, body = Vec<Round>), (status = 403, body = ErrorBody)))]
 async fn list_rounds(State(state): State<AppState>, ApiCtx(ctx): ApiCtx) -> ApiResult<Vec<Round>> {
-    may_see_rounds(&ctx)?;
-    Ok(Json(state.store.list_rounds().await?))
+    Ok(Json(state.cases.registration().rounds(&ctx).await?))
 }
 
 /// Open a registration round (district admin; one open round at a time). `carry_over` copies the last round's
@@ -65,9 +53,7 @@ async fn open_round(
     ApiCtx(ctx): ApiCtx,
     Body(b): Body<RoundInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    ctx.require(Action::RoundManage)?;
-    let v = b.validate().map_err(AppError::fields)?;
-    let id = state.store.open_round(&ctx.actor, &ctx.scope, &v).await?;
+    let id = state.cases.registration().open_round(&ctx, &b).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
 
@@ -86,11 +72,10 @@ async fn close_round(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Closed> {
-    ctx.require(Action::RoundManage)?;
-    state.store.get_round(RoundId(id)).await?;
     let expired = state
-        .store
-        .close_round(&ctx.actor, &ctx.scope, RoundId(id))
+        .cases
+        .registration()
+        .close_round(&ctx, RoundId(id))
         .await?;
     Ok(Json(Closed { expired }))
 }
@@ -106,12 +91,8 @@ async fn list_registrations(
     ApiQuery(f): ApiQuery<RegistrationFilter>,
     ApiQuery(p): ApiQuery<Paging>,
 ) -> ApiResult<Page<Registration>> {
-    ctx.require(Action::RegistrationView)?;
     Ok(Json(
-        state
-            .store
-            .list_registrations(&ctx.scope, &f, p.req())
-            .await?,
+        state.cases.registration().list(&ctx, &f, p.req()).await?,
     ))
 }
 
@@ -126,15 +107,7 @@ async fn submit_registration(
     ApiCtx(ctx): ApiCtx,
     Body(b): Body<RegistrationInput>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    ctx.require(Action::RegistrationSubmit)?;
-    let Scope::Member(member) = ctx.scope else {
-        return Err(ApiError(AppError::new(Code::Forbidden)));
-    };
-    let v = b.validate().map_err(AppError::fields)?;
-    let id = state
-        .store
-        .submit_registration(&ctx.actor, &ctx.scope, member, &v)
-        .await?;
+    let id = state.cases.registration().submit(&ctx, &b, None).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
 
@@ -154,15 +127,9 @@ async fn get_registration(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<RegistrationDetail> {
-    ctx.require(Action::RegistrationView)?;
-    let registration = state
-        .store
-        .get_registration(&ctx.scope, RegistrationId(id))
-        .await?;
-    let history = state
-        .store
-        .registration_history(&ctx.scope, RegistrationId(id))
-        .await?;
+    let cases = state.cases.registration();
+    let registration = cases.get(&ctx, RegistrationId(id)).await?;
+    let history = cases.history(&ctx, RegistrationId(id)).await?;
     Ok(Json(RegistrationDetail {
         registration,
         history,
@@ -192,15 +159,10 @@ async fn accept_registration(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<AcceptBody>,
 ) -> ApiResult<ReceiptNo> {
-    ctx.require(Action::RegistrationReview)?;
     let receipt_no = state
-        .store
-        .accept_registration(
-            &ctx.actor,
-            &ctx.scope,
-            RegistrationId(id),
-            b.grid_id.map(PlaceId),
-        )
+        .cases
+        .registration()
+        .accept(&ctx, RegistrationId(id), b.grid_id.map(PlaceId))
         .await?;
     Ok(Json(ReceiptNo { receipt_no }))
 }
@@ -215,8 +177,9 @@ struct ReturnBody {
 async fn reload(state: &AppState, ctx: &crate::auth::Ctx, id: i64) -> ApiResult<Registration> {
     Ok(Json(
         state
-            .store
-            .get_registration(&ctx.scope, RegistrationId(id))
+            .cases
+            .registration()
+            .get(ctx, RegistrationId(id))
             .await?,
     ))
 }
@@ -232,10 +195,10 @@ async fn return_registration(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<ReturnBody>,
 ) -> ApiResult<Registration> {
-    ctx.require(Action::RegistrationReview)?;
     state
-        .store
-        .return_registration(&ctx.actor, &ctx.scope, RegistrationId(id), &b.reason)
+        .cases
+        .registration()
+        .return_(&ctx, RegistrationId(id), &b.reason)
         .await?;
     reload(&state, &ctx, id).await
 }
@@ -249,10 +212,10 @@ async fn withdraw_registration(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Registration> {
-    ctx.require(Action::RegistrationSubmit)?;
     state
-        .store
-        .withdraw_registration(&ctx.actor, &ctx.scope, RegistrationId(id))
+        .cases
+        .registration()
+        .withdraw(&ctx, RegistrationId(id))
         .await?;
     reload(&state, &ctx, id).await
 }
@@ -275,17 +238,10 @@ async fn transfer_registration(
     ApiPath(id): ApiPath<i64>,
     Body(b): Body<TransferBody>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    if !(ctx.can(Action::RegistrationSubmit) || ctx.can(Action::RegistrationReview)) {
-        return Err(ApiError(AppError::new(Code::Forbidden)));
-    }
     let new_id = state
-        .store
-        .transfer_registration(
-            &ctx.actor,
-            &ctx.scope,
-            RegistrationId(id),
-            PlaceId(b.community_id),
-        )
+        .cases
+        .registration()
+        .transfer(&ctx, RegistrationId(id), PlaceId(b.community_id))
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: new_id.0 })))
 }
@@ -299,10 +255,10 @@ async fn confirm_registration(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<ReceiptNo> {
-    ctx.require(Action::RegistrationSubmit)?;
     let receipt_no = state
-        .store
-        .confirm_carried(&ctx.actor, &ctx.scope, RegistrationId(id))
+        .cases
+        .registration()
+        .confirm(&ctx, RegistrationId(id))
         .await?;
     Ok(Json(ReceiptNo { receipt_no }))
 }
@@ -317,11 +273,11 @@ async fn registration_receipt(
     ApiCtx(ctx): ApiCtx,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Receipt> {
-    ctx.require(Action::RegistrationView)?;
     Ok(Json(
         state
-            .store
-            .registration_receipt(&ctx.scope, RegistrationId(id))
+            .cases
+            .registration()
+            .receipt(&ctx, RegistrationId(id))
             .await?,
     ))
 }
@@ -343,21 +299,11 @@ async fn unit_registration_rate(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<RateQuery>,
 ) -> ApiResult<UnitRegistrationRate> {
-    ctx.require(Action::RegistrationView)?;
-    let round = match q.round_id {
-        Some(r) => RoundId(r),
-        None => state
-            .store
-            .list_rounds()
-            .await?
-            .first()
-            .map(Round::id)
-            .ok_or(AppError::new(Code::RoundNotOpen))?,
-    };
     Ok(Json(
         state
-            .store
-            .unit_registration_rate(&ctx.scope, UnitId(id), round)
+            .cases
+            .registration()
+            .unit_rate(&ctx, UnitId(id), q.round_id.map(RoundId))
             .await?,
     ))
 }

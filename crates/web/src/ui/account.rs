@@ -4,10 +4,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use shanzhi_domain::role::{Role, Scope};
 use shanzhi_domain::{Code, RoleAssignmentId};
 use shanzhi_store::places::PlaceSummary;
-use shanzhi_store::{PageReq, SessionStage};
 
 use super::{Layout, UiCtx, UiError, render, see_other};
 use crate::AppState;
@@ -46,40 +44,16 @@ async fn home(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<OkQuery>,
 ) -> Result<Response, UiError> {
-    let mut page = HomePage {
+    let home = state.cases.accounts().home(&ctx.caller).await?;
+    Ok(render(&HomePage {
         l: Layout::new(&ctx, "首页", "/").flash(q.ok.as_deref()),
         role: ctx.role().as_str(),
-        summaries: vec![],
-        unit: None,
-        member: None,
-        accounts_total: 0,
-        audit_total: 0,
-    };
-    match (&ctx.scope, ctx.role()) {
-        (Scope::Subtree(_), _) => {
-            for p in state.store.scope_roots(&ctx.scope).await? {
-                page.summaries.push(state.store.place_summary(p).await?);
-            }
-        }
-        (Scope::Unit(u), _) => page.unit = Some(state.store.get_unit(&ctx.scope, *u).await?),
-        (Scope::Member(m), _) => page.member = Some(state.store.get_member(&ctx.scope, *m).await?),
-        (Scope::Oversight, Role::SecurityAdmin) => {
-            page.accounts_total = state
-                .store
-                .list_accounts(None, PageReq::new(Some(1), Some(1)))
-                .await?
-                .total
-        }
-        (Scope::Oversight, Role::Auditor) => {
-            page.audit_total = state
-                .store
-                .list_audit(&Default::default(), PageReq::new(Some(1), Some(1)))
-                .await?
-                .total
-        }
-        _ => {}
-    }
-    Ok(render(&page))
+        summaries: home.summaries,
+        unit: home.unit,
+        member: home.member,
+        accounts_total: home.accounts_total,
+        audit_total: home.audit_total,
+    }))
 }
 
 #[derive(Template)]
@@ -97,8 +71,9 @@ async fn account_page(
     UiQuery(q): UiQuery<OkQuery>,
 ) -> Result<Response, UiError> {
     let mobile = state
-        .store
-        .account_mobile_masked(ctx.account_id())
+        .cases
+        .accounts()
+        .own_mobile(&ctx.caller)
         .await?
         .unwrap_or_else(|| "未登记".into());
     Ok(render(&AccountPage {
@@ -114,15 +89,17 @@ async fn account_password(
     UiCtx(ctx): UiCtx,
     form: Form,
 ) -> Result<Response, UiError> {
-    match super::login::change_password(
-        &state,
-        &ctx.actor,
-        ctx.account_id(),
-        &form.get("current"),
-        &form.get("new"),
-        &form.get("confirm"),
-    )
-    .await
+    match state
+        .cases
+        .accounts()
+        .change_password(
+            &ctx.caller,
+            &form.get("current"),
+            &form.get("new"),
+            &form.get("confirm"),
+            &*state.hasher,
+        )
+        .await
     {
         Ok(()) => {
             // Every session ended with the change (including this one): sign in again with the new password.
@@ -131,8 +108,9 @@ async fn account_password(
         Err(e) if e.code == Code::Internal => Err(UiError(e)),
         Err(e) => {
             let mobile = state
-                .store
-                .account_mobile_masked(ctx.account_id())
+                .cases
+                .accounts()
+                .own_mobile(&ctx.caller)
                 .await?
                 .unwrap_or_default();
             Ok(render(&AccountPage {
@@ -154,30 +132,17 @@ async fn switch_role(
         .get("role_id")
         .parse()
         .map_err(|_| AppError::new(Code::InvalidRole))?;
-    if !ctx.bindings.iter().any(|(b, _)| b.0 == id) {
-        return Err(UiError(AppError::new(Code::InvalidRole)));
-    }
     state
-        .store
-        .update_session(
-            &ctx.session.token_hash,
-            SessionStage::Full,
-            Some(RoleAssignmentId(id)),
-        )
+        .cases
+        .accounts()
+        .switch_role(&ctx.caller, &ctx.session.token_hash, RoleAssignmentId(id))
         .await?;
     Ok(see_other("/?ok=role"))
 }
 
 /// The signed-in person's own data as a JSON download (audited).
 async fn export_own(State(state): State<AppState>, UiCtx(ctx): UiCtx) -> Result<Response, UiError> {
-    let member = match ctx.scope {
-        Scope::Member(m) => Some(m),
-        _ => None,
-    };
-    let data = state
-        .store
-        .export_own_data(&ctx.actor, ctx.account_id(), member)
-        .await?;
+    let data = state.cases.accounts().export_own(&ctx.caller).await?;
     let body = serde_json::to_vec_pretty(&data).map_err(AppError::internal)?;
     Ok((
         [

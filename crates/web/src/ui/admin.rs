@@ -4,14 +4,14 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
+use shanzhi_cases::accounts::{AccountInput, BindingInput};
 use shanzhi_domain::org::{DictEntryInput, DictKind};
-use shanzhi_domain::role::Action;
 use shanzhi_domain::role::Role;
 use shanzhi_domain::{AccountId, Code, DictEntryId, FieldErrors, RoleAssignmentId, Timestamp};
+use shanzhi_store::PageReq;
 use shanzhi_store::accounts::AccountSummary;
-use shanzhi_store::accounts::{NewAccount, NewBinding};
 use shanzhi_store::dict::DictEntry;
-use shanzhi_store::{AuditFilter, AuditRow, PageReq, StoreError};
+use shanzhi_store::{AuditFilter, AuditRow};
 
 use super::{Layout, Pager, UiCtx, UiError, render, see_other};
 use crate::AppState;
@@ -75,7 +75,7 @@ async fn dict_render(
             .collect(),
         kind: kind.as_str(),
         kind_label: kind.label(),
-        entries: state.store.list_dict(kind, false).await?,
+        entries: state.cases.dict().manage(&ctx.caller, kind).await?,
         form,
         errors,
     }))
@@ -90,7 +90,6 @@ async fn dict_page(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<DictQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::DictionaryEdit)?;
     dict_render(
         &state,
         &ctx,
@@ -126,35 +125,33 @@ async fn dict_create(
     UiCtx(ctx): UiCtx,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::DictionaryEdit)?;
     let kind = kind_of(Some(&form.get("kind")));
-    let input = dict_input(&form);
-    let res = match &input {
-        Ok(i) => match i.validate() {
-            Ok(v) => state
-                .store
-                .create_dict_entry(&ctx.actor, kind, &v)
-                .await
-                .map(|_| ()),
-            Err(e) => Err(StoreError::Fields(e)),
-        },
-        Err(e) => Err(StoreError::Fields(e.clone())),
+    let res = match dict_input(&form) {
+        Ok(i) => state
+            .cases
+            .dict()
+            .create(&ctx.caller, Some(kind), &i)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e.into()),
     };
     match res {
         Ok(()) => Ok(see_other(format!(
             "/dictionaries?kind={}&ok=created",
             kind.as_str()
         ))),
-        Err(StoreError::Fields(e)) => {
-            let shown = DictEntryInput {
-                code: form.get("code"),
-                name: form.get("name"),
-                sort: None,
-                active: form.checked("active"),
-            };
-            dict_render(&state, &ctx, kind, shown, e, None).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(e) => {
+                let shown = DictEntryInput {
+                    code: form.get("code"),
+                    name: form.get("name"),
+                    sort: None,
+                    active: form.checked("active"),
+                };
+                dict_render(&state, &ctx, kind, shown, e, None).await
+            }
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -172,8 +169,7 @@ async fn dict_edit(
     UiCtx(ctx): UiCtx,
     UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::DictionaryEdit)?;
-    let e = state.store.get_dict_entry(DictEntryId(id)).await?;
+    let e = state.cases.dict().get(&ctx.caller, DictEntryId(id)).await?;
     let kind_label = DictKind::parse(&e.kind).map(DictKind::label).unwrap_or("");
     Ok(render(&DictEdit {
         l: Layout::new(&ctx, "编辑字典项", "/dictionaries"),
@@ -189,9 +185,8 @@ async fn dict_update(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::DictionaryEdit)?;
-    let current = state.store.get_dict_entry(DictEntryId(id)).await?;
-    let mut input = match dict_input(&form) {
+    let current = state.cases.dict().get(&ctx.caller, DictEntryId(id)).await?;
+    let input = match dict_input(&form) {
         Ok(i) => i,
         Err(errors) => {
             let kind_label = DictKind::parse(&current.kind)
@@ -205,19 +200,20 @@ async fn dict_update(
             }));
         }
     };
-    input.code = current.code.clone();
-    match input.validate() {
-        Ok(v) => {
-            state
-                .store
-                .update_dict_entry(&ctx.actor, DictEntryId(id), &v)
-                .await?;
-            Ok(see_other(format!(
-                "/dictionaries?kind={}&ok=saved",
-                current.kind
-            )))
-        }
-        Err(errors) => {
+    match state
+        .cases
+        .dict()
+        .update(&ctx.caller, DictEntryId(id), &input)
+        .await
+        .map(|_| ())
+        .map_err(AppError::into_fields)
+    {
+        Ok(()) => Ok(see_other(format!(
+            "/dictionaries?kind={}&ok=saved",
+            current.kind
+        ))),
+        Err(Err(e)) => Err(e.into()),
+        Err(Ok(errors)) => {
             let kind_label = DictKind::parse(&current.kind)
                 .map(DictKind::label)
                 .unwrap_or("");
@@ -259,7 +255,6 @@ async fn audit_page(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<AuditQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::AuditView)?;
     let f = AuditFilter {
         actor: q.actor,
         action: q.action,
@@ -268,8 +263,9 @@ async fn audit_page(
         to: q.to,
     };
     let page = state
-        .store
-        .list_audit(&f, PageReq::new(q.page, Some(50)))
+        .cases
+        .audit()
+        .list(&ctx.caller, &f, PageReq::new(q.page, Some(50)))
         .await?;
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let pager = Pager::new(
@@ -313,10 +309,10 @@ async fn accounts_page(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<AccountsQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::AccountManage)?;
     let page = state
-        .store
-        .list_accounts(q.q.as_deref(), PageReq::new(q.page, Some(30)))
+        .cases
+        .accounts()
+        .list(&ctx.caller, q.q.as_deref(), PageReq::new(q.page, Some(30)))
         .await?;
     let pager = Pager::new(
         &page,
@@ -338,65 +334,26 @@ async fn account_unlock(
     UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::AccountManage)?;
     state
-        .store
-        .unlock_account(&ctx.actor, AccountId(id))
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => AppError::new(Code::NotFound),
-            other => other.into(),
-        })?;
+        .cases
+        .accounts()
+        .unlock(&ctx.caller, AccountId(id))
+        .await?;
     Ok(see_other("/accounts?ok=unlocked"))
 }
 
 // ------------------------------------------------------------------ account administration (security admin)
 
-fn role_choices() -> Vec<(&'static str, &'static str)> {
-    Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect()
+fn role_choices(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
+    roles.iter().map(|r| (r.as_str(), r.label())).collect()
 }
 
-/// Resolves "what the role is bound to" as typed: a place code, a unit's credit code or a member's mobile.
-async fn binding_from_form(state: &AppState, form: &Form) -> Result<NewBinding, FieldErrors> {
-    let role = Role::parse(&form.get("role"))
-        .ok_or_else(|| FieldErrors::single("role", Code::InvalidRole))?;
-    let target = form.get("target");
-    let target = target.trim();
-    let mut b = NewBinding {
-        role,
-        place_id: None,
-        unit_id: None,
-        member_id: None,
-    };
-    let internal = |_| FieldErrors::single("target", Code::Internal);
-    if role.needs_unit() {
-        b.unit_id = Some(
-            state
-                .store
-                .unit_by_credit_code(target)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| FieldErrors::single("target", Code::InvalidUnit))?,
-        );
-    } else if role.needs_member() {
-        b.member_id = Some(
-            state
-                .store
-                .member_by_mobile(target)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| FieldErrors::single("target", Code::NotFound))?,
-        );
-    } else {
-        let place = state
-            .store
-            .place_by_code(target)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| FieldErrors::single("target", Code::InvalidPlace))?;
-        b.place_id = Some(place.id());
+/// The binding as typed: the role, and a place code, a unit's credit code or a member's mobile.
+fn binding_input(form: &Form) -> BindingInput {
+    BindingInput {
+        role: form.get("role"),
+        target: form.get("target"),
     }
-    Ok(b)
 }
 
 #[derive(Template)]
@@ -412,8 +369,11 @@ struct AccountNew {
     errors: FieldErrors,
 }
 
-async fn account_new(UiCtx(ctx): UiCtx) -> Result<Response, UiError> {
-    ctx.require(Action::AccountManage)?;
+async fn account_new(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+) -> Result<Response, UiError> {
+    let roles = role_choices(state.cases.accounts().roles(&ctx.caller)?);
     Ok(render(&AccountNew {
         l: Layout::new(&ctx, "新建账号", "/accounts"),
         username: String::new(),
@@ -421,7 +381,7 @@ async fn account_new(UiCtx(ctx): UiCtx) -> Result<Response, UiError> {
         mobile: String::new(),
         role: String::new(),
         target: String::new(),
-        roles: role_choices(),
+        roles,
         errors: FieldErrors::new(),
     }))
 }
@@ -435,20 +395,11 @@ struct PasswordShown {
     account_id: i64,
 }
 
-async fn hash_password(password: &str) -> Result<String, AppError> {
-    let pw = password.to_string();
-    tokio::task::spawn_blocking(move || shanzhi_secure::password::hash(&pw))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)
-}
-
 async fn account_create(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::AccountManage)?;
     let again = |errors: FieldErrors| AccountNew {
         l: Layout::new(&ctx, "新建账号", "/accounts"),
         username: form.get("username"),
@@ -456,49 +407,31 @@ async fn account_create(
         mobile: form.get("mobile"),
         role: form.get("role"),
         target: form.get("target"),
-        roles: role_choices(),
+        roles: role_choices(&Role::ALL),
         errors,
     };
-    let mut errors = FieldErrors::new();
-    if let Err(c) = shanzhi_domain::validate::text(&form.get("display_name"), 40) {
-        errors.add("display_name", c);
-    }
-    let binding = match binding_from_form(&state, &form).await {
-        Ok(b) => Some(b),
-        Err(e) => {
-            errors.0.extend(e.0);
-            None
-        }
-    };
-    let Some(binding) = binding.filter(|_| errors.is_empty()) else {
-        return Ok(render(&again(errors)));
-    };
-    let password = shanzhi_secure::password::initial_password();
-    let mobile = Some(form.get("mobile")).filter(|m| !m.trim().is_empty());
-    let account = NewAccount {
+    let input = AccountInput {
         username: form.get("username"),
-        display_name: form.get("display_name").trim().to_string(),
-        mobile,
-        password_hash: hash_password(&password).await?,
-        member_id: binding.member_id,
-        bindings: vec![binding],
+        display_name: form.get("display_name"),
+        mobile: form.get("mobile"),
+        binding: binding_input(&form),
     };
-    match state.store.create_account(&ctx.actor, &account).await {
-        Ok(id) => {
-            // An initial password is temporary: admins must replace it at first login.
-            state
-                .store
-                .set_password_changed_at(id, Timestamp(0))
-                .await?;
-            Ok(render(&PasswordShown {
-                l: Layout::new(&ctx, "账号已创建", "/accounts"),
-                username: account.username.to_ascii_lowercase(),
-                password,
-                account_id: id.0,
-            }))
-        }
-        Err(StoreError::Fields(e)) => Ok(render(&again(e))),
-        Err(e) => Err(e.into()),
+    match state
+        .cases
+        .accounts()
+        .create(&ctx.caller, &input, &*state.hasher)
+        .await
+    {
+        Ok(created) => Ok(render(&PasswordShown {
+            l: Layout::new(&ctx, "账号已创建", "/accounts"),
+            username: created.username,
+            password: created.password,
+            account_id: created.account_id.0,
+        })),
+        Err(e) => match e.into_fields() {
+            Ok(errors) => Ok(render(&again(errors))),
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -521,35 +454,19 @@ async fn account_page(
     errors: FieldErrors,
     ok: Option<&str>,
 ) -> Result<Response, UiError> {
-    let account = state.store.get_account(id).await?;
-    let a = AccountSummary {
-        id: account.id,
-        username: account.username.clone(),
-        display_name: account.display_name.clone(),
-        failed_logins: account.failed_logins,
-        locked_until: account.locked_until,
-        totp_enabled: account.totp_enabled,
-        active: account.active,
-        created_at: account.created_at,
-    };
-    let bindings = state
-        .store
-        .account_bindings(id)
-        .await?
+    let d = state.cases.accounts().get(&ctx.caller, id).await?;
+    let bindings = d
+        .bindings
         .into_iter()
         .map(|(bid, b)| (bid.0, b.role.label().to_string(), b.scope_name))
         .collect();
     Ok(render(&AccountShow {
-        l: Layout::new(ctx, account.username.clone(), "/accounts").flash(ok),
-        locked: account.is_locked(Timestamp::now()),
-        a,
-        mobile: state
-            .store
-            .account_mobile_masked(id)
-            .await?
-            .unwrap_or_else(|| "未登记".into()),
+        l: Layout::new(ctx, d.account.username.clone(), "/accounts").flash(ok),
+        locked: d.locked,
+        a: d.account,
+        mobile: d.mobile.unwrap_or_else(|| "未登记".into()),
         bindings,
-        roles: role_choices(),
+        roles: role_choices(&Role::ALL),
         errors,
     }))
 }
@@ -560,7 +477,6 @@ async fn account_show(
     UiPath(id): UiPath<i64>,
     UiQuery(q): UiQuery<AccountsQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::AccountManage)?;
     account_page(
         &state,
         &ctx,
@@ -577,19 +493,17 @@ async fn account_add_role(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::AccountManage)?;
-    let binding = match binding_from_form(&state, &form).await {
-        Ok(b) => b,
-        Err(e) => return account_page(&state, &ctx, AccountId(id), e, None).await,
-    };
     match state
-        .store
-        .add_role(&ctx.actor, AccountId(id), &binding)
+        .cases
+        .accounts()
+        .add_role(&ctx.caller, AccountId(id), &binding_input(&form))
         .await
     {
         Ok(()) => Ok(see_other(format!("/accounts/{id}?ok=saved"))),
-        Err(StoreError::Fields(e)) => account_page(&state, &ctx, AccountId(id), e, None).await,
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(e) => account_page(&state, &ctx, AccountId(id), e, None).await,
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -599,19 +513,19 @@ async fn account_remove_role(
     UiPath((id, binding)): UiPath<(i64, i64)>,
     _form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::AccountManage)?;
     match state
-        .store
-        .remove_role(&ctx.actor, AccountId(id), RoleAssignmentId(binding))
+        .cases
+        .accounts()
+        .remove_role(&ctx.caller, AccountId(id), RoleAssignmentId(binding))
         .await
     {
         Ok(()) => Ok(see_other(format!("/accounts/{id}?ok=saved"))),
-        Err(StoreError::Refused(c)) => {
+        Err(e) if e.code == Code::InvalidRole => {
             account_page(
                 &state,
                 &ctx,
                 AccountId(id),
-                FieldErrors::single("role", c),
+                FieldErrors::single("role", e.code),
                 None,
             )
             .await
@@ -626,13 +540,10 @@ async fn account_set_active(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::AccountManage)?;
-    if AccountId(id) == ctx.account_id() {
-        return Err(UiError(AppError::new(Code::Forbidden)));
-    }
     state
-        .store
-        .set_account_active(&ctx.actor, AccountId(id), form.get("active") == "true")
+        .cases
+        .accounts()
+        .set_active(&ctx.caller, AccountId(id), form.get("active") == "true")
         .await?;
     Ok(see_other(format!("/accounts/{id}?ok=saved")))
 }
@@ -643,21 +554,15 @@ async fn account_reset_password(
     UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::AccountManage)?;
-    let account = state.store.get_account(AccountId(id)).await?;
-    let password = shanzhi_secure::password::initial_password();
-    state
-        .store
-        .set_password(&ctx.actor, AccountId(id), &hash_password(&password).await?)
-        .await?;
-    state
-        .store
-        .set_password_changed_at(AccountId(id), Timestamp(0))
+    let reset = state
+        .cases
+        .accounts()
+        .reset_password(&ctx.caller, AccountId(id), &*state.hasher)
         .await?;
     Ok(render(&PasswordShown {
         l: Layout::new(&ctx, "密码已重置", "/accounts"),
-        username: account.username,
-        password,
-        account_id: id,
+        username: reset.username,
+        password: reset.password,
+        account_id: reset.account_id.0,
     }))
 }

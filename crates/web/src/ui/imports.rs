@@ -8,9 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use shanzhi_domain::Code;
-use shanzhi_domain::role::{Action, Scope};
 use shanzhi_imports::job::{Stored, stored_report};
-use shanzhi_imports::{ImportError, Kind, Options, Report, ledger};
+use shanzhi_imports::{ImportError, Kind, Options, Report};
 use shanzhi_sheets::Format;
 use shanzhi_store::imports::{ImportJob, LedgerFilter};
 
@@ -39,22 +38,6 @@ pub fn routes() -> super::Routes {
         .route("/imports/templates/{file}", get(template))
         .route("/exports/members.xlsx", get(export_members))
         .route("/exports/units.xlsx", get(export_units))
-}
-
-/// Members need the import permission; units also the permission to register units (district and towns).
-pub(crate) fn require_kind(ctx: &Ctx, kind: Kind) -> Result<(), AppError> {
-    ctx.require(Action::Import)?;
-    match kind {
-        Kind::Members => Ok(()),
-        Kind::Units => {
-            ctx.require(Action::UnitCreate)?;
-            if matches!(ctx.scope, Scope::Subtree(_) | Scope::Everything) {
-                Ok(())
-            } else {
-                Err(AppError::new(Code::Forbidden))
-            }
-        }
-    }
 }
 
 /// A file download response.
@@ -193,11 +176,7 @@ pub(crate) async fn read_multipart(mut mp: Multipart) -> Result<Upload, ImportEr
     Ok(up)
 }
 
-/// At most this many uploads are checked at once (checking reads the whole file and its cells into memory).
-static CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-
-/// Checks the upload off the async threads (a broken file is refused before anything is recorded), then records
-/// the import and its job with the file; a worker of the job runner runs it. Returns the import id.
+/// Starts the import of an upload (the use case checks the file and queues the job). Returns the import id.
 pub(crate) async fn start_import(
     state: &AppState,
     ctx: &Ctx,
@@ -207,34 +186,19 @@ pub(crate) async fn start_import(
     let Some(spool) = up.file.filter(|s| s.size() > 0) else {
         return Err(ImportError::Sheet(shanzhi_sheets::SheetError::Empty));
     };
-    let rows = {
-        let _permit = CHECKS
-            .acquire()
-            .await
-            .map_err(|_| ImportError::Refused(Code::Internal))?;
-        let name = up.file_name.clone();
-        let path = spool.tmp.path().to_path_buf();
-        tokio::task::spawn_blocking(move || {
-            let bytes = std::fs::read(&path).map_err(spool_error)?;
-            let table = shanzhi_imports::parse(kind, &name, &bytes)?;
-            Ok::<usize, ImportError>(table.rows.len())
-        })
+    state
+        .cases
+        .imports()
+        .start(
+            &ctx.caller,
+            kind,
+            &up.file_name,
+            spool.tmp.path(),
+            Options {
+                valid_only: up.valid_only,
+            },
+        )
         .await
-        .map_err(|_| ImportError::Refused(Code::Internal))??
-    };
-    shanzhi_imports::job::enqueue(
-        &state.store,
-        &ctx.actor,
-        &ctx.scope,
-        kind,
-        &up.file_name,
-        spool.tmp.path(),
-        rows,
-        Options {
-            valid_only: up.valid_only,
-        },
-    )
-    .await
 }
 
 // ------------------------------------------------------------------ pages
@@ -260,23 +224,14 @@ async fn index_page(
     valid_only: bool,
     error: Option<String>,
 ) -> Result<IndexPage, UiError> {
-    if !ctx.can(Action::Import) && !ctx.can(Action::Export) {
-        return Err(UiError(AppError::new(Code::Forbidden)));
-    }
-    let jobs = if ctx.can(Action::Import) {
-        state
-            .store
-            .list_import_jobs(&ctx.scope, Some(ctx.account_id()), 20)
-            .await?
-    } else {
-        Vec::new()
-    };
+    let offers = state.cases.imports().offers(&ctx.caller)?;
+    let jobs = state.cases.imports().recent(&ctx.caller, 20).await?;
     Ok(IndexPage {
         l: Layout::new(ctx, "导入导出", "/imports"),
-        can_import: ctx.can(Action::Import),
-        can_units: require_kind(ctx, Kind::Units).is_ok(),
-        can_export: ctx.can(Action::Export),
-        can_reveal: ctx.can(Action::PersonalReveal),
+        can_import: offers.import,
+        can_units: offers.units,
+        can_export: offers.export,
+        can_reveal: offers.reveal,
         kind: kind.to_string(),
         valid_only,
         error,
@@ -308,7 +263,7 @@ async fn upload(
     {
         return Err(UiError(AppError::new(Code::CsrfRejected)));
     }
-    ctx.require(Action::Import)?;
+    state.cases.imports().check(&ctx.caller, Kind::Members)?;
     let up = match read_multipart(mp).await {
         Ok(up) => up,
         Err(e) => return upload_error(&state, &ctx, "members", false, &e).await,
@@ -317,11 +272,12 @@ async fn upload(
     let Some(kind) = Kind::parse(&kind_text) else {
         return Err(UiError(AppError::new(Code::BadRequest)));
     };
-    require_kind(&ctx, kind)?;
+    state.cases.imports().check(&ctx.caller, kind)?;
     let valid_only = up.valid_only;
     match start_import(&state, &ctx, kind, up).await {
         Ok(id) => Ok(see_other(format!("/imports/{id}"))),
         Err(ImportError::Store(e)) => Err(UiError(e.into())),
+        Err(ImportError::Refused(Code::Forbidden)) => Err(UiError(AppError::new(Code::Forbidden))),
         Err(e) => upload_error(&state, &ctx, kind.as_str(), valid_only, &e).await,
     }
 }
@@ -355,11 +311,7 @@ async fn show(
     UiCtx(ctx): UiCtx,
     UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::Import)?;
-    let job = state
-        .store
-        .get_import_job(&ctx.scope, Some(ctx.account_id()), id)
-        .await?;
+    let job = state.cases.imports().get(&ctx.caller, id).await?;
     let (report, error) = match stored_report(job.report.as_deref()) {
         Stored::Report(r) => (Some(r), None),
         Stored::Error(_, m) => (None, Some(m)),
@@ -379,11 +331,7 @@ async fn report_csv(
     UiCtx(ctx): UiCtx,
     UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::Import)?;
-    let job = state
-        .store
-        .get_import_job(&ctx.scope, Some(ctx.account_id()), id)
-        .await?;
+    let job = state.cases.imports().get(&ctx.caller, id).await?;
     let Stored::Report(r) = stored_report(job.report.as_deref()) else {
         return Err(UiError(AppError::new(Code::NotFound)));
     };
@@ -406,10 +354,13 @@ async fn report_csv(
     Ok(download(Format::Csv, &format!("导入结果-{id}.csv"), bytes))
 }
 
-async fn template(UiCtx(ctx): UiCtx, UiPath(file): UiPath<String>) -> Result<Response, UiError> {
+async fn template(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    UiPath(file): UiPath<String>,
+) -> Result<Response, UiError> {
     let (kind, format) = template_file(&file).ok_or(AppError::new(Code::NotFound))?;
-    require_kind(&ctx, kind)?;
-    let bytes = shanzhi_imports::template(kind, format).map_err(AppError::internal)?;
+    let bytes = state.cases.imports().template(&ctx.caller, kind, format)?;
     Ok(download(format, &kind.template_name(format), bytes))
 }
 
@@ -420,21 +371,8 @@ pub(crate) async fn ledger_xlsx(
     kind: Kind,
     f: &LedgerFilter,
 ) -> Result<Response, AppError> {
-    ctx.require(Action::Export)?;
-    let reveal = ctx.can(Action::PersonalReveal).then_some(&ctx.actor);
-    let bytes = match kind {
-        Kind::Members => ledger::members_xlsx(&state.store, &ctx.scope, f, reveal).await,
-        Kind::Units => ledger::units_xlsx(&state.store, &ctx.scope, f, reveal).await,
-    };
-    let bytes = bytes.map_err(|e| match e {
-        ImportError::Store(s) => AppError::from(s),
-        other => AppError::internal(other),
-    })?;
-    Ok(download(
-        Format::Xlsx,
-        &ledger::file_name(kind.as_str()),
-        bytes,
-    ))
+    let ledger = state.cases.imports().ledger(&ctx.caller, kind, f).await?;
+    Ok(download(Format::Xlsx, &ledger.file_name, ledger.bytes))
 }
 
 async fn export_members(

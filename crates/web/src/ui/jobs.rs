@@ -5,7 +5,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use shanzhi_domain::role::Action;
 use shanzhi_store::PageReq;
 use shanzhi_store::jobs::{JobFilter, JobRow};
 
@@ -63,19 +62,14 @@ async fn list(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<ListQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::JobView)?;
     let f = JobFilter {
         status: q.status.filter(|s| !s.is_empty()),
         kind: q.kind.filter(|s| !s.is_empty()),
     };
     let page = state
-        .store
-        .list_jobs(
-            &ctx.scope,
-            Some(ctx.account_id()),
-            &f,
-            PageReq::new(q.page, Some(30)),
-        )
+        .cases
+        .jobs()
+        .list(&ctx.caller, &f, PageReq::new(q.page, Some(30)))
         .await?;
     let status = f.status.clone().unwrap_or_default();
     let kind = f.kind.clone().unwrap_or_default();

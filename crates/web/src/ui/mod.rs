@@ -188,7 +188,7 @@ impl Layout {
         ];
         // A member's "报到接收" only leads back to 我的报到 and "在职党员" only to their own record:
         // one entry each, named for what the member sees.
-        let member = ctx.binding.role == shanzhi_domain::role::Role::Member;
+        let member = ctx.role() == shanzhi_domain::role::Role::Member;
         for (href, label, action) in items {
             if member && href == "/registrations" {
                 continue;
@@ -198,7 +198,7 @@ impl Layout {
             } else {
                 label
             };
-            if ctx.can(action) {
+            if ctx.may(action) {
                 nav.push(NavItem {
                     href,
                     label,
@@ -207,7 +207,7 @@ impl Layout {
             }
         }
         // Importers reach 后台任务 from 导入导出; the security admin, who does not import, from the menu.
-        if ctx.can(Action::JobView) && !ctx.can(Action::Import) {
+        if ctx.may(Action::JobView) && !ctx.may(Action::Import) {
             nav.push(NavItem {
                 href: "/jobs",
                 label: "后台任务",
@@ -222,19 +222,19 @@ impl Layout {
         Layout {
             title: title.into(),
             user: ctx.session.display_name.clone(),
-            role_label: ctx.binding.role.label(),
-            scope_name: ctx.binding.scope_name.clone(),
+            role_label: ctx.role().label(),
+            scope_name: ctx.binding().scope_name.clone(),
             csrf: ctx.csrf.clone(),
             nav,
             flash: None,
             roles: ctx
-                .bindings
+                .bindings()
                 .iter()
                 .map(|(id, b)| {
                     (
                         id.0,
                         format!("{} · {}", b.role.label(), b.scope_name),
-                        *id == ctx.binding_id,
+                        Some(*id) == ctx.binding_id(),
                     )
                 })
                 .collect(),

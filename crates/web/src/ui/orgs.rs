@@ -5,16 +5,17 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
+use shanzhi_cases::orgs::FormFor;
 use shanzhi_domain::org::{DictKind, MemberInput, SocialOrgInput, UnitInput};
-use shanzhi_domain::place::{PartyOrgLevel, PlaceLevel};
-use shanzhi_domain::role::{Action, Scope};
+use shanzhi_domain::place::PartyOrgLevel;
+use shanzhi_domain::role::Action;
 use shanzhi_domain::{FieldErrors, MemberId, SocialOrgId, UnitId};
+use shanzhi_store::PageReq;
 use shanzhi_store::dict::DictEntry;
 use shanzhi_store::orgs::{
     Member, MemberFilter, PersonalNumbers, SocialOrg, SocialOrgFilter, Unit, UnitFilter,
 };
 use shanzhi_store::places::PlaceOption;
-use shanzhi_store::{PageReq, StoreError};
 
 use super::account::OkQuery;
 use super::{Layout, Pager, UiCtx, UiError, render, see_other};
@@ -50,18 +51,6 @@ fn party_levels() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// Place choices for a unit or social organisation: towns, communities and grids in scope; for a unit admin,
-/// the district's towns and communities.
-async fn located_places(state: &AppState, ctx: &Ctx) -> Result<Vec<PlaceOption>, UiError> {
-    Ok(state
-        .store
-        .place_options(
-            &ctx.scope.nameable_places(),
-            &[PlaceLevel::Town, PlaceLevel::Community],
-        )
-        .await?)
-}
-
 // ------------------------------------------------------------------ units
 
 #[derive(serde::Deserialize, Default)]
@@ -89,7 +78,6 @@ async fn unit_list(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<UnitQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitView)?;
     let place_id = q.place_id.as_deref().and_then(|s| s.parse().ok());
     let f = UnitFilter {
         q: q.q.clone(),
@@ -97,8 +85,9 @@ async fn unit_list(
         place_id,
     };
     let page = state
-        .store
-        .list_units(&ctx.scope, &f, PageReq::new(q.page, Some(20)))
+        .cases
+        .units()
+        .list(&ctx.caller, &f, PageReq::new(q.page, Some(20)))
         .await?;
     let pager = Pager::new(
         &page,
@@ -115,8 +104,12 @@ async fn unit_list(
         pager,
         q: q.q.unwrap_or_default(),
         kind: q.kind.unwrap_or_default(),
-        kinds: state.store.list_dict(DictKind::UnitKind, true).await?,
-        can_create: ctx.can(Action::UnitCreate),
+        kinds: state
+            .cases
+            .reference()
+            .dict(&ctx.caller, DictKind::UnitKind, true)
+            .await?,
+        can_create: ctx.may(Action::UnitCreate),
     }))
 }
 
@@ -136,13 +129,12 @@ async fn unit_show(
     UiPath(id): UiPath<i64>,
     UiQuery(q): UiQuery<OkQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitView)?;
-    let u = state.store.get_unit(&ctx.scope, UnitId(id)).await?;
+    let u = state.cases.units().get(&ctx.caller, UnitId(id)).await?;
     Ok(render(&UnitShow {
         l: Layout::new(&ctx, u.name.clone(), "/units").flash(q.ok.as_deref()),
-        can_edit: ctx.can(Action::UnitEdit),
-        can_members: ctx.can(Action::MemberView),
-        can_export: ctx.can(Action::Export),
+        can_edit: ctx.may(Action::UnitEdit),
+        can_members: ctx.may(Action::MemberView),
+        can_export: ctx.may(Action::Export),
         u,
     }))
 }
@@ -181,13 +173,26 @@ async fn unit_form(
     form: UnitInput,
     errors: FieldErrors,
 ) -> Result<Response, UiError> {
+    let editing = !action.ends_with("/new");
+    let choices = state
+        .cases
+        .units()
+        .choices(
+            &ctx.caller,
+            if editing {
+                FormFor::Edit
+            } else {
+                FormFor::Create
+            },
+        )
+        .await?;
     Ok(render(&UnitForm {
         l: Layout::new(
             ctx,
-            if action.ends_with("/new") {
-                "登记驻区单位"
-            } else {
+            if editing {
                 "编辑驻区单位"
+            } else {
+                "登记驻区单位"
             },
             "/units",
         ),
@@ -195,14 +200,13 @@ async fn unit_form(
         back,
         form,
         errors,
-        kinds: state.store.list_dict(DictKind::UnitKind, true).await?,
-        places: located_places(state, ctx).await?,
+        kinds: choices.kinds,
+        places: choices.places,
         levels: party_levels(),
     }))
 }
 
 async fn unit_new(State(state): State<AppState>, UiCtx(ctx): UiCtx) -> Result<Response, UiError> {
-    ctx.require(Action::UnitCreate)?;
     let form = UnitInput {
         party_org_level: "branch".into(),
         ..Default::default()
@@ -223,18 +227,13 @@ async fn unit_create(
     UiCtx(ctx): UiCtx,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitCreate)?;
     let input = unit_input(&form);
-    let res = match input.validate() {
-        Ok(v) => state.store.create_unit(&ctx.actor, &ctx.scope, &v).await,
-        Err(e) => Err(StoreError::Fields(e)),
-    };
-    match res {
+    match state.cases.units().create(&ctx.caller, &input).await {
         Ok(id) => Ok(see_other(format!("/units/{id}?ok=created"))),
-        Err(StoreError::Fields(e)) => {
+        Err(e) => {
+            let e = e.into_fields()?;
             unit_form(&state, &ctx, "/units/new".into(), "/units".into(), input, e).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -243,8 +242,11 @@ async fn unit_edit(
     UiCtx(ctx): UiCtx,
     UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitEdit)?;
-    let u = state.store.get_unit(&ctx.scope, UnitId(id)).await?;
+    let u = state
+        .cases
+        .units()
+        .edit_form(&ctx.caller, UnitId(id))
+        .await?;
     let form = UnitInput {
         name: u.name,
         kind: u.kind,
@@ -273,22 +275,16 @@ async fn unit_update(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitEdit)?;
-    // An id outside the scope answers 404 before the form is checked.
-    state.store.get_unit(&ctx.scope, UnitId(id)).await?;
     let input = unit_input(&form);
-    let res = match input.validate() {
-        Ok(v) => {
-            state
-                .store
-                .update_unit(&ctx.actor, &ctx.scope, UnitId(id), &v)
-                .await
-        }
-        Err(e) => Err(StoreError::Fields(e)),
-    };
-    match res {
-        Ok(()) => Ok(see_other(format!("/units/{id}?ok=saved"))),
-        Err(StoreError::Fields(e)) => {
+    match state
+        .cases
+        .units()
+        .update(&ctx.caller, UnitId(id), &input)
+        .await
+    {
+        Ok(_) => Ok(see_other(format!("/units/{id}?ok=saved"))),
+        Err(e) => {
+            let e = e.into_fields()?;
             unit_form(
                 &state,
                 &ctx,
@@ -299,7 +295,6 @@ async fn unit_update(
             )
             .await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -335,8 +330,8 @@ async fn member_list(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<MemberQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::MemberView)?;
-    if let Scope::Member(m) = ctx.scope {
+    // A member sees only their own record.
+    if let Some(m) = ctx.own_member() {
         return Ok(see_other(format!("/members/{m}")));
     }
     let f = MemberFilter {
@@ -347,8 +342,9 @@ async fn member_list(
         skill: q.skill.clone(),
     };
     let page = state
-        .store
-        .list_members(&ctx.scope, &f, PageReq::new(q.page, Some(20)))
+        .cases
+        .members()
+        .list(&ctx.caller, &f, PageReq::new(q.page, Some(20)))
         .await?;
     let params = [
         ("q", q.q.clone().unwrap_or_default()),
@@ -367,8 +363,12 @@ async fn member_list(
         skill: q.skill.unwrap_or_default(),
         unit_id: q.unit_id.unwrap_or_default(),
         place_id: q.place_id.unwrap_or_default(),
-        skills: state.store.list_dict(DictKind::Skill, true).await?,
-        can_create: ctx.can(Action::MemberCreate),
+        skills: state
+            .cases
+            .reference()
+            .dict(&ctx.caller, DictKind::Skill, true)
+            .await?,
+        can_create: ctx.may(Action::MemberCreate),
     }))
 }
 
@@ -388,14 +388,13 @@ async fn member_show(
     UiPath(id): UiPath<i64>,
     UiQuery(q): UiQuery<OkQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::MemberView)?;
-    let m = state.store.get_member(&ctx.scope, MemberId(id)).await?;
+    let m = state.cases.members().get(&ctx.caller, MemberId(id)).await?;
     Ok(render(&MemberShow {
         l: Layout::new(&ctx, m.name.clone(), "/members").flash(q.ok.as_deref()),
         m,
         full: None,
-        can_edit: ctx.can(Action::MemberEdit),
-        can_reveal: ctx.can(Action::PersonalReveal),
+        can_edit: ctx.may(Action::MemberEdit),
+        can_reveal: ctx.may(Action::PersonalReveal),
     }))
 }
 
@@ -405,17 +404,17 @@ async fn member_reveal(
     UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::PersonalReveal)?;
     let full = state
-        .store
-        .reveal_member_personal(&ctx.actor, &ctx.scope, MemberId(id))
+        .cases
+        .members()
+        .reveal(&ctx.caller, MemberId(id))
         .await?;
-    let m = state.store.get_member(&ctx.scope, MemberId(id)).await?;
+    let m = state.cases.members().get(&ctx.caller, MemberId(id)).await?;
     Ok(render(&MemberShow {
         l: Layout::new(&ctx, m.name.clone(), "/members"),
         m,
         full: Some(full),
-        can_edit: ctx.can(Action::MemberEdit),
+        can_edit: ctx.may(Action::MemberEdit),
         can_reveal: true,
     }))
 }
@@ -455,8 +454,18 @@ async fn member_form(
     errors: FieldErrors,
     editing: bool,
 ) -> Result<Response, UiError> {
-    let communities_scope = ctx.scope.nameable_places();
-    let units_scope = ctx.scope.nameable_units();
+    let choices = state
+        .cases
+        .members()
+        .choices(
+            &ctx.caller,
+            if editing {
+                FormFor::Edit
+            } else {
+                FormFor::Create
+            },
+        )
+        .await?;
     Ok(render(&MemberForm {
         l: Layout::new(
             ctx,
@@ -471,20 +480,17 @@ async fn member_form(
         back,
         form,
         errors,
-        skills: state.store.list_dict(DictKind::Skill, true).await?,
-        communities: state
-            .store
-            .place_options(&communities_scope, &[PlaceLevel::Community])
-            .await?,
-        units: state.store.unit_options(&units_scope).await?,
+        skills: choices.skills,
+        communities: choices.communities,
+        units: choices.units,
         editing,
     }))
 }
 
 async fn member_new(State(state): State<AppState>, UiCtx(ctx): UiCtx) -> Result<Response, UiError> {
-    ctx.require(Action::MemberCreate)?;
     let mut form = MemberInput::default();
-    if let Scope::Unit(u) = ctx.scope {
+    // A unit admin registers members of their own unit.
+    if let Some(u) = ctx.own_unit() {
         form.unit_id = u.to_string();
     }
     member_form(
@@ -504,15 +510,11 @@ async fn member_create(
     UiCtx(ctx): UiCtx,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::MemberCreate)?;
     let input = member_input(&form);
-    let res = match input.validate() {
-        Ok(v) => state.store.create_member(&ctx.actor, &ctx.scope, &v).await,
-        Err(e) => Err(StoreError::Fields(e)),
-    };
-    match res {
+    match state.cases.members().create(&ctx.caller, &input).await {
         Ok(id) => Ok(see_other(format!("/members/{id}?ok=created"))),
-        Err(StoreError::Fields(e)) => {
+        Err(e) => {
+            let e = e.into_fields()?;
             member_form(
                 &state,
                 &ctx,
@@ -524,7 +526,6 @@ async fn member_create(
             )
             .await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -533,8 +534,11 @@ async fn member_edit(
     UiCtx(ctx): UiCtx,
     UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::MemberEdit)?;
-    let m = state.store.get_member(&ctx.scope, MemberId(id)).await?;
+    let (m, skills) = state
+        .cases
+        .members()
+        .edit_form(&ctx.caller, MemberId(id))
+        .await?;
     let form = MemberInput {
         name: m.name,
         // Personal numbers are not put back into the form; the user retypes them (the field shows the masked value).
@@ -542,7 +546,7 @@ async fn member_edit(
         id_card: String::new(),
         unit_id: m.unit_id.to_string(),
         community_id: m.community_id.to_string(),
-        skills: state.store.member_skill_codes(MemberId(id)).await?,
+        skills,
         separated_residence: m.separated_residence,
     };
     member_form(
@@ -563,22 +567,16 @@ async fn member_update(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::MemberEdit)?;
-    // An id outside the scope answers 404 before the form is checked.
-    state.store.get_member(&ctx.scope, MemberId(id)).await?;
     let input = member_input(&form);
-    let res = match input.validate_edit() {
-        Ok(v) => {
-            state
-                .store
-                .update_member(&ctx.actor, &ctx.scope, MemberId(id), &v)
-                .await
-        }
-        Err(e) => Err(StoreError::Fields(e)),
-    };
-    match res {
-        Ok(()) => Ok(see_other(format!("/members/{id}?ok=saved"))),
-        Err(StoreError::Fields(e)) => {
+    match state
+        .cases
+        .members()
+        .update(&ctx.caller, MemberId(id), &input)
+        .await
+    {
+        Ok(_) => Ok(see_other(format!("/members/{id}?ok=saved"))),
+        Err(e) => {
+            let e = e.into_fields()?;
             let mut shown = member_input(&form);
             shown.skills = input.skills.clone();
             member_form(
@@ -592,7 +590,6 @@ async fn member_update(
             )
             .await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -619,11 +616,11 @@ async fn social_list(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<SocialQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::SocialOrgView)?;
     let page = state
-        .store
-        .list_social_orgs(
-            &ctx.scope,
+        .cases
+        .social_orgs()
+        .list(
+            &ctx.caller,
             &SocialOrgFilter {
                 q: q.q.clone(),
                 place_id: None,
@@ -641,7 +638,7 @@ async fn social_list(
         items: page.items,
         pager,
         q: q.q.unwrap_or_default(),
-        can_edit: ctx.can(Action::SocialOrgEdit),
+        can_edit: ctx.may(Action::SocialOrgEdit),
     }))
 }
 
@@ -659,15 +656,15 @@ async fn social_show(
     UiPath(id): UiPath<i64>,
     UiQuery(q): UiQuery<OkQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::SocialOrgView)?;
     let s = state
-        .store
-        .get_social_org(&ctx.scope, SocialOrgId(id))
+        .cases
+        .social_orgs()
+        .get(&ctx.caller, SocialOrgId(id))
         .await?;
     Ok(render(&SocialShow {
         l: Layout::new(&ctx, s.name.clone(), "/social-orgs").flash(q.ok.as_deref()),
         s,
-        can_edit: ctx.can(Action::SocialOrgEdit),
+        can_edit: ctx.may(Action::SocialOrgEdit),
     }))
 }
 
@@ -706,12 +703,11 @@ async fn social_form(
         back,
         form,
         errors,
-        places: located_places(state, ctx).await?,
+        places: state.cases.social_orgs().choices(&ctx.caller).await?,
     }))
 }
 
 async fn social_new(State(state): State<AppState>, UiCtx(ctx): UiCtx) -> Result<Response, UiError> {
-    ctx.require(Action::SocialOrgEdit)?;
     social_form(
         &state,
         &ctx,
@@ -729,24 +725,12 @@ async fn social_save(
     id: Option<i64>,
     form: &Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::SocialOrgEdit)?;
-    // An id outside the scope answers 404 before the form is checked.
-    if let Some(id) = id {
-        state
-            .store
-            .get_social_org(&ctx.scope, SocialOrgId(id))
-            .await?;
-    }
     let input = social_input(form);
-    let res = match input.validate() {
-        Ok(v) => {
-            state
-                .store
-                .save_social_org(&ctx.actor, &ctx.scope, id.map(SocialOrgId), &v)
-                .await
-        }
-        Err(e) => Err(StoreError::Fields(e)),
-    };
+    let res = state
+        .cases
+        .social_orgs()
+        .save(&ctx.caller, id.map(SocialOrgId), &input)
+        .await;
     let (action, back) = match id {
         Some(id) => (
             format!("/social-orgs/{id}/edit"),
@@ -756,8 +740,7 @@ async fn social_save(
     };
     match res {
         Ok(new_id) => Ok(see_other(format!("/social-orgs/{new_id}?ok=saved"))),
-        Err(StoreError::Fields(e)) => social_form(state, ctx, action, back, input, e).await,
-        Err(e) => Err(e.into()),
+        Err(e) => social_form(state, ctx, action, back, input, e.into_fields()?).await,
     }
 }
 
@@ -774,10 +757,10 @@ async fn social_edit(
     UiCtx(ctx): UiCtx,
     UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::SocialOrgEdit)?;
     let s = state
-        .store
-        .get_social_org(&ctx.scope, SocialOrgId(id))
+        .cases
+        .social_orgs()
+        .edit_form(&ctx.caller, SocialOrgId(id))
         .await?;
     let form = SocialOrgInput {
         name: s.name,

@@ -7,13 +7,11 @@ use axum::routing::get;
 use shanzhi_domain::org::PlaceInput;
 use shanzhi_domain::place::PartyOrgLevel;
 use shanzhi_domain::role::Action;
-use shanzhi_domain::{Code, FieldErrors, PlaceId};
-use shanzhi_store::places::{Place, PlaceFilter, PlaceSummary};
-use shanzhi_store::{PageReq, StoreError};
+use shanzhi_domain::{FieldErrors, PlaceId};
+use shanzhi_store::places::{Place, PlaceSummary};
 
 use super::{Layout, Pager, UiCtx, UiError, render, see_other};
 use crate::AppState;
-use crate::error::AppError;
 use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 
@@ -32,12 +30,8 @@ async fn places_root(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::PlaceView)?;
-    let roots = state.store.scope_roots(&ctx.scope).await?;
-    match roots.first() {
-        Some(p) => Ok(see_other(format!("/places/{}", p.id))),
-        None => Err(UiError(AppError::new(Code::NotFound))),
-    }
+    let home = state.cases.places().home(&ctx.caller).await?;
+    Ok(see_other(format!("/places/{}", home.id)))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -67,51 +61,35 @@ async fn place_page(
     UiPath(id): UiPath<i64>,
     UiQuery(q): UiQuery<PlaceQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::PlaceView)?;
-    let place = state.store.get_place(&ctx.scope, PlaceId(id)).await?;
-    let crumbs = state.store.place_ancestors(&ctx.scope, &place).await?;
     let search = q.q.clone().unwrap_or_default();
-    // Without a search: the direct children. With one: matches anywhere below this place.
-    let filter = if search.trim().is_empty() {
-        PlaceFilter {
-            parent_id: Some(place.id),
-            ..Default::default()
-        }
-    } else {
-        PlaceFilter {
-            q: Some(search.clone()),
-            ..Default::default()
-        }
-    };
-    let scope = shanzhi_domain::role::Scope::Subtree(place.path.clone());
-    let page = state
-        .store
-        .list_places(&scope, &filter, PageReq::new(q.page, Some(25)))
+    let view = state
+        .cases
+        .places()
+        .view(&ctx.caller, PlaceId(id), &search, q.page)
         .await?;
-    let pager = Pager::new(&page, &format!("/places/{id}"), &[("q", search.clone())]);
-    let mut children = Vec::new();
-    for c in page.items {
-        if c.id != place.id {
-            children.push(state.store.place_summary(c).await?);
-        }
-    }
-    let child_label = place
+    let pager = Pager::new(
+        &view.children,
+        &format!("/places/{id}"),
+        &[("q", search.clone())],
+    );
+    let child_label = view
+        .place
+        .place
         .level()
         .and_then(|l| l.child())
         .map(|l| l.label())
         .unwrap_or("");
-    let title = place.name.clone();
-    let place = state.store.place_summary(place).await?;
+    let title = view.place.place.name.clone();
     Ok(render(&PlacePage {
         l: Layout::new(&ctx, title, "/places").flash(q.ok.as_deref()),
-        place,
-        crumbs,
-        children,
+        place: view.place,
+        crumbs: view.crumbs,
+        children: view.children.items,
         child_label,
         q: search,
         pager,
-        can_edit: ctx.can(Action::PlaceEdit),
-        can_export: ctx.can(Action::Export),
+        can_edit: ctx.may(Action::PlaceEdit),
+        can_export: ctx.may(Action::Export),
     }))
 }
 
@@ -148,12 +126,11 @@ async fn new_child_page(
     UiCtx(ctx): UiCtx,
     UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::PlaceEdit)?;
-    let parent = state.store.get_place(&ctx.scope, PlaceId(id)).await?;
-    let child = parent
-        .level()
-        .and_then(|l| l.child())
-        .ok_or(AppError::new(Code::InvalidPlaceLevel))?;
+    let (parent, child) = state
+        .cases
+        .places()
+        .new_child_form(&ctx.caller, PlaceId(id))
+        .await?;
     Ok(render(&PlaceForm {
         l: Layout::new(&ctx, format!("新增{}", child.label()), "/places"),
         action: format!("/places/{id}/new"),
@@ -171,32 +148,28 @@ async fn new_child_submit(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::PlaceEdit)?;
-    let parent = state.store.get_place(&ctx.scope, PlaceId(id)).await?;
     let input = place_input(&form);
-    let result = match input.validate() {
-        Ok(v) => state
-            .store
-            .create_place(&ctx.actor, &ctx.scope, Some(PlaceId(id)), &v)
-            .await
-            .map_err(AppError::from),
-        Err(e) => Err(AppError::fields(e)),
-    };
-    match result {
+    match state
+        .cases
+        .places()
+        .create(&ctx.caller, PlaceId(id), &input)
+        .await
+    {
         Ok(new_id) => Ok(see_other(format!("/places/{new_id}?ok=created"))),
-        Err(AppError {
-            fields: Some(errors),
-            ..
-        }) => Ok(render(&PlaceForm {
-            l: Layout::new(&ctx, "新增地区", "/places"),
-            action: format!("/places/{id}/new"),
-            back: format!("/places/{id}"),
-            heading: format!("在「{}」下新增", parent.name),
-            form: input,
-            errors,
-            levels: levels(),
-        })),
-        Err(e) => Err(UiError(e)),
+        Err(e) => {
+            let errors = e.into_fields()?;
+            // An unknown or out-of-scope parent answers 404 here.
+            let parent = state.cases.places().get(&ctx.caller, PlaceId(id)).await?;
+            Ok(render(&PlaceForm {
+                l: Layout::new(&ctx, "新增地区", "/places"),
+                action: format!("/places/{id}/new"),
+                back: format!("/places/{id}"),
+                heading: format!("在「{}」下新增", parent.name),
+                form: input,
+                errors,
+                levels: levels(),
+            }))
+        }
     }
 }
 
@@ -205,8 +178,11 @@ async fn edit_page(
     UiCtx(ctx): UiCtx,
     UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::PlaceEdit)?;
-    let p = state.store.get_place(&ctx.scope, PlaceId(id)).await?;
+    let p = state
+        .cases
+        .places()
+        .edit_form(&ctx.caller, PlaceId(id))
+        .await?;
     Ok(render(&PlaceForm {
         l: Layout::new(&ctx, format!("编辑{}", p.name), "/places"),
         action: format!("/places/{id}/edit"),
@@ -229,30 +205,22 @@ async fn edit_submit(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::PlaceEdit)?;
-    // An id outside the scope answers 404 before the form is checked.
-    state.store.get_place(&ctx.scope, PlaceId(id)).await?;
     let input = place_input(&form);
-    let result = match input.validate() {
-        Ok(v) => {
-            state
-                .store
-                .update_place(&ctx.actor, &ctx.scope, PlaceId(id), &v)
-                .await
-        }
-        Err(e) => Err(StoreError::Fields(e)),
-    };
-    match result {
-        Ok(()) => Ok(see_other(format!("/places/{id}?ok=saved"))),
-        Err(StoreError::Fields(errors)) => Ok(render(&PlaceForm {
+    match state
+        .cases
+        .places()
+        .update(&ctx.caller, PlaceId(id), &input)
+        .await
+    {
+        Ok(_) => Ok(see_other(format!("/places/{id}?ok=saved"))),
+        Err(e) => Ok(render(&PlaceForm {
             l: Layout::new(&ctx, "编辑地区", "/places"),
             action: format!("/places/{id}/edit"),
             back: format!("/places/{id}"),
             heading: "编辑地区".into(),
             form: input,
-            errors,
+            errors: e.into_fields()?,
             levels: levels(),
         })),
-        Err(e) => Err(e.into()),
     }
 }

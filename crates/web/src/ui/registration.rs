@@ -8,21 +8,21 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use shanzhi_domain::org::DictKind;
-use shanzhi_domain::place::PlaceLevel;
+
 use shanzhi_domain::registration::{
     Availability, RegistrationInput, RegistrationStatus, RoundInput, Slot,
 };
-use shanzhi_domain::role::{Action, Scope};
+use shanzhi_domain::role::Action;
 use shanzhi_domain::{
     Code, FieldErrors, MemberId, PlaceId, RegistrationId, RoundId, Timestamp, UnitId,
 };
 use shanzhi_store::dict::DictEntry;
-use shanzhi_store::places::{Place, PlaceFilter};
+use shanzhi_store::places::Place;
 use shanzhi_store::registration::cards::{MemberCard, PublicCard};
 use shanzhi_store::registration::{
     Receipt, Registration, RegistrationFilter, Round, UnitRegistrationRate,
 };
-use shanzhi_store::{PageReq, SessionKind, StoreError};
+use shanzhi_store::{PageReq, SessionKind};
 
 use super::account::OkQuery;
 use super::{Layout, Pager, UiCtx, UiError, render, see_other};
@@ -116,14 +116,6 @@ fn parse_id(s: &str) -> Option<i64> {
     s.trim().parse().ok()
 }
 
-/// The member the caller acts as, or `forbidden`.
-fn own_member(ctx: &Ctx) -> Result<MemberId, UiError> {
-    match ctx.scope {
-        Scope::Member(m) => Ok(m),
-        _ => Err(UiError(AppError::new(Code::Forbidden))),
-    }
-}
-
 /// `https://host` or `http://host` of this request, for links printed in QR codes.
 fn origin(state: &AppState, headers: &HeaderMap) -> String {
     let host = headers
@@ -156,9 +148,10 @@ pub struct RegView {
     pub availability: String,
 }
 
-async fn reg_view(state: &AppState, r: Registration) -> Result<RegView, UiError> {
-    let skills = state.store.list_dict(DictKind::Skill, false).await?;
-    let cats = state.store.list_dict(DictKind::NeedCategory, false).await?;
+async fn reg_view(state: &AppState, ctx: &Ctx, r: Registration) -> Result<RegView, UiError> {
+    let reference = state.cases.reference();
+    let skills = reference.dict(ctx, DictKind::Skill, false).await?;
+    let cats = reference.dict(ctx, DictKind::NeedCategory, false).await?;
     Ok(RegView {
         submitted: ts(r.submitted_at),
         decided: r.decided_at.map(ts).unwrap_or_default(),
@@ -187,8 +180,7 @@ async fn round_list(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<OkQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RoundManage)?;
-    let rounds = state.store.list_rounds().await?;
+    let rounds = state.cases.registration().rounds_to_manage(&ctx).await?;
     let has_open = rounds.iter().any(Round::is_open);
     Ok(render(&RoundList {
         l: Layout::new(&ctx, "报到轮次", "/rounds").flash(q.ok.as_deref()),
@@ -221,8 +213,9 @@ async fn round_form(
     error: &'static str,
 ) -> Result<Response, UiError> {
     let previous = state
-        .store
-        .list_rounds()
+        .cases
+        .registration()
+        .rounds_to_manage(ctx)
         .await?
         .into_iter()
         .find(|r| !r.is_open())
@@ -237,7 +230,6 @@ async fn round_form(
 }
 
 async fn round_new(State(state): State<AppState>, UiCtx(ctx): UiCtx) -> Result<Response, UiError> {
-    ctx.require(Action::RoundManage)?;
     let year: i32 = Timestamp::now()
         .shanghai_date()
         .get(..4)
@@ -258,7 +250,6 @@ async fn round_create(
     UiCtx(ctx): UiCtx,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RoundManage)?;
     let input = RoundInput {
         name: form.get("name"),
         year: form.get("year"),
@@ -266,17 +257,15 @@ async fn round_create(
         ends_on: form.get("ends_on"),
         carry_over: form.checked("carry_over"),
     };
-    let res = match input.validate() {
-        Ok(v) => state.store.open_round(&ctx.actor, &ctx.scope, &v).await,
-        Err(e) => Err(StoreError::Fields(e)),
-    };
-    match res {
+    match state.cases.registration().open_round(&ctx, &input).await {
         Ok(_) => Ok(see_other("/rounds?ok=round_opened")),
-        Err(StoreError::Fields(e)) => round_form(&state, &ctx, input, e, "").await,
-        Err(StoreError::Refused(c @ Code::RoundOverlap)) => {
-            round_form(&state, &ctx, input, FieldErrors::new(), c.message()).await
+        Err(e) if e.code == Code::RoundOverlap => {
+            round_form(&state, &ctx, input, FieldErrors::new(), e.code.message()).await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(fields) => round_form(&state, &ctx, input, fields, "").await,
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -286,11 +275,10 @@ async fn round_close(
     UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RoundManage)?;
-    state.store.get_round(RoundId(id)).await?;
     state
-        .store
-        .close_round(&ctx.actor, &ctx.scope, RoundId(id))
+        .cases
+        .registration()
+        .close_round(&ctx, RoundId(id))
         .await?;
     Ok(see_other("/rounds?ok=round_closed"))
 }
@@ -347,21 +335,13 @@ async fn my_render(
     error: &'static str,
     headers: &HeaderMap,
 ) -> Result<Response, UiError> {
-    let member = own_member(ctx)?;
-    let m = state.store.get_member(&ctx.scope, member).await?;
-    let round = state.store.current_round().await?;
+    let cases = state.cases.registration();
+    let m = cases.me(ctx).await?;
+    let round = cases.current_round(ctx).await?;
     let mut regs = Vec::new();
     if let Some(r) = &round {
-        let f = RegistrationFilter {
-            round_id: Some(r.id),
-            ..Default::default()
-        };
-        let page = state
-            .store
-            .list_registrations(&ctx.scope, &f, PageReq::new(Some(1), Some(50)))
-            .await?;
-        for r in page.items {
-            regs.push(reg_view(state, r).await?);
+        for r in cases.mine(ctx, r.id()).await? {
+            regs.push(reg_view(state, ctx, r).await?);
         }
     }
     let active_idx = regs.iter().position(|v| v.r.status().is_active());
@@ -406,19 +386,20 @@ async fn my_render(
                 None => Typed {
                     q: String::new(),
                     community_id: preset.unwrap_or_else(|| m.community_id.to_string()),
-                    skills: state.store.member_skill_codes(member).await?,
+                    skills: cases.my_skills(ctx).await?,
                     intentions: vec![],
                     availability: vec![],
                 },
             }
         }
     };
-    let communities = community_choices(state, &typed.q, &typed.community_id).await?;
-    let skill_dict = state.store.list_dict(DictKind::Skill, true).await?;
-    let cat_dict = state.store.list_dict(DictKind::NeedCategory, true).await?;
+    let communities = community_choices(state, ctx, &typed.q, &typed.community_id).await?;
+    let reference = state.cases.reference();
+    let skill_dict = reference.dict(ctx, DictKind::Skill, true).await?;
+    let cat_dict = reference.dict(ctx, DictKind::NeedCategory, true).await?;
     Ok(render(&MyPage {
         l: Layout::new(ctx, "我的报到", "/my/registration").flash(flash),
-        member_id: member.0,
+        member_id: m.id,
         round,
         regs,
         active,
@@ -445,17 +426,18 @@ fn cookie_or(headers: &HeaderMap, given: Option<String>) -> Option<String> {
 /// Communities to pick from: the search results for `q` (or the first ones by name), with the chosen one first.
 async fn community_choices(
     state: &AppState,
+    ctx: &Ctx,
     q: &str,
     chosen: &str,
 ) -> Result<Vec<(i64, String)>, UiError> {
+    let reference = state.cases.reference();
     let mut out: Vec<(i64, String)> = Vec::new();
     if let Some(id) = parse_id(chosen)
-        && let Ok(p) = state.store.get_place_unscoped(PlaceId(id)).await
-        && p.level() == Some(PlaceLevel::Community)
+        && let Some(p) = reference.community(ctx, PlaceId(id)).await?
     {
         out.push((p.id, p.name));
     }
-    for p in state.store.search_communities(q, 30).await? {
+    for p in reference.communities(ctx, q, 30).await? {
         if !out.iter().any(|(id, _)| *id == p.id) {
             out.push((p.id, p.name));
         }
@@ -469,13 +451,11 @@ async fn my_page(
     UiQuery(q): UiQuery<MyQuery>,
     headers: HeaderMap,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RegistrationSubmit)?;
     let typed = if q.q.is_some() || q.community_id.is_some() {
-        let member = own_member(&ctx)?;
         Some(Typed {
             q: q.q.clone().unwrap_or_default(),
             community_id: cookie_or(&headers, q.community_id.clone()).unwrap_or_default(),
-            skills: state.store.member_skill_codes(member).await?,
+            skills: state.cases.registration().my_skills(&ctx).await?,
             intentions: vec![],
             availability: vec![],
         })
@@ -509,26 +489,13 @@ async fn my_submit(
     headers: HeaderMap,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RegistrationSubmit)?;
-    let member = own_member(&ctx)?;
     let input = registration_input(&form);
     let resubmit = parse_id(&form.get("registration_id")).map(RegistrationId);
-    let res = match input.validate() {
-        Ok(v) => match resubmit {
-            Some(id) => state
-                .store
-                .resubmit_registration(&ctx.actor, &ctx.scope, id, &v)
-                .await
-                .map(|()| id),
-            None => {
-                state
-                    .store
-                    .submit_registration(&ctx.actor, &ctx.scope, member, &v)
-                    .await
-            }
-        },
-        Err(e) => Err(StoreError::Fields(e)),
-    };
+    let res = state
+        .cases
+        .registration()
+        .submit(&ctx, &input, resubmit)
+        .await;
     let typed = Typed {
         q: String::new(),
         community_id: input.community_id.clone(),
@@ -547,22 +514,22 @@ async fn my_submit(
             }
             Ok(res)
         }
-        Err(StoreError::Fields(e)) => {
-            my_render(&state, &ctx, None, Some(typed), e, "", &headers).await
-        }
-        Err(StoreError::Refused(c @ (Code::AlreadyRegistered | Code::RoundNotOpen))) => {
+        Err(e) if matches!(e.code, Code::AlreadyRegistered | Code::RoundNotOpen) => {
             my_render(
                 &state,
                 &ctx,
                 None,
                 Some(typed),
                 FieldErrors::new(),
-                c.message(),
+                e.code.message(),
                 &headers,
             )
             .await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(fields) => my_render(&state, &ctx, None, Some(typed), fields, "", &headers).await,
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -580,10 +547,10 @@ async fn join(
     parts: axum::http::request::Parts,
 ) -> Result<Response, UiError> {
     let community = state
-        .store
-        .place_by_code(&code)
+        .cases
+        .reference()
+        .community_by_code(&code)
         .await?
-        .filter(|p| p.level() == Some(PlaceLevel::Community))
         .ok_or(AppError::new(Code::NotFound))?;
     let secure = if state.config.secure_cookies {
         "; Secure"
@@ -597,7 +564,7 @@ async fn join(
     .map_err(|e| UiError(AppError::internal(e)))?;
     let signed_in = load(&state, &parts, SessionKind::Web).await.ok();
     let mut res = match signed_in {
-        Some(ctx) if ctx.can(Action::RegistrationSubmit) => {
+        Some(ctx) if ctx.may(Action::RegistrationSubmit) => {
             see_other(format!("/my/registration?community_id={}", community.id))
         }
         _ => render(&JoinPage { community }),
@@ -621,14 +588,7 @@ async fn join_qr(
     UiCtx(ctx): UiCtx,
     headers: HeaderMap,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RegistrationReview)?;
-    let place = match ctx.binding.place_id {
-        Some(p) => state.store.get_place(&ctx.scope, p).await?,
-        None => return Err(UiError(AppError::new(Code::NotFound))),
-    };
-    if place.level() != Some(PlaceLevel::Community) {
-        return Err(UiError(AppError::new(Code::NotFound)));
-    }
+    let place = state.cases.registration().own_community(&ctx).await?;
     let url = format!("{}/join/{}", origin(&state, &headers), place.code);
     Ok(render(&JoinQr {
         l: Layout::new(&ctx, "扫码报到二维码", "/registrations"),
@@ -668,12 +628,12 @@ async fn queue(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<QueueQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RegistrationView)?;
-    if matches!(ctx.scope, Scope::Member(_)) {
+    if ctx.own_member().is_some() {
         return Ok(see_other("/my/registration"));
     }
-    let can_review = ctx.can(Action::RegistrationReview);
-    let rounds = state.store.list_rounds().await?;
+    let can_review = ctx.may(Action::RegistrationReview);
+    let cases = state.cases.registration();
+    let rounds = cases.rounds(&ctx).await?;
     // Defaults: the open (or latest) round; reviewers start with what waits for them.
     let round_id = match &q.round_id {
         Some(r) => r.clone(),
@@ -691,10 +651,7 @@ async fn queue(
         place_id: None,
         unit_id: None,
     };
-    let page = state
-        .store
-        .list_registrations(&ctx.scope, &f, PageReq::new(q.page, Some(20)))
-        .await?;
+    let page = cases.list(&ctx, &f, PageReq::new(q.page, Some(20))).await?;
     let pager = Pager::new(
         &page,
         "/registrations",
@@ -706,16 +663,10 @@ async fn queue(
     );
     let mut items = Vec::new();
     for r in page.items {
-        items.push(reg_view(&state, r).await?);
+        items.push(reg_view(&state, &ctx, r).await?);
     }
-    let is_community = match ctx.binding.place_id {
-        Some(p) => state
-            .store
-            .get_place(&ctx.scope, p)
-            .await
-            .is_ok_and(|p| p.level() == Some(PlaceLevel::Community)),
-        None => false,
-    };
+    // The QR code link is offered to the reviewing community the QR page serves.
+    let is_community = can_review && cases.own_community(&ctx).await.is_ok();
     Ok(render(&QueuePage {
         l: Layout::new(&ctx, "报到接收", "/registrations").flash(q.ok.as_deref()),
         items,
@@ -728,7 +679,7 @@ async fn queue(
             .map(|s| (s.as_str(), s.label()))
             .collect(),
         rounds,
-        is_community: is_community && can_review,
+        is_community,
     }))
 }
 
@@ -765,11 +716,10 @@ async fn detail_page(
     reason: String,
     grid_id: String,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RegistrationView)?;
-    let r = state.store.get_registration(&ctx.scope, id).await?;
-    let history = state
-        .store
-        .registration_history(&ctx.scope, id)
+    let cases = state.cases.registration();
+    let r = cases.get(ctx, id).await?;
+    let history = cases
+        .history(ctx, id)
         .await?
         .into_iter()
         .map(|h| HistoryView {
@@ -780,31 +730,8 @@ async fn detail_page(
             note: h.note.unwrap_or_default(),
         })
         .collect();
-    let pending = r.status() == RegistrationStatus::Submitted;
-    let can_review = ctx.can(Action::RegistrationReview) && pending;
-    let grids = if can_review {
-        state
-            .store
-            .list_places(
-                &ctx.scope,
-                &PlaceFilter {
-                    parent_id: Some(r.community_id),
-                    level: Some(PlaceLevel::Grid.as_str().into()),
-                    q: None,
-                },
-                PageReq::new(Some(1), Some(100)),
-            )
-            .await?
-            .items
-            .into_iter()
-            .map(|g| (g.id, g.name))
-            .collect()
-    } else {
-        vec![]
-    };
-    let is_owner = ctx.scope == Scope::Member(MemberId(r.member_id));
-    let can_transfer = r.status() == RegistrationStatus::Accepted
-        && (is_owner || ctx.can(Action::RegistrationReview));
+    let offers = cases.offers(ctx, &r).await?;
+    let is_owner = offers.is_owner;
     Ok(render(&DetailPage {
         l: Layout::new(
             ctx,
@@ -816,12 +743,12 @@ async fn detail_page(
             },
         )
         .flash(flash),
-        v: reg_view(state, r).await?,
+        v: reg_view(state, ctx, r).await?,
         history,
-        grids,
-        can_review,
+        grids: offers.grids,
+        can_review: offers.review,
         is_owner,
-        can_transfer,
+        can_transfer: offers.transfer,
         errors,
         reason,
         grid_id,
@@ -852,28 +779,30 @@ async fn accept(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RegistrationReview)?;
     let grid_id = form.get("grid_id");
     let grid = parse_id(&grid_id).map(PlaceId);
     match state
-        .store
-        .accept_registration(&ctx.actor, &ctx.scope, RegistrationId(id), grid)
+        .cases
+        .registration()
+        .accept(&ctx, RegistrationId(id), grid)
         .await
     {
         Ok(_) => Ok(see_other(format!("/registrations/{id}?ok=accepted"))),
-        Err(StoreError::Fields(e)) => {
-            detail_page(
-                &state,
-                &ctx,
-                RegistrationId(id),
-                None,
-                e,
-                String::new(),
-                grid_id,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(fields) => {
+                detail_page(
+                    &state,
+                    &ctx,
+                    RegistrationId(id),
+                    None,
+                    fields,
+                    String::new(),
+                    grid_id,
+                )
+                .await
+            }
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -883,27 +812,29 @@ async fn return_(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RegistrationReview)?;
     let reason = form.get("reason");
     match state
-        .store
-        .return_registration(&ctx.actor, &ctx.scope, RegistrationId(id), &reason)
+        .cases
+        .registration()
+        .return_(&ctx, RegistrationId(id), &reason)
         .await
     {
         Ok(()) => Ok(see_other("/registrations?ok=returned")),
-        Err(StoreError::Fields(e)) => {
-            detail_page(
-                &state,
-                &ctx,
-                RegistrationId(id),
-                None,
-                e,
-                reason,
-                String::new(),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(fields) => {
+                detail_page(
+                    &state,
+                    &ctx,
+                    RegistrationId(id),
+                    None,
+                    fields,
+                    reason,
+                    String::new(),
+                )
+                .await
+            }
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -913,10 +844,10 @@ async fn withdraw(
     UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RegistrationSubmit)?;
     state
-        .store
-        .withdraw_registration(&ctx.actor, &ctx.scope, RegistrationId(id))
+        .cases
+        .registration()
+        .withdraw(&ctx, RegistrationId(id))
         .await?;
     Ok(see_other("/my/registration?ok=withdrawn"))
 }
@@ -927,10 +858,10 @@ async fn confirm(
     UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RegistrationSubmit)?;
     state
-        .store
-        .confirm_carried(&ctx.actor, &ctx.scope, RegistrationId(id))
+        .cases
+        .registration()
+        .confirm(&ctx, RegistrationId(id))
         .await?;
     Ok(see_other("/my/registration?ok=confirmed"))
 }
@@ -952,14 +883,6 @@ struct TransferQuery {
     q: Option<String>,
 }
 
-fn may_transfer(ctx: &Ctx) -> Result<(), UiError> {
-    if ctx.can(Action::RegistrationSubmit) || ctx.can(Action::RegistrationReview) {
-        Ok(())
-    } else {
-        Err(UiError(AppError::new(Code::Forbidden)))
-    }
-}
-
 async fn transfer_render(
     state: &AppState,
     ctx: &Ctx,
@@ -968,17 +891,20 @@ async fn transfer_render(
     community_id: String,
     errors: FieldErrors,
 ) -> Result<Response, UiError> {
-    let r = state.store.get_registration(&ctx.scope, id).await?;
-    let mut communities = community_choices(state, &q, &community_id).await?;
+    if !ctx.may(Action::RegistrationTransfer) {
+        return Err(UiError(AppError::new(Code::Forbidden)));
+    }
+    let r = state.cases.registration().get(ctx, id).await?;
+    let mut communities = community_choices(state, ctx, &q, &community_id).await?;
     communities.retain(|(cid, _)| *cid != r.community_id);
-    let back = if matches!(ctx.scope, Scope::Member(_)) {
+    let back = if ctx.own_member().is_some() {
         "/my/registration".to_string()
     } else {
         format!("/registrations/{id}")
     };
     Ok(render(&TransferPage {
         l: Layout::new(ctx, "转移报到", "/my/registration"),
-        v: reg_view(state, r).await?,
+        v: reg_view(state, ctx, r).await?,
         q,
         communities,
         community_id,
@@ -993,7 +919,6 @@ async fn transfer_page(
     UiPath(id): UiPath<i64>,
     UiQuery(q): UiQuery<TransferQuery>,
 ) -> Result<Response, UiError> {
-    may_transfer(&ctx)?;
     transfer_render(
         &state,
         &ctx,
@@ -1011,37 +936,37 @@ async fn transfer(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    may_transfer(&ctx)?;
     let community_id = form.get("community_id");
     let res = match parse_id(&community_id) {
         Some(c) => {
             state
-                .store
-                .transfer_registration(&ctx.actor, &ctx.scope, RegistrationId(id), PlaceId(c))
+                .cases
+                .registration()
+                .transfer(&ctx, RegistrationId(id), PlaceId(c))
                 .await
         }
-        None => Err(StoreError::Fields(FieldErrors::single(
+        None => Err(AppError::fields(FieldErrors::single(
             "community_id",
             Code::Required,
         ))),
     };
     match res {
-        Ok(_) if matches!(ctx.scope, Scope::Member(_)) => {
-            Ok(see_other("/my/registration?ok=transferred"))
-        }
+        Ok(_) if ctx.own_member().is_some() => Ok(see_other("/my/registration?ok=transferred")),
         Ok(new_id) => Ok(see_other(format!("/registrations/{new_id}?ok=transferred"))),
-        Err(StoreError::Fields(e)) => {
-            transfer_render(
-                &state,
-                &ctx,
-                RegistrationId(id),
-                String::new(),
-                community_id,
-                e,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(fields) => {
+                transfer_render(
+                    &state,
+                    &ctx,
+                    RegistrationId(id),
+                    String::new(),
+                    community_id,
+                    fields,
+                )
+                .await
+            }
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -1059,14 +984,14 @@ async fn receipt(
     UiCtx(ctx): UiCtx,
     UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RegistrationView)?;
     let rc = state
-        .store
-        .registration_receipt(&ctx.scope, RegistrationId(id))
+        .cases
+        .registration()
+        .receipt(&ctx, RegistrationId(id))
         .await?;
-    let back = match ctx.scope {
-        Scope::Member(_) => "/my/registration".to_string(),
-        Scope::Unit(u) => format!("/units/{u}/registrations"),
+    let back = match (ctx.own_member(), ctx.own_unit()) {
+        (Some(_), _) => "/my/registration".to_string(),
+        (None, Some(u)) => format!("/units/{u}/registrations"),
         _ => format!("/registrations/{id}"),
     };
     Ok(render(&ReceiptPage {
@@ -1106,21 +1031,15 @@ async fn unit_overview(
     UiPath(id): UiPath<i64>,
     UiQuery(q): UiQuery<UnitQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::RegistrationView)?;
-    let unit = state.store.get_unit(&ctx.scope, UnitId(id)).await?;
-    let rounds = state.store.list_rounds().await?;
+    let cases = state.cases.registration();
+    let (unit, rounds) = cases.unit_overview(&ctx, UnitId(id)).await?;
     let round = q
         .round_id
         .as_deref()
         .and_then(parse_id)
         .or_else(|| rounds.first().map(|r| r.id));
     let rate = match round {
-        Some(r) => Some(
-            state
-                .store
-                .unit_registration_rate(&ctx.scope, UnitId(id), RoundId(r))
-                .await?,
-        ),
+        Some(r) => Some(cases.unit_rate(&ctx, UnitId(id), Some(RoundId(r))).await?),
         None => None,
     };
     let percent = rate
@@ -1157,11 +1076,8 @@ async fn card(
     UiQuery(q): UiQuery<OkQuery>,
     headers: HeaderMap,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::MemberView)?;
-    let c = state
-        .store
-        .member_card(&ctx.actor, &ctx.scope, MemberId(id))
-        .await?;
+    let cases = state.cases.registration();
+    let c = cases.card(&ctx, MemberId(id)).await?;
     let (url, svg) = match &c.token {
         Some(t) => {
             let url = format!("{}/card/{t}", origin(&state, &headers));
@@ -1172,7 +1088,7 @@ async fn card(
     };
     Ok(render(&CardPage {
         l: Layout::new(&ctx, "亮身份", "/my/registration").flash(q.ok.as_deref()),
-        can_switch: ctx.can(Action::MemberCardManage) && ctx.scope == Scope::Member(MemberId(id)),
+        can_switch: cases.may_switch_card(&ctx, MemberId(id)),
         c,
         url,
         svg,
@@ -1185,11 +1101,11 @@ async fn card_switch(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::MemberCardManage)?;
     let public = form.get("public") == "on";
     state
-        .store
-        .set_card_public(&ctx.actor, &ctx.scope, MemberId(id), public)
+        .cases
+        .registration()
+        .set_card_public(&ctx, MemberId(id), public)
         .await?;
     Ok(see_other(format!(
         "/members/{id}/card?ok={}",
@@ -1211,7 +1127,7 @@ async fn public_card(
     if token.len() > 64 {
         return Err(UiError(AppError::new(Code::NotFound)));
     }
-    let c = state.store.public_card(&token).await?;
+    let c = state.cases.registration().public_card(&token).await?;
     let mut res = render(&PublicCardPage { c });
     res.headers_mut()
         .insert("x-robots-tag", HeaderValue::from_static("noindex"));

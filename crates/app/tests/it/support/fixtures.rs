@@ -295,9 +295,14 @@ impl World {
             skills: vec![],
             separated_residence: false,
         };
+        let community_row = self
+            .store
+            .member_refs(&Scope::Everything, v.unit_id, v.community_id, &v.skills)
+            .await
+            .unwrap();
         let id = self
             .store
-            .create_member(&self.actor, &Scope::Everything, &v)
+            .create_member(&self.actor, &community_row, &v)
             .await
             .unwrap();
         Member {
@@ -384,7 +389,6 @@ impl World {
         self.store
             .open_round(
                 &self.actor,
-                &self.district_scope(),
                 &ValidRound {
                     name: name.into(),
                     year,

@@ -3,24 +3,19 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use shanzhi_domain::place::PlaceLevel;
 use shanzhi_domain::registration::{PairingInput, PairingStatus};
-use shanzhi_domain::role::{Action, Scope};
-use shanzhi_domain::{Code, FieldErrors, PairingId};
+use shanzhi_domain::{FieldErrors, PairingId};
+use shanzhi_store::PageReq;
 use shanzhi_store::places::PlaceOption;
-use shanzhi_store::registration::pairing::{
-    Pairing, PairingFilter, PairingProgress, Project, ProjectFilter,
-};
-use shanzhi_store::{PageReq, StoreError};
+use shanzhi_store::registration::pairing::{Pairing, PairingFilter, PairingProgress, Project};
 
 use crate::AppState;
 use crate::auth::Ctx;
-use crate::error::AppError;
 use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 use crate::ui::{Layout, Pager, UiCtx, UiError, render, see_other};
 
-use super::{OkOnly, parse_id, require_manage, today};
+use super::{OkOnly, parse_id, today};
 
 #[derive(serde::Deserialize, Default)]
 pub(super) struct PairingQuery {
@@ -45,14 +40,13 @@ pub(super) async fn pairing_list(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<PairingQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::PairingView)?;
     let f = PairingFilter {
         status: q.status.clone().filter(|s| !s.is_empty()),
         unit_id: parse_id(&q.unit_id),
     };
-    let page = state
-        .store
-        .list_pairings(&ctx.scope, &f, PageReq::new(q.page, Some(20)))
+    let cases = state.cases.pairing();
+    let page = cases
+        .pairings(&ctx.caller, &f, PageReq::new(q.page, Some(20)))
         .await?;
     let pager = Pager::new(
         &page,
@@ -71,7 +65,7 @@ pub(super) async fn pairing_list(
             .iter()
             .map(|s| (s.as_str(), s.label()))
             .collect(),
-        can_manage: ctx.can(Action::PairingManage) && matches!(ctx.scope, Scope::Subtree(_)),
+        can_manage: cases.pairing_offers(&ctx.caller).manage,
     }))
 }
 
@@ -85,24 +79,23 @@ struct PairingForm {
     communities: Vec<PlaceOption>,
 }
 
-pub(super) async fn pairing_form(
+async fn pairing_form(
     state: &AppState,
     ctx: &Ctx,
     form: PairingInput,
     errors: FieldErrors,
 ) -> Result<Response, UiError> {
+    let options = state
+        .cases
+        .pairing()
+        .pairing_form_options(&ctx.caller)
+        .await?;
     Ok(render(&PairingForm {
         l: Layout::new(ctx, "新建结对签约", "/pairings"),
         form,
         errors,
-        units: state
-            .store
-            .unit_options(&ctx.scope.nameable_units())
-            .await?,
-        communities: state
-            .store
-            .place_options(&ctx.scope, &[PlaceLevel::Community])
-            .await?,
+        units: options.units,
+        communities: options.communities,
     }))
 }
 
@@ -110,7 +103,6 @@ pub(super) async fn pairing_new(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
 ) -> Result<Response, UiError> {
-    require_manage(&ctx, Action::PairingManage)?;
     let year = &today()[..4];
     let form = PairingInput {
         term_start: format!("{year}-01-01"),
@@ -126,7 +118,6 @@ pub(super) async fn pairing_create(
     UiCtx(ctx): UiCtx,
     form: Form,
 ) -> Result<Response, UiError> {
-    require_manage(&ctx, Action::PairingManage)?;
     let input = PairingInput {
         unit_id: form.get("unit_id"),
         community_id: form.get("community_id"),
@@ -135,14 +126,17 @@ pub(super) async fn pairing_create(
         activities_per_quarter: form.get("activities_per_quarter"),
         targets_note: form.get("targets_note"),
     };
-    let res = match input.validate() {
-        Ok(v) => state.store.create_pairing(&ctx.actor, &ctx.scope, &v).await,
-        Err(e) => Err(StoreError::Fields(e)),
-    };
-    match res {
+    match state
+        .cases
+        .pairing()
+        .create_pairing(&ctx.caller, &input)
+        .await
+    {
         Ok(id) => Ok(see_other(format!("/pairings/{id}?ok=created"))),
-        Err(StoreError::Fields(e)) => pairing_form(&state, &ctx, input, e).await,
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(errors) => pairing_form(&state, &ctx, input, errors).await,
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -166,41 +160,19 @@ pub(super) async fn pairing_show(
     UiPath(id): UiPath<i64>,
     UiQuery(q): UiQuery<OkOnly>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::PairingView)?;
-    let p = state.store.get_pairing(&ctx.scope, PairingId(id)).await?;
-    let progress = state
-        .store
-        .pairing_progress(&ctx.scope, PairingId(id))
+    let page = state
+        .cases
+        .pairing()
+        .pairing_page(&ctx.caller, PairingId(id))
         .await?;
-    let projects = state
-        .store
-        .list_projects(
-            &ctx.scope,
-            &ProjectFilter {
-                pairing_id: Some(id),
-                ..Default::default()
-            },
-            PageReq::new(Some(1), Some(100)),
-        )
-        .await?
-        .items;
-    let next = match p.status() {
-        Some(from) => PairingStatus::ALL
-            .iter()
-            .filter(|to| from.advance(**to).is_ok())
-            .map(|s| (s.as_str(), s.label()))
-            .collect(),
-        None => vec![],
-    };
-    let managed = matches!(ctx.scope, Scope::Subtree(_));
     Ok(render(&PairingShow {
         l: Layout::new(&ctx, "结对签约", "/pairings").flash(q.ok.as_deref()),
-        p,
-        progress,
-        projects,
-        next,
-        can_manage: ctx.can(Action::PairingManage) && managed,
-        can_project: ctx.can(Action::ProjectManage) && managed,
+        p: page.pairing,
+        progress: page.progress,
+        projects: page.projects,
+        next: page.next,
+        can_manage: page.offers.manage,
+        can_project: page.offers.project,
         today: today(),
     }))
 }
@@ -211,18 +183,14 @@ pub(super) async fn pairing_status(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::PairingManage)?;
-    state.store.get_pairing(&ctx.scope, PairingId(id)).await?;
-    let to = PairingStatus::parse(form.get("to").trim())
-        .ok_or(AppError::new(Code::IllegalTransition))?;
     let signed_on = form.get("signed_on");
     state
-        .store
+        .cases
+        .pairing()
         .set_pairing_status(
-            &ctx.actor,
-            &ctx.scope,
+            &ctx.caller,
             PairingId(id),
-            to,
+            &form.get("to"),
             Some(signed_on.as_str()),
         )
         .await?;

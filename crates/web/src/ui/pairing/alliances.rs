@@ -3,11 +3,8 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use shanzhi_domain::place::PlaceLevel;
 use shanzhi_domain::registration::AllianceInput;
-use shanzhi_domain::role::{Action, Scope};
-use shanzhi_domain::{AllianceId, Code, FieldErrors, UnitId};
-use shanzhi_store::StoreError;
+use shanzhi_domain::{AllianceId, FieldErrors, UnitId};
 use shanzhi_store::places::PlaceOption;
 use shanzhi_store::registration::pairing::Alliance;
 
@@ -17,7 +14,7 @@ use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 use crate::ui::{Layout, UiCtx, UiError, render, see_other};
 
-use super::{OkOnly, require_manage};
+use super::OkOnly;
 
 #[derive(Template)]
 #[template(path = "pairing/alliances.html")]
@@ -38,28 +35,13 @@ async fn alliance_page(
     errors: FieldErrors,
     ok: Option<&str>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::PairingView)?;
-    let can_manage = ctx.can(Action::PairingManage) && matches!(ctx.scope, Scope::Subtree(_));
-    let (towns, units) = if can_manage {
-        (
-            state
-                .store
-                .place_options(&ctx.scope, &[PlaceLevel::Town])
-                .await?,
-            state
-                .store
-                .unit_options(&ctx.scope.nameable_units())
-                .await?,
-        )
-    } else {
-        (vec![], vec![])
-    };
+    let p = state.cases.pairing().alliance_page(&ctx.caller).await?;
     Ok(render(&AllianceList {
         l: Layout::new(ctx, "党建联盟", "/pairings").flash(ok),
-        items: state.store.list_alliances(&ctx.scope).await?,
-        can_manage: can_manage && !towns.is_empty(),
-        towns,
-        units,
+        items: p.items,
+        can_manage: p.can_manage,
+        towns: p.towns,
+        units: p.units,
         form,
         errors,
     }))
@@ -85,25 +67,22 @@ pub(super) async fn alliance_create(
     UiCtx(ctx): UiCtx,
     form: Form,
 ) -> Result<Response, UiError> {
-    require_manage(&ctx, Action::PairingManage)?;
     let input = AllianceInput {
         name: form.get("name"),
         town_id: form.get("town_id"),
         description: form.get("description"),
     };
-    let res = match input.validate() {
-        Ok(v) => {
-            state
-                .store
-                .create_alliance(&ctx.actor, &ctx.scope, &v)
-                .await
-        }
-        Err(e) => Err(StoreError::Fields(e)),
-    };
-    match res {
+    match state
+        .cases
+        .pairing()
+        .create_alliance(&ctx.caller, &input)
+        .await
+    {
         Ok(_) => Ok(see_other("/alliances?ok=created")),
-        Err(StoreError::Fields(e)) => alliance_page(&state, &ctx, input, e, None).await,
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(errors) => alliance_page(&state, &ctx, input, errors, None).await,
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -113,30 +92,17 @@ pub(super) async fn alliance_add_unit(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    require_manage(&ctx, Action::PairingManage)?;
-    state.store.get_alliance(&ctx.scope, AllianceId(id)).await?;
-    let unit: i64 = match form.get("unit_id").trim().parse() {
-        Ok(u) => u,
-        Err(_) => {
-            return alliance_page(
-                &state,
-                &ctx,
-                AllianceInput::default(),
-                FieldErrors::single("unit_id", Code::Required),
-                None,
-            )
-            .await;
-        }
-    };
+    let unit = form.get("unit_id").trim().parse::<i64>().ok().map(UnitId);
     match state
-        .store
-        .add_alliance_unit(&ctx.actor, &ctx.scope, AllianceId(id), UnitId(unit))
+        .cases
+        .pairing()
+        .add_alliance_unit(&ctx.caller, AllianceId(id), unit)
         .await
     {
-        Ok(()) => Ok(see_other("/alliances?ok=saved")),
-        Err(StoreError::Fields(e)) => {
-            alliance_page(&state, &ctx, AllianceInput::default(), e, None).await
-        }
-        Err(e) => Err(e.into()),
+        Ok(_) => Ok(see_other("/alliances?ok=saved")),
+        Err(e) => match e.into_fields() {
+            Ok(errors) => alliance_page(&state, &ctx, AllianceInput::default(), errors, None).await,
+            Err(e) => Err(e.into()),
+        },
     }
 }

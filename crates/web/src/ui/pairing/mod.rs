@@ -2,7 +2,8 @@
 //! partners (网格合伙人), pairing agreements (结对签约), alliances (党建联盟) and joint projects (党建联建项目).
 //!
 //! One file per aggregate: [`unit_registrations`] (with grid partners), [`resources`], [`agreements`] (pairings),
-//! [`alliances`], [`projects`]; the routes and the small helpers they share are here.
+//! [`alliances`], [`projects`]; the routes and the small helpers they share are here. Every handler parses, calls
+//! use cases of `shanzhi_cases::pairing` and renders; what a page offers comes from the same use cases.
 
 mod agreements;
 mod alliances;
@@ -11,17 +12,10 @@ mod resources;
 mod unit_registrations;
 
 use axum::routing::{get, post};
-use shanzhi_domain::place::PlaceLevel;
+use shanzhi_domain::Timestamp;
 use shanzhi_domain::registration::{ResourceInput, UnitRegistrationStatus};
-use shanzhi_domain::role::{Action, Scope};
-use shanzhi_domain::{Code, Timestamp, UnitId};
-use shanzhi_store::places::PlaceOption;
 
-use crate::AppState;
-use crate::auth::Ctx;
-use crate::error::AppError;
 use crate::forms::Form;
-use crate::ui::UiError;
 
 pub fn routes() -> super::Routes {
     super::Routes::new()
@@ -118,35 +112,6 @@ pub(super) fn parse_id(s: &Option<String>) -> Option<i64> {
     s.as_deref().and_then(|s| s.trim().parse().ok())
 }
 
-/// Unit registrations, resources and grid partners are visible to whoever may see pairings (place admins and
-/// unit admins).
-pub(super) fn require_view(ctx: &Ctx) -> Result<(), AppError> {
-    ctx.require(Action::PairingView)
-}
-
-/// The unit a unit admin acts for; other roles cannot register a unit.
-pub(super) fn own_unit(ctx: &Ctx) -> Result<UnitId, AppError> {
-    ctx.require(Action::UnitRegistrationSubmit)?;
-    match ctx.scope {
-        Scope::Unit(u) => Ok(u),
-        _ => Err(AppError::new(Code::Forbidden)),
-    }
-}
-
-/// Towns and communities a unit may register with: the whole district (asked of the domain for the caller).
-pub(super) async fn register_places(
-    state: &AppState,
-    ctx: &Ctx,
-) -> Result<Vec<PlaceOption>, UiError> {
-    Ok(state
-        .store
-        .place_options(
-            &ctx.scope.nameable_places(),
-            &[PlaceLevel::Town, PlaceLevel::Community],
-        )
-        .await?)
-}
-
 pub(super) fn status_choices() -> Vec<(&'static str, &'static str)> {
     UnitRegistrationStatus::ALL
         .iter()
@@ -157,14 +122,6 @@ pub(super) fn status_choices() -> Vec<(&'static str, &'static str)> {
 #[derive(serde::Deserialize, Default)]
 pub(super) struct OkOnly {
     pub(super) ok: Option<String>,
-}
-
-pub(super) fn require_manage(ctx: &Ctx, action: Action) -> Result<(), AppError> {
-    ctx.require(action)?;
-    match ctx.scope {
-        Scope::Subtree(_) => Ok(()),
-        _ => Err(AppError::new(Code::Forbidden)),
-    }
 }
 
 /// Resource fields in the registration form carry a `res_` prefix; all blank means "no resource now".

@@ -4,25 +4,23 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use shanzhi_domain::org::DictKind;
-use shanzhi_domain::place::PlaceLevel;
 use shanzhi_domain::registration::{ActivityInput, ProjectGrade, ProjectInput};
-use shanzhi_domain::role::{Action, Scope};
-use shanzhi_domain::{ActivityId, Code, FieldErrors, PairingId, ProjectId};
+use shanzhi_domain::role::Action;
+use shanzhi_domain::{ActivityId, FieldErrors, PairingId, ProjectId};
+use shanzhi_store::PageReq;
 use shanzhi_store::dict::DictEntry;
 use shanzhi_store::places::PlaceOption;
 use shanzhi_store::registration::pairing::{
-    Pairing, PairingFilter, PairingProgress, Project, ProjectActivity, ProjectFilter,
+    Pairing, PairingProgress, Project, ProjectActivity, ProjectFilter,
 };
-use shanzhi_store::{PageReq, StoreError};
 
 use crate::AppState;
 use crate::auth::Ctx;
-use crate::error::AppError;
 use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 use crate::ui::{Layout, Pager, UiCtx, UiError, render, see_other};
 
-use super::{OkOnly, parse_id, require_manage, today};
+use super::{OkOnly, parse_id, today};
 
 #[derive(serde::Deserialize, Default)]
 pub(super) struct ProjectQuery {
@@ -48,15 +46,15 @@ pub(super) async fn project_list(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<ProjectQuery>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::PairingView)?;
     let f = ProjectFilter {
         pairing_id: parse_id(&q.pairing_id),
         unit_id: parse_id(&q.unit_id),
         category: q.category.clone().filter(|s| !s.is_empty()),
     };
     let page = state
-        .store
-        .list_projects(&ctx.scope, &f, PageReq::new(q.page, Some(20)))
+        .cases
+        .pairing()
+        .projects(&ctx.caller, &f, PageReq::new(q.page, Some(20)))
         .await?;
     let pager = Pager::new(
         &page,
@@ -72,8 +70,12 @@ pub(super) async fn project_list(
         items: page.items,
         pager,
         category: q.category.unwrap_or_default(),
-        categories: state.store.list_dict(DictKind::NeedCategory, true).await?,
-        can_create: ctx.can(Action::ProjectManage) && matches!(ctx.scope, Scope::Subtree(_)),
+        categories: state
+            .cases
+            .reference()
+            .dict(&ctx.caller, DictKind::NeedCategory, true)
+            .await?,
+        can_create: ctx.may(Action::ProjectManage),
     }))
 }
 
@@ -89,34 +91,25 @@ struct ProjectForm {
     communities: Vec<PlaceOption>,
 }
 
-pub(super) async fn project_form(
+async fn project_form(
     state: &AppState,
     ctx: &Ctx,
     form: ProjectInput,
     errors: FieldErrors,
 ) -> Result<Response, UiError> {
+    let options = state
+        .cases
+        .pairing()
+        .project_form_options(&ctx.caller)
+        .await?;
     Ok(render(&ProjectForm {
         l: Layout::new(ctx, "新建党建联建项目", "/pairings"),
         form,
         errors,
-        categories: state.store.list_dict(DictKind::NeedCategory, true).await?,
-        pairings: state
-            .store
-            .list_pairings(
-                &ctx.scope,
-                &PairingFilter::default(),
-                PageReq::new(Some(1), Some(200)),
-            )
-            .await?
-            .items,
-        units: state
-            .store
-            .unit_options(&ctx.scope.nameable_units())
-            .await?,
-        communities: state
-            .store
-            .place_options(&ctx.scope, &[PlaceLevel::Community])
-            .await?,
+        categories: options.categories,
+        pairings: options.pairings,
+        units: options.units,
+        communities: options.communities,
     }))
 }
 
@@ -130,7 +123,6 @@ pub(super) async fn project_new(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<NewProjectQuery>,
 ) -> Result<Response, UiError> {
-    require_manage(&ctx, Action::ProjectManage)?;
     let year = today()[..4].to_string();
     let mut form = ProjectInput {
         period_start: format!("{year}-01-01"),
@@ -139,7 +131,11 @@ pub(super) async fn project_new(
     };
     // Preset the parties and term from the pairing the project belongs to.
     if let Some(pid) = parse_id(&q.pairing_id)
-        && let Ok(p) = state.store.get_pairing(&ctx.scope, PairingId(pid)).await
+        && let Ok(p) = state
+            .cases
+            .pairing()
+            .pairing(&ctx.caller, PairingId(pid))
+            .await
     {
         form.pairing_id = p.id.to_string();
         form.unit_id = p.unit_id.to_string();
@@ -155,7 +151,6 @@ pub(super) async fn project_create(
     UiCtx(ctx): UiCtx,
     form: Form,
 ) -> Result<Response, UiError> {
-    require_manage(&ctx, Action::ProjectManage)?;
     let input = ProjectInput {
         name: form.get("name"),
         category: form.get("category"),
@@ -166,14 +161,17 @@ pub(super) async fn project_create(
         period_start: form.get("period_start"),
         period_end: form.get("period_end"),
     };
-    let res = match input.validate() {
-        Ok(v) => state.store.create_project(&ctx.actor, &ctx.scope, &v).await,
-        Err(e) => Err(StoreError::Fields(e)),
-    };
-    match res {
+    match state
+        .cases
+        .pairing()
+        .create_project(&ctx.caller, &input)
+        .await
+    {
         Ok(id) => Ok(see_other(format!("/projects/{id}?ok=created"))),
-        Err(StoreError::Fields(e)) => project_form(&state, &ctx, input, e).await,
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(errors) => project_form(&state, &ctx, input, errors).await,
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -202,33 +200,22 @@ async fn project_page(
     errors: FieldErrors,
     ok: Option<&str>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::PairingView)?;
-    let p = state.store.get_project(&ctx.scope, ProjectId(id)).await?;
-    let activities = state
-        .store
-        .list_project_activities(&ctx.scope, ProjectId(id))
+    let d = state
+        .cases
+        .pairing()
+        .project(&ctx.caller, ProjectId(id))
         .await?;
-    let done = activities.iter().filter(|a| a.done_on.is_some()).count();
-    let percent = (done * 100).checked_div(activities.len()).unwrap_or(0);
-    let pairing = match p.pairing_id {
-        Some(pid) => Some(
-            state
-                .store
-                .pairing_progress(&ctx.scope, PairingId(pid))
-                .await?,
-        ),
-        None => None,
-    };
-    let managed = matches!(ctx.scope, Scope::Subtree(_));
+    let done = d.activities.iter().filter(|a| a.done_on.is_some()).count();
+    let percent = (done * 100).checked_div(d.activities.len()).unwrap_or(0);
     Ok(render(&ProjectShow {
-        l: Layout::new(ctx, p.name.clone(), "/pairings").flash(ok),
-        can_manage: ctx.can(Action::ProjectManage) && managed,
-        can_grade: ctx.can(Action::ProjectGrade) && managed && p.grade.is_none(),
-        p,
-        activities,
+        l: Layout::new(ctx, d.project.name.clone(), "/pairings").flash(ok),
+        can_manage: d.offers.manage,
+        can_grade: d.offers.grade,
+        p: d.project,
+        activities: d.activities,
         done,
         percent,
-        pairing,
+        pairing: d.pairing_progress,
         grades: ProjectGrade::ALL
             .iter()
             .map(|g| (g.as_str(), g.label()))
@@ -262,24 +249,21 @@ pub(super) async fn activity_add(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::ProjectManage)?;
     let input = ActivityInput {
         title: form.get("title"),
         planned_on: form.get("planned_on"),
     };
-    let res = match input.validate() {
-        Ok(v) => {
-            state
-                .store
-                .add_project_activity(&ctx.actor, &ctx.scope, ProjectId(id), &v)
-                .await
-        }
-        Err(e) => Err(StoreError::Fields(e)),
-    };
-    match res {
+    match state
+        .cases
+        .pairing()
+        .add_project_activity(&ctx.caller, ProjectId(id), &input)
+        .await
+    {
         Ok(_) => Ok(see_other(format!("/projects/{id}?ok=saved"))),
-        Err(StoreError::Fields(e)) => project_page(&state, &ctx, id, input, e, None).await,
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(errors) => project_page(&state, &ctx, id, input, errors, None).await,
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -289,28 +273,35 @@ pub(super) async fn activity_done(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::ProjectManage)?;
-    let project: i64 = form
+    let project = form
         .get("project_id")
         .trim()
-        .parse()
-        .map_err(|_| AppError::new(Code::NotFound))?;
+        .parse::<i64>()
+        .ok()
+        .map(ProjectId);
     let done_on = form.get("done_on");
-    let done_on = if done_on.trim().is_empty() {
-        today()
-    } else {
-        done_on
-    };
     match state
-        .store
-        .mark_activity_done(&ctx.actor, &ctx.scope, ActivityId(id), &done_on)
+        .cases
+        .pairing()
+        .mark_activity_done_from(&ctx.caller, project, ActivityId(id), Some(done_on.as_str()))
         .await
     {
-        Ok(()) => Ok(see_other(format!("/projects/{project}?ok=done"))),
-        Err(StoreError::Fields(e)) => {
-            project_page(&state, &ctx, project, ActivityInput::default(), e, None).await
-        }
-        Err(e) => Err(e.into()),
+        Ok(project) => Ok(see_other(format!("/projects/{project}?ok=done"))),
+        Err(e) => match (e.into_fields(), project) {
+            (Ok(errors), Some(project)) => {
+                project_page(
+                    &state,
+                    &ctx,
+                    project.0,
+                    ActivityInput::default(),
+                    errors,
+                    None,
+                )
+                .await
+            }
+            (Ok(errors), None) => Err(errors.into()),
+            (Err(e), _) => Err(e.into()),
+        },
     }
 }
 
@@ -320,21 +311,18 @@ pub(super) async fn project_grade(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::ProjectGrade)?;
-    let Some(grade) = ProjectGrade::parse(&form.get("grade")) else {
-        return project_page(
-            &state,
-            &ctx,
-            id,
-            ActivityInput::default(),
-            FieldErrors::single("grade", Code::InvalidChoice),
-            None,
-        )
-        .await;
-    };
-    state
-        .store
-        .grade_project(&ctx.actor, &ctx.scope, ProjectId(id), grade)
-        .await?;
-    Ok(see_other(format!("/projects/{id}?ok=graded")))
+    match state
+        .cases
+        .pairing()
+        .grade_project(&ctx.caller, ProjectId(id), &form.get("grade"))
+        .await
+    {
+        Ok(_) => Ok(see_other(format!("/projects/{id}?ok=graded"))),
+        Err(e) => match e.into_fields() {
+            Ok(errors) => {
+                project_page(&state, &ctx, id, ActivityInput::default(), errors, None).await
+            }
+            Err(e) => Err(e.into()),
+        },
+    }
 }

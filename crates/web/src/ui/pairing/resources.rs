@@ -4,11 +4,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use shanzhi_domain::registration::ResourceInput;
-use shanzhi_domain::role::{Action, Scope};
 use shanzhi_domain::{FieldErrors, ResourceId, UnitId};
 use shanzhi_store::orgs::Unit;
-use shanzhi_store::registration::units::{Resource, UnitRegistration, UnitRegistrationFilter};
-use shanzhi_store::{PageReq, StoreError};
+use shanzhi_store::registration::units::{Resource, UnitRegistration};
 
 use crate::AppState;
 use crate::auth::Ctx;
@@ -38,35 +36,17 @@ async fn resource_page(
     errors: FieldErrors,
     ok: Option<&str>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitView)?;
-    let u = state.store.get_unit(&ctx.scope, unit).await?;
-    let can_edit =
-        ctx.can(Action::UnitRegistrationSubmit) && ctx.scope == Scope::Unit(UnitId(u.id));
-    let regs = if can_edit {
-        state
-            .store
-            .list_unit_registrations(
-                &ctx.scope,
-                &UnitRegistrationFilter {
-                    unit_id: Some(u.id),
-                    ..Default::default()
-                },
-                PageReq::new(Some(1), Some(100)),
-            )
-            .await?
-            .items
-            .into_iter()
-            .filter(|r| r.status().as_str() != "withdrawn")
-            .collect()
-    } else {
-        vec![]
-    };
+    let p = state
+        .cases
+        .pairing()
+        .unit_resources_page(&ctx.caller, unit)
+        .await?;
     Ok(render(&ResourceList {
-        l: Layout::new(ctx, format!("{} · 资源清单", u.name), "/units").flash(ok),
-        items: state.store.list_resources(&ctx.scope, Some(unit)).await?,
-        unit: u,
-        regs,
-        can_edit,
+        l: Layout::new(ctx, format!("{} · 资源清单", p.unit.name), "/units").flash(ok),
+        items: p.items,
+        unit: p.unit,
+        regs: p.regs,
+        can_edit: p.can_edit,
         form,
         errors,
     }))
@@ -95,21 +75,18 @@ pub(super) async fn resource_create(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitRegistrationSubmit)?;
     let input = resource_input(&form, "");
-    let res = match input.validate() {
-        Ok(v) => {
-            state
-                .store
-                .save_resource(&ctx.actor, &ctx.scope, UnitId(id), None, &v)
-                .await
-        }
-        Err(e) => Err(StoreError::Fields(e)),
-    };
-    match res {
+    match state
+        .cases
+        .pairing()
+        .create_resource(&ctx.caller, UnitId(id), &input)
+        .await
+    {
         Ok(_) => Ok(see_other(format!("/units/{id}/resources?ok=saved"))),
-        Err(StoreError::Fields(e)) => resource_page(&state, &ctx, UnitId(id), input, e, None).await,
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(errors) => resource_page(&state, &ctx, UnitId(id), input, errors, None).await,
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -128,8 +105,11 @@ pub(super) async fn resource_edit(
     UiCtx(ctx): UiCtx,
     UiPath(id): UiPath<i64>,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitRegistrationSubmit)?;
-    let r = state.store.get_resource(&ctx.scope, ResourceId(id)).await?;
+    let r = state
+        .cases
+        .pairing()
+        .editable_resource(&ctx.caller, ResourceId(id))
+        .await?;
     let form = ResourceInput {
         title: r.title,
         description: r.description.unwrap_or_default(),
@@ -155,37 +135,29 @@ pub(super) async fn resource_update(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitRegistrationSubmit)?;
-    let r = state.store.get_resource(&ctx.scope, ResourceId(id)).await?;
     let input = resource_input(&form, "");
-    let res = match input.validate() {
-        Ok(v) => {
-            state
-                .store
-                .save_resource(
-                    &ctx.actor,
-                    &ctx.scope,
-                    UnitId(r.unit_id),
-                    Some(ResourceId(id)),
-                    &v,
-                )
-                .await
-        }
-        Err(e) => Err(StoreError::Fields(e)),
-    };
-    match res {
-        Ok(_) => Ok(see_other(format!(
+    let cases = state.cases.pairing();
+    match cases
+        .update_resource(&ctx.caller, ResourceId(id), &input)
+        .await
+    {
+        Ok(r) => Ok(see_other(format!(
             "/units/{}/resources?ok=saved",
             r.unit_id
         ))),
-        Err(StoreError::Fields(e)) => Ok(render(&ResourceForm {
-            l: Layout::new(&ctx, "编辑资源", "/units"),
-            id,
-            unit_id: r.unit_id,
-            form: input,
-            errors: e,
-        })),
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(errors) => {
+                let r = cases.editable_resource(&ctx.caller, ResourceId(id)).await?;
+                Ok(render(&ResourceForm {
+                    l: Layout::new(&ctx, "编辑资源", "/units"),
+                    id,
+                    unit_id: r.unit_id,
+                    form: input,
+                    errors,
+                }))
+            }
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -195,14 +167,10 @@ pub(super) async fn resource_delete(
     UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitRegistrationSubmit)?;
-    let r = state.store.get_resource(&ctx.scope, ResourceId(id)).await?;
-    state
-        .store
-        .delete_resource(&ctx.actor, &ctx.scope, ResourceId(id))
+    let unit = state
+        .cases
+        .pairing()
+        .delete_resource(&ctx.caller, ResourceId(id))
         .await?;
-    Ok(see_other(format!(
-        "/units/{}/resources?ok=deleted",
-        r.unit_id
-    )))
+    Ok(see_other(format!("/units/{unit}/resources?ok=deleted")))
 }

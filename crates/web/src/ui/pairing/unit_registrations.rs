@@ -3,28 +3,24 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use shanzhi_domain::place::PlaceLevel;
-use shanzhi_domain::registration::{ResourceInput, UnitRegistrationInput, UnitRegistrationStatus};
-use shanzhi_domain::role::{Action, Scope};
-use shanzhi_domain::{Code, FieldErrors, PlaceId, UnitId, UnitRegistrationId};
+use shanzhi_cases::pairing::UnitRegistrationPage;
+use shanzhi_domain::registration::{ResourceInput, UnitRegistrationInput};
+use shanzhi_domain::role::Action;
+use shanzhi_domain::{Code, FieldErrors, PlaceId, UnitRegistrationId};
+use shanzhi_store::PageReq;
 use shanzhi_store::orgs::Unit;
 use shanzhi_store::places::PlaceOption;
 use shanzhi_store::registration::units::{
     GridPartner, Resource, UnitRegistration, UnitRegistrationFilter,
 };
-use shanzhi_store::{PageReq, StoreError};
 
 use crate::AppState;
 use crate::auth::Ctx;
-use crate::error::AppError;
 use crate::extract::{UiPath, UiQuery};
 use crate::forms::Form;
 use crate::ui::{Layout, Pager, UiCtx, UiError, render, see_other};
 
-use super::{
-    Millis, OkOnly, own_unit, parse_id, register_places, require_view, resource_input,
-    status_choices, when,
-};
+use super::{Millis, OkOnly, parse_id, resource_input, status_choices, when};
 
 #[derive(serde::Deserialize, Default)]
 pub(super) struct UregQuery {
@@ -60,15 +56,14 @@ pub(super) async fn ureg_list(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<UregQuery>,
 ) -> Result<Response, UiError> {
-    require_view(&ctx)?;
     let f = UnitRegistrationFilter {
         round_id: parse_id(&q.round_id),
         status: q.status.clone().filter(|s| !s.is_empty()),
         unit_id: parse_id(&q.unit_id),
     };
-    let page = state
-        .store
-        .list_unit_registrations(&ctx.scope, &f, PageReq::new(q.page, Some(20)))
+    let cases = state.cases.pairing();
+    let page = cases
+        .unit_registrations(&ctx.caller, &f, PageReq::new(q.page, Some(20)))
         .await?;
     let pager = Pager::new(
         &page,
@@ -79,10 +74,6 @@ pub(super) async fn ureg_list(
             ("round_id", q.round_id.clone().unwrap_or_default()),
         ],
     );
-    let own_unit = match ctx.scope {
-        Scope::Unit(u) => Some(u.0),
-        _ => None,
-    };
     Ok(render(&UregList {
         l: Layout::new(&ctx, "组团报到", "/pairings").flash(q.ok.as_deref()),
         items: page.items,
@@ -90,9 +81,9 @@ pub(super) async fn ureg_list(
         status: q.status.unwrap_or_default(),
         unit_id: q.unit_id.unwrap_or_default(),
         statuses: status_choices(),
-        can_submit: ctx.can(Action::UnitRegistrationSubmit) && own_unit.is_some(),
-        can_review: ctx.can(Action::UnitRegistrationReview),
-        own_unit,
+        can_submit: cases.may_submit_unit_registration(&ctx.caller),
+        can_review: ctx.may(Action::UnitRegistrationReview),
+        own_unit: ctx.own_unit().map(|u| u.0),
     }))
 }
 
@@ -108,22 +99,31 @@ struct UregForm {
     places: Vec<PlaceOption>,
 }
 
-pub(super) async fn ureg_form(
+async fn ureg_form(
     state: &AppState,
     ctx: &Ctx,
-    unit: UnitId,
-    form: UnitRegistrationInput,
+    form: Option<UnitRegistrationInput>,
     res: ResourceInput,
     errors: FieldErrors,
 ) -> Result<Response, UiError> {
+    let options = state
+        .cases
+        .pairing()
+        .unit_registration_form(&ctx.caller)
+        .await?;
+    // A new form starts with the unit's contact.
+    let form = form.unwrap_or_else(|| UnitRegistrationInput {
+        contact_name: options.unit.contact_name.clone().unwrap_or_default(),
+        ..Default::default()
+    });
     Ok(render(&UregForm {
         l: Layout::new(ctx, "单位报到", "/pairings"),
-        unit: state.store.get_unit(&ctx.scope, unit).await?,
-        round_name: state.store.current_round().await?.map(|r| r.name),
+        unit: options.unit,
+        round_name: options.round_name,
         form,
         res,
         errors,
-        places: register_places(state, ctx).await?,
+        places: options.places,
     }))
 }
 
@@ -131,17 +131,10 @@ pub(super) async fn ureg_new(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
 ) -> Result<Response, UiError> {
-    let unit = own_unit(&ctx)?;
-    let u = state.store.get_unit(&ctx.scope, unit).await?;
-    let form = UnitRegistrationInput {
-        contact_name: u.contact_name.clone().unwrap_or_default(),
-        ..Default::default()
-    };
     ureg_form(
         &state,
         &ctx,
-        unit,
-        form,
+        None,
         ResourceInput::default(),
         FieldErrors::new(),
     )
@@ -153,7 +146,6 @@ pub(super) async fn ureg_create(
     UiCtx(ctx): UiCtx,
     form: Form,
 ) -> Result<Response, UiError> {
-    let unit = own_unit(&ctx)?;
     let input = UnitRegistrationInput {
         place_id: form.get("place_id"),
         contact_name: form.get("contact_name"),
@@ -161,64 +153,29 @@ pub(super) async fn ureg_create(
         note: form.get("note"),
     };
     let res = resource_input(&form, "res_");
+    // All resource fields blank: no resource now.
     let with_resource = !(res.title.trim().is_empty()
         && res.capacity.trim().is_empty()
         && res.schedule.trim().is_empty()
         && res.description.trim().is_empty());
-    // Validate both parts first so one submission shows every error.
-    let mut errors = FieldErrors::new();
-    let reg = input.validate().map_err(|e| errors.0.extend(e.0)).ok();
-    let resource = if with_resource {
-        res.validate()
-            .map_err(|e| {
-                for mut x in e.0 {
-                    x.field = match x.field {
-                        "title" => "res_title",
-                        "capacity" => "res_capacity",
-                        "schedule" => "res_schedule",
-                        "description" => "res_description",
-                        other => other,
-                    };
-                    errors.0.push(x);
-                }
-            })
-            .ok()
-    } else {
-        None
-    };
-    let Some(reg) = reg.filter(|_| errors.is_empty()) else {
-        return ureg_form(&state, &ctx, unit, input, res, errors).await;
-    };
-    let id = match state
-        .store
-        .submit_unit_registration(&ctx.actor, &ctx.scope, unit, &reg)
+    match state
+        .cases
+        .pairing()
+        .submit_unit_registration(&ctx.caller, &input, with_resource.then_some(&res))
         .await
     {
-        Ok(id) => id,
-        Err(StoreError::Fields(e)) => return ureg_form(&state, &ctx, unit, input, res, e).await,
-        Err(StoreError::Refused(c @ (Code::AlreadyRegistered | Code::RoundNotOpen))) => {
-            return ureg_form(
-                &state,
-                &ctx,
-                unit,
-                input,
-                res,
-                FieldErrors::single("place_id", c),
-            )
-            .await;
+        Ok(id) => Ok(see_other(format!(
+            "/unit-registrations/{id}?ok=unit_submitted"
+        ))),
+        Err(e) if matches!(e.code, Code::AlreadyRegistered | Code::RoundNotOpen) => {
+            let errors = FieldErrors::single("place_id", e.code);
+            ureg_form(&state, &ctx, Some(input), res, errors).await
         }
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(mut r) = resource {
-        r.unit_registration_id = Some(id);
-        state
-            .store
-            .save_resource(&ctx.actor, &ctx.scope, unit, None, &r)
-            .await?;
+        Err(e) => match e.into_fields() {
+            Ok(errors) => ureg_form(&state, &ctx, Some(input), res, errors).await,
+            Err(e) => Err(e.into()),
+        },
     }
-    Ok(see_other(format!(
-        "/unit-registrations/{id}?ok=unit_submitted"
-    )))
 }
 
 #[derive(Template)]
@@ -257,47 +214,23 @@ async fn ureg_page(
     id: i64,
     input: UregShowInput,
 ) -> Result<Response, UiError> {
-    require_view(ctx)?;
-    let r = state
-        .store
-        .get_unit_registration(&ctx.scope, UnitRegistrationId(id))
+    let UnitRegistrationPage {
+        registration: r,
+        resources,
+        partners,
+        grids,
+        offers,
+    } = state
+        .cases
+        .pairing()
+        .unit_registration_page(&ctx.caller, UnitRegistrationId(id))
         .await?;
-    let resources = state
-        .store
-        .list_resources(&ctx.scope, Some(UnitId(r.unit_id)))
-        .await?;
-    let partners: Vec<GridPartner> = state
-        .store
-        .list_grid_partners(&ctx.scope)
-        .await?
-        .into_iter()
-        .filter(|p| p.unit_id == r.unit_id && p.place_path.starts_with(&r.place_path))
-        .collect();
-    let can_partner = ctx.can(Action::GridPartnerManage)
-        && matches!(ctx.scope, Scope::Subtree(_))
-        && r.status() == UnitRegistrationStatus::Accepted;
-    let grids = if can_partner {
-        state
-            .store
-            .place_options(&ctx.scope, &[PlaceLevel::Grid])
-            .await?
-            .into_iter()
-            .filter(|g| {
-                g.path.starts_with(&r.place_path) && !partners.iter().any(|p| p.grid_id == g.id)
-            })
-            .collect()
-    } else {
-        vec![]
-    };
     Ok(render(&UregShow {
         l: Layout::new(ctx, format!("{} · 报到", r.unit_name), "/pairings")
             .flash(input.ok.as_deref()),
-        can_review: ctx.can(Action::UnitRegistrationReview)
-            && matches!(ctx.scope, Scope::Subtree(_))
-            && r.status() == UnitRegistrationStatus::Submitted,
-        can_partner,
-        is_owner: ctx.can(Action::UnitRegistrationSubmit)
-            && ctx.scope == Scope::Unit(UnitId(r.unit_id)),
+        can_review: offers.review,
+        can_partner: offers.partner,
+        is_owner: offers.is_owner,
         r,
         resources,
         partners,
@@ -332,10 +265,10 @@ pub(super) async fn ureg_accept(
     UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitRegistrationReview)?;
     state
-        .store
-        .accept_unit_registration(&ctx.actor, &ctx.scope, UnitRegistrationId(id))
+        .cases
+        .pairing()
+        .accept_unit_registration(&ctx.caller, UnitRegistrationId(id))
         .await?;
     Ok(see_other(format!(
         "/unit-registrations/{id}?ok=unit_accepted"
@@ -348,30 +281,32 @@ pub(super) async fn ureg_return(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitRegistrationReview)?;
     let reason = form.get("reason");
     match state
-        .store
-        .return_unit_registration(&ctx.actor, &ctx.scope, UnitRegistrationId(id), &reason)
+        .cases
+        .pairing()
+        .return_unit_registration(&ctx.caller, UnitRegistrationId(id), &reason)
         .await
     {
-        Ok(()) => Ok(see_other(format!(
+        Ok(_) => Ok(see_other(format!(
             "/unit-registrations/{id}?ok=unit_returned"
         ))),
-        Err(StoreError::Fields(e)) => {
-            ureg_page(
-                &state,
-                &ctx,
-                id,
-                UregShowInput {
-                    reason,
-                    errors: e,
-                    ..Default::default()
-                },
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(errors) => {
+                ureg_page(
+                    &state,
+                    &ctx,
+                    id,
+                    UregShowInput {
+                        reason,
+                        errors,
+                        ..Default::default()
+                    },
+                )
+                .await
+            }
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -381,10 +316,10 @@ pub(super) async fn ureg_withdraw(
     UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitRegistrationSubmit)?;
     state
-        .store
-        .withdraw_unit_registration(&ctx.actor, &ctx.scope, UnitRegistrationId(id))
+        .cases
+        .pairing()
+        .withdraw_unit_registration(&ctx.caller, UnitRegistrationId(id))
         .await?;
     Ok(see_other(format!(
         "/unit-registrations/{id}?ok=unit_withdrawn"
@@ -397,10 +332,10 @@ pub(super) async fn ureg_resubmit(
     UiPath(id): UiPath<i64>,
     _form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::UnitRegistrationSubmit)?;
     state
-        .store
-        .resubmit_unit_registration(&ctx.actor, &ctx.scope, UnitRegistrationId(id))
+        .cases
+        .pairing()
+        .resubmit_unit_registration(&ctx.caller, UnitRegistrationId(id))
         .await?;
     Ok(see_other(format!(
         "/unit-registrations/{id}?ok=unit_submitted"
@@ -413,37 +348,31 @@ pub(super) async fn partner_link(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::GridPartnerManage)?;
-    let r = state
-        .store
-        .get_unit_registration(&ctx.scope, UnitRegistrationId(id))
-        .await?;
     let grid_id = form.get("grid_id");
-    let res = match grid_id.trim().parse::<i64>() {
-        Ok(g) => {
-            state
-                .store
-                .link_grid_partner(&ctx.actor, &ctx.scope, UnitId(r.unit_id), PlaceId(g))
-                .await
-        }
-        Err(_) => Err(StoreError::field("grid_id", Code::Required)),
-    };
-    match res {
+    let grid = grid_id.trim().parse::<i64>().ok().map(PlaceId);
+    match state
+        .cases
+        .pairing()
+        .link_registration_partner(&ctx.caller, UnitRegistrationId(id), grid)
+        .await
+    {
         Ok(()) => Ok(see_other(format!("/unit-registrations/{id}?ok=linked"))),
-        Err(StoreError::Fields(e)) => {
-            ureg_page(
-                &state,
-                &ctx,
-                id,
-                UregShowInput {
-                    grid_id,
-                    errors: e,
-                    ..Default::default()
-                },
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_fields() {
+            Ok(errors) => {
+                ureg_page(
+                    &state,
+                    &ctx,
+                    id,
+                    UregShowInput {
+                        grid_id,
+                        errors,
+                        ..Default::default()
+                    },
+                )
+                .await
+            }
+            Err(e) => Err(e.into()),
+        },
     }
 }
 
@@ -453,19 +382,11 @@ pub(super) async fn partner_unlink(
     UiPath(id): UiPath<i64>,
     form: Form,
 ) -> Result<Response, UiError> {
-    ctx.require(Action::GridPartnerManage)?;
-    let r = state
-        .store
-        .get_unit_registration(&ctx.scope, UnitRegistrationId(id))
-        .await?;
-    let grid: i64 = form
-        .get("grid_id")
-        .trim()
-        .parse()
-        .map_err(|_| AppError::new(Code::NotFound))?;
+    let grid = form.get("grid_id").trim().parse::<i64>().ok().map(PlaceId);
     state
-        .store
-        .unlink_grid_partner(&ctx.actor, &ctx.scope, UnitId(r.unit_id), PlaceId(grid))
+        .cases
+        .pairing()
+        .unlink_registration_partner(&ctx.caller, UnitRegistrationId(id), grid)
         .await?;
     Ok(see_other(format!("/unit-registrations/{id}?ok=unlinked")))
 }

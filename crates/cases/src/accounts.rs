@@ -1,0 +1,368 @@
+//! Accounts: what the security admin does with them (list, create with an initial password, role bindings,
+//! unlock, disable, reset a password) and what every signed-in caller does with their own (home page, masked
+//! mobile, password change, role switch, own-data export). Passwords are hashed by a [`PasswordHasher`] the web
+//! layer passes in (its bounded Argon2 pool), never on the async threads.
+
+use std::future::Future;
+
+use shanzhi_domain::role::{Action, Role, RoleBinding, Scope};
+use shanzhi_domain::{AccountId, Code, FieldErrors, RoleAssignmentId, Timestamp};
+use shanzhi_store::accounts::{AccountSummary, NewAccount, NewBinding};
+use shanzhi_store::orgs::{Member, Unit};
+use shanzhi_store::own_data::OwnData;
+use shanzhi_store::places::PlaceSummary;
+use shanzhi_store::{Page, PageReq, SessionStage};
+
+use crate::{AppError, Caller, CaseResult, Cases};
+
+/// The use cases of accounts.
+pub struct Accounts<'a>(&'a Cases);
+
+impl Cases {
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts(self)
+    }
+}
+
+/// Password hashing, off the async threads (the web layer's bounded pool).
+pub trait PasswordHasher: Sync {
+    /// A PHC string of `password` with the current parameters.
+    fn hash(&self, password: &str) -> impl Future<Output = CaseResult<String>> + Send;
+    /// Whether `password` matches the stored PHC string.
+    fn verify(&self, password: &str, phc: &str) -> impl Future<Output = CaseResult<bool>> + Send;
+}
+
+/// A role binding as typed on a form: the role, and what it is bound to — a place code, a unit's credit code or
+/// a member's mobile, depending on the role.
+#[derive(Debug, Clone, Default)]
+pub struct BindingInput {
+    pub role: String,
+    pub target: String,
+}
+
+/// A new account with its first role binding.
+#[derive(Debug, Clone, Default)]
+pub struct AccountInput {
+    pub username: String,
+    pub display_name: String,
+    pub mobile: String,
+    pub binding: BindingInput,
+}
+
+/// An account with a freshly set initial password, to show once.
+#[derive(Debug)]
+pub struct InitialPassword {
+    pub account_id: AccountId,
+    pub username: String,
+    pub password: String,
+}
+
+/// One account as the security admin sees it.
+#[derive(Debug)]
+pub struct AccountDetail {
+    pub account: AccountSummary,
+    pub locked: bool,
+    /// Masked, `None` when none is recorded.
+    pub mobile: Option<String>,
+    pub bindings: Vec<(RoleAssignmentId, RoleBinding)>,
+}
+
+/// What the home page shows for the caller's role binding (at most one part is filled).
+#[derive(Debug, Default)]
+pub struct Home {
+    /// Place bindings: the places of the binding with their figures.
+    pub summaries: Vec<PlaceSummary>,
+    /// Unit admins: their unit.
+    pub unit: Option<Unit>,
+    /// Members: their own record.
+    pub member: Option<Member>,
+    /// Security admins: how many accounts there are.
+    pub accounts_total: i64,
+    /// Auditors: how many audit entries there are.
+    pub audit_total: i64,
+}
+
+impl Accounts<'_> {
+    fn store(&self) -> &shanzhi_store::Store {
+        &self.0.store
+    }
+
+    // ------------------------------------------------------------ the security admin
+
+    /// The roles an account may be given (the new-account form's choices).
+    pub fn roles(&self, c: &Caller) -> CaseResult<&'static [Role]> {
+        c.require(Action::AccountManage)?;
+        Ok(&Role::ALL)
+    }
+
+    /// Accounts whose name contains `q`.
+    pub async fn list(
+        &self,
+        c: &Caller,
+        q: Option<&str>,
+        page: PageReq,
+    ) -> CaseResult<Page<AccountSummary>> {
+        c.require(Action::AccountManage)?;
+        Ok(self.store().list_accounts(q, page).await?)
+    }
+
+    /// One account with its bindings.
+    pub async fn get(&self, c: &Caller, id: AccountId) -> CaseResult<AccountDetail> {
+        c.require(Action::AccountManage)?;
+        let a = self.store().get_account(id).await?;
+        let locked = a.is_locked(Timestamp::now());
+        let account = AccountSummary {
+            id: a.id,
+            username: a.username,
+            display_name: a.display_name,
+            failed_logins: a.failed_logins,
+            locked_until: a.locked_until,
+            totp_enabled: a.totp_enabled,
+            active: a.active,
+            created_at: a.created_at,
+        };
+        Ok(AccountDetail {
+            account,
+            locked,
+            mobile: self.store().account_mobile_masked(id).await?,
+            bindings: self.store().account_bindings(id).await?,
+        })
+    }
+
+    /// Clears the failed logins that locked an account.
+    pub async fn unlock(&self, c: &Caller, id: AccountId) -> CaseResult<()> {
+        c.require(Action::AccountManage)?;
+        Ok(self.store().unlock_account(c.actor(), id).await?)
+    }
+
+    /// Resolves what a binding is bound to; field errors name `role` or `target`.
+    async fn binding(&self, b: &BindingInput) -> CaseResult<NewBinding> {
+        let role =
+            Role::parse(&b.role).ok_or_else(|| FieldErrors::single("role", Code::InvalidRole))?;
+        let target = b.target.trim();
+        let mut nb = NewBinding {
+            role,
+            place_id: None,
+            unit_id: None,
+            member_id: None,
+        };
+        let internal = |_| FieldErrors::single("target", Code::Internal);
+        if role.needs_unit() {
+            nb.unit_id = Some(
+                self.store()
+                    .unit_by_credit_code(target)
+                    .await
+                    .map_err(internal)?
+                    .ok_or_else(|| FieldErrors::single("target", Code::InvalidUnit))?,
+            );
+        } else if role.needs_member() {
+            nb.member_id = Some(
+                self.store()
+                    .member_by_mobile(target)
+                    .await
+                    .map_err(internal)?
+                    .ok_or_else(|| FieldErrors::single("target", Code::NotFound))?,
+            );
+        } else {
+            let place = self
+                .store()
+                .place_by_code(target)
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| FieldErrors::single("target", Code::InvalidPlace))?;
+            nb.place_id = Some(place.id());
+        }
+        Ok(nb)
+    }
+
+    /// Creates an account with one role binding and a random initial password, which must be replaced at first
+    /// login. Returns the password to show once.
+    pub async fn create(
+        &self,
+        c: &Caller,
+        input: &AccountInput,
+        hasher: &impl PasswordHasher,
+    ) -> CaseResult<InitialPassword> {
+        c.require(Action::AccountManage)?;
+        let mut errors = FieldErrors::new();
+        if let Err(code) = shanzhi_domain::validate::text(&input.display_name, 40) {
+            errors.add("display_name", code);
+        }
+        let binding = match self.binding(&input.binding).await {
+            Ok(b) => Some(b),
+            Err(e) => {
+                errors.0.extend(e.into_fields()?.0);
+                None
+            }
+        };
+        let Some(binding) = binding.filter(|_| errors.is_empty()) else {
+            return Err(errors.into());
+        };
+        let password = shanzhi_secure::password::initial_password();
+        let mobile = Some(input.mobile.clone()).filter(|m| !m.trim().is_empty());
+        let account = NewAccount {
+            username: input.username.clone(),
+            display_name: input.display_name.trim().to_string(),
+            mobile,
+            password_hash: hasher.hash(&password).await?,
+            member_id: binding.member_id,
+            bindings: vec![binding],
+        };
+        let id = self.store().create_account(c.actor(), &account).await?;
+        // An initial password is temporary: admins must replace it at first login.
+        self.store()
+            .set_password_changed_at(id, Timestamp(0))
+            .await?;
+        Ok(InitialPassword {
+            account_id: id,
+            username: account.username.to_ascii_lowercase(),
+            password,
+        })
+    }
+
+    /// Adds a role binding to an account.
+    pub async fn add_role(&self, c: &Caller, id: AccountId, b: &BindingInput) -> CaseResult<()> {
+        c.require(Action::AccountManage)?;
+        let binding = self.binding(b).await?;
+        Ok(self.store().add_role(c.actor(), id, &binding).await?)
+    }
+
+    /// Removes a role binding (`invalid_role` for an account's last one).
+    pub async fn remove_role(
+        &self,
+        c: &Caller,
+        id: AccountId,
+        binding: RoleAssignmentId,
+    ) -> CaseResult<()> {
+        c.require(Action::AccountManage)?;
+        Ok(self.store().remove_role(c.actor(), id, binding).await?)
+    }
+
+    /// Disables (ending its sessions) or re-enables an account; never the caller's own.
+    pub async fn set_active(&self, c: &Caller, id: AccountId, active: bool) -> CaseResult<()> {
+        c.require(Action::AccountManage)?;
+        if c.account_id() == Some(id) {
+            return Err(AppError::new(Code::Forbidden));
+        }
+        Ok(self
+            .store()
+            .set_account_active(c.actor(), id, active)
+            .await?)
+    }
+
+    /// Sets a random initial password (to be replaced at next login) and returns it to show once.
+    pub async fn reset_password(
+        &self,
+        c: &Caller,
+        id: AccountId,
+        hasher: &impl PasswordHasher,
+    ) -> CaseResult<InitialPassword> {
+        c.require(Action::AccountManage)?;
+        let account = self.store().get_account(id).await?;
+        let password = shanzhi_secure::password::initial_password();
+        let hash = hasher.hash(&password).await?;
+        self.store().set_password(c.actor(), id, &hash).await?;
+        self.store()
+            .set_password_changed_at(id, Timestamp(0))
+            .await?;
+        Ok(InitialPassword {
+            account_id: id,
+            username: account.username,
+            password,
+        })
+    }
+
+    // ------------------------------------------------------------ the caller's own account
+
+    fn own(c: &Caller) -> CaseResult<AccountId> {
+        c.account_id().ok_or(AppError::new(Code::Forbidden))
+    }
+
+    /// What the caller's home page shows.
+    pub async fn home(&self, c: &Caller) -> CaseResult<Home> {
+        let mut home = Home::default();
+        match (c.scope(), c.role()) {
+            (Scope::Subtree(_), _) => {
+                for p in self.store().scope_roots(c.scope()).await? {
+                    home.summaries.push(self.store().place_summary(p).await?);
+                }
+            }
+            (Scope::Unit(u), _) => home.unit = Some(self.store().get_unit(c.scope(), *u).await?),
+            (Scope::Member(m), _) => {
+                home.member = Some(self.store().get_member(c.scope(), *m).await?)
+            }
+            (Scope::Oversight, Role::SecurityAdmin) => {
+                home.accounts_total = self
+                    .store()
+                    .list_accounts(None, PageReq::new(Some(1), Some(1)))
+                    .await?
+                    .total
+            }
+            (Scope::Oversight, Role::Auditor) => {
+                home.audit_total = self
+                    .store()
+                    .list_audit(&Default::default(), PageReq::new(Some(1), Some(1)))
+                    .await?
+                    .total
+            }
+            _ => {}
+        }
+        Ok(home)
+    }
+
+    /// The caller's own mobile, masked (`None` when none is recorded).
+    pub async fn own_mobile(&self, c: &Caller) -> CaseResult<Option<String>> {
+        Ok(self.store().account_mobile_masked(Self::own(c)?).await?)
+    }
+
+    /// The caller changes their password (current one checked, policy applied); every session of the account
+    /// ends with it.
+    pub async fn change_password(
+        &self,
+        c: &Caller,
+        current: &str,
+        new: &str,
+        confirm: &str,
+        hasher: &impl PasswordHasher,
+    ) -> CaseResult<()> {
+        let id = Self::own(c)?;
+        let account = self.store().get_account(id).await?;
+        if !hasher.verify(current, &account.password_hash).await? {
+            return Err(AppError::new(Code::WrongPassword));
+        }
+        if new != confirm {
+            return Err(AppError::new(Code::PasswordMismatch));
+        }
+        if new == current {
+            return Err(AppError::new(Code::PasswordReused));
+        }
+        shanzhi_domain::password::check_policy(new).map_err(AppError::new)?;
+        let hash = hasher.hash(new).await?;
+        Ok(self.store().set_password(c.actor(), id, &hash).await?)
+    }
+
+    /// Switches the session `token_hash` (the caller's) to another of the caller's role bindings.
+    pub async fn switch_role(
+        &self,
+        c: &Caller,
+        token_hash: &str,
+        binding: RoleAssignmentId,
+    ) -> CaseResult<()> {
+        if !c.bindings().iter().any(|(b, _)| *b == binding) {
+            return Err(AppError::new(Code::InvalidRole));
+        }
+        Ok(self
+            .store()
+            .update_session(token_hash, SessionStage::Full, Some(binding))
+            .await?)
+    }
+
+    /// The caller's own data (account, and the member record a member binding acts for), audited.
+    pub async fn export_own(&self, c: &Caller) -> CaseResult<OwnData> {
+        let id = Self::own(c)?;
+        Ok(self
+            .store()
+            .export_own_data(c.actor(), id, c.own_member())
+            .await?)
+    }
+}
