@@ -1,6 +1,6 @@
-//! 报到接收 on both databases: every scenario runs on SQLite (a temp dir) and on PostgreSQL (a fresh database on
-//! postgres://postgres@127.0.0.1:5432, dropped afterwards). PostgreSQL must be reachable: the tests fail, not
-//! skip, without it.
+//! 报到接收 on both databases: every scenario runs on SQLite (a temp dir) and on PostgreSQL (a fresh database from
+//! the shared harness `support/pg.rs`, on `SHANZHI_TEST_PG`, dropped afterwards). PostgreSQL must be reachable:
+//! the tests fail, not skip, without it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -19,10 +19,8 @@ use shanzhi_store::registration::RegistrationFilter;
 use shanzhi_store::registration::pairing::ProjectFilter;
 use shanzhi_store::{Actor, DbConfig, PageReq, Store, StoreError};
 
-/// The PostgreSQL server: `SHANZHI_TEST_PG` (as for the integration suite) or the local default.
-fn pg_base() -> String {
-    std::env::var("SHANZHI_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
+#[path = "support/pg.rs"]
+mod pg;
 
 // ------------------------------------------------------------------ harness
 
@@ -34,74 +32,33 @@ enum Backend {
 struct TestDb {
     store: Store,
     _dir: tempfile::TempDir,
-    pg_name: Option<String>,
+    pg: Option<pg::PgTestDb>,
 }
 
 impl TestDb {
     async fn new(backend: Backend) -> TestDb {
         let dir = tempfile::tempdir().unwrap();
-        match backend {
-            Backend::Sqlite => {
-                let store = Store::open(&DbConfig {
-                    data_dir: dir.path().to_path_buf(),
-                    database_url: None,
-                })
-                .await
-                .unwrap();
-                TestDb {
-                    store,
-                    _dir: dir,
-                    pg_name: None,
-                }
-            }
-            Backend::Postgres => {
-                let admin_url = format!("{}/postgres", pg_base());
-                let admin = sqlx::PgPool::connect(&admin_url)
-                    .await
-                    .unwrap_or_else(|e| panic!("PostgreSQL must be running at {admin_url}: {e}"));
-                let nanos = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos();
-                let name = format!(
-                    "shanzhi_t_{}_{}",
-                    std::process::id(),
-                    nanos % 1_000_000_000_000
-                );
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&admin)
-                    .await
-                    .unwrap();
-                admin.close().await;
-                let store = Store::open(&DbConfig {
-                    data_dir: dir.path().to_path_buf(),
-                    database_url: Some(format!("{}/{name}", pg_base())),
-                })
-                .await
-                .unwrap();
-                TestDb {
-                    store,
-                    _dir: dir,
-                    pg_name: Some(name),
-                }
-            }
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(pg::PgTestDb::create().await),
+        };
+        let store = Store::open(&DbConfig {
+            data_dir: dir.path().to_path_buf(),
+            database_url: pg.as_ref().map(|p| p.url.clone()),
+        })
+        .await
+        .unwrap();
+        TestDb {
+            store,
+            _dir: dir,
+            pg,
         }
     }
 
+    /// Closes the store, then drops the PostgreSQL database (if any).
     async fn finish(self) {
         self.store.close().await;
-        if let Some(name) = self.pg_name {
-            let admin = sqlx::PgPool::connect(&format!("{}/postgres", pg_base()))
-                .await
-                .unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&admin)
-            .await
-            .unwrap();
-            admin.close().await;
-        }
+        drop(self.pg);
     }
 }
 

@@ -6,6 +6,7 @@ use std::process::Command;
 use shanzhi_store::{Actor, AuditEntry, AuditFilter, AuditProblem, PageReq, Store};
 
 use crate::both;
+use crate::support::fixtures::World;
 use crate::support::{Db, TestDb};
 
 fn shanzhi(db: &TestDb) -> Command {
@@ -424,7 +425,11 @@ both!(unsealed_rows_older_than_a_minute_are_a_problem);
 
 async fn cli_verify_names_tampering_and_uses_the_exported_checkpoints(db: Db) {
     let t = TestDb::new(db).await;
-    t.demo();
+    // Audited writes, sealed into checkpoints, for the CLI to verify.
+    let store = t.store().await;
+    World::two_towns(&store).await;
+    store.seal_audit().await.unwrap();
+    store.close().await;
     let out = shanzhi(&t).args(["audit", "verify"]).output().unwrap();
     assert!(
         out.status.success(),

@@ -4,15 +4,18 @@
 use shanzhi_domain::Timestamp;
 use shanzhi_domain::role::Scope;
 use shanzhi_store::PageReq;
-use shanzhi_store::orgs::{MemberFilter, UnitFilter};
+use shanzhi_store::orgs::MemberFilter;
 
 use crate::both;
-use crate::support::{Db, PASSWORD, TestApp};
+use crate::support::fixtures::World;
+use crate::support::{Db, PASSWORD, TestApp, two_towns};
 
 async fn login_and_lockout(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     // Wrong password and unknown user look the same.
-    let wrong = app.api_login("fanjia_admin", "Wrong#Pass1", None).await;
+    let wrong = app
+        .api_login(w.community_admin_a1.username.as_str(), "Wrong#Pass1", None)
+        .await;
     assert_eq!(wrong.status(), 401);
     let wrong: serde_json::Value = wrong.json().await.unwrap();
     let unknown: serde_json::Value = app
@@ -25,19 +28,24 @@ async fn login_and_lockout(db: Db) {
     assert_eq!(wrong, unknown);
     // Five failures in a row lock the account, even for the right password.
     for _ in 0..4 {
-        app.api_login("fanjia_admin", "Wrong#Pass1", None).await;
+        app.api_login(w.community_admin_a1.username.as_str(), "Wrong#Pass1", None)
+            .await;
     }
-    let locked = app.api_login("fanjia_admin", PASSWORD, None).await;
+    let locked = app
+        .api_login(w.community_admin_a1.username.as_str(), PASSWORD, None)
+        .await;
     assert_eq!(locked.status(), 429);
     let body: serde_json::Value = locked.json().await.unwrap();
     assert_eq!(body["error"]["code"], "account_locked");
     // Another account is unaffected; login by username works in the page form too.
     let browser = app.browser();
-    let (status, location) = app.web_login(&browser, "jiaxiao_admin", PASSWORD).await;
+    let (status, location) = app
+        .web_login(&browser, w.community_admin_b1.username.as_str(), PASSWORD)
+        .await;
     assert_eq!((status, location.as_str()), (303, "/"));
     let home = browser.get(app.url("/")).send().await.unwrap();
     assert_eq!(home.status(), 200);
-    assert!(home.text().await.unwrap().contains("嘉筱社区"));
+    assert!(home.text().await.unwrap().contains(&w.b1.name));
     // Logins and failures are audited.
     let audit = app
         .store
@@ -67,8 +75,8 @@ async fn login_and_lockout(db: Db) {
 both!(login_and_lockout);
 
 async fn sessions_expire_and_end_at_logout(db: Db) {
-    let app = TestApp::start(db).await;
-    let token = app.token("malu_admin").await;
+    let (app, w) = two_towns(db).await;
+    let token = app.token(w.town_admin_a.username.as_str()).await;
     assert_eq!(app.get_json(&token, "/api/v1/me").await.0, 200);
     // 31 idle minutes end the session.
     app.store.age_session(&token, 31, 0).await.unwrap();
@@ -76,11 +84,11 @@ async fn sessions_expire_and_end_at_logout(db: Db) {
     assert_eq!(status, 401);
     assert_eq!(body["error"]["code"], "session_expired");
     // The absolute limit holds even for an active session.
-    let token = app.token("malu_admin").await;
+    let token = app.token(w.town_admin_a.username.as_str()).await;
     app.store.age_session(&token, 0, 12 * 60 + 1).await.unwrap();
     assert_eq!(app.get_json(&token, "/api/v1/me").await.0, 401);
     // Logout ends the session server-side.
-    let token = app.token("malu_admin").await;
+    let token = app.token(w.town_admin_a.username.as_str()).await;
     let res = app
         .api()
         .post(app.url("/api/v1/auth/logout"))
@@ -92,7 +100,8 @@ async fn sessions_expire_and_end_at_logout(db: Db) {
     assert_eq!(app.get_json(&token, "/api/v1/me").await.0, 401);
     // Page sessions: an aged cookie sends the browser back to the login page.
     let browser = app.browser();
-    app.web_login(&browser, "malu_admin", PASSWORD).await;
+    app.web_login(&browser, w.town_admin_a.username.as_str(), PASSWORD)
+        .await;
     assert_eq!(
         browser
             .get(app.url("/units"))
@@ -106,10 +115,11 @@ async fn sessions_expire_and_end_at_logout(db: Db) {
 both!(sessions_expire_and_end_at_logout);
 
 async fn forms_without_the_csrf_token_are_refused(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     let browser = app.browser();
-    app.web_login(&browser, "malu_admin", PASSWORD).await;
-    let malu = app.store.place_by_code("malu").await.unwrap().unwrap();
+    app.web_login(&browser, w.town_admin_a.username.as_str(), PASSWORD)
+        .await;
+    let malu = &w.town_a;
     let form = [
         ("name", "跨站单位"),
         ("kind", "soe"),
@@ -145,7 +155,10 @@ async fn forms_without_the_csrf_token_are_refused(db: Db) {
     let res = app
         .browser()
         .post(app.url("/login"))
-        .form(&[("username", "malu_admin"), ("password", PASSWORD)])
+        .form(&[
+            ("username", w.town_admin_a.username.as_str()),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -155,7 +168,7 @@ async fn forms_without_the_csrf_token_are_refused(db: Db) {
     let place = malu.id.to_string();
     let with: Vec<(&str, &str)> = vec![
         ("_csrf", &csrf),
-        ("name", "马陆测试单位"),
+        ("name", "甲镇测试单位"),
         ("kind", "soe"),
         ("credit_code", "913101"),
         ("place_id", &place),
@@ -170,50 +183,54 @@ async fn forms_without_the_csrf_token_are_refused(db: Db) {
         .unwrap();
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
-    assert!(html.contains("马陆测试单位"), "typed value kept");
+    assert!(html.contains("甲镇测试单位"), "typed value kept");
     assert!(html.contains("统一社会信用代码不正确"), "error shown");
 }
 both!(forms_without_the_csrf_token_are_refused);
 
 async fn out_of_scope_ids_answer_404_for_every_role(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     let store = &app.store;
-    let fanjia = store.place_by_code("fanjia").await.unwrap().unwrap();
-    let jiaxiao = store.place_by_code("jiaxiao").await.unwrap().unwrap();
-    let jdz = store.place_by_code("jdz").await.unwrap().unwrap();
-    let first_member = |path: String| async move {
-        store
-            .list_members(
-                &Scope::Subtree(path),
-                &MemberFilter::default(),
-                PageReq::default(),
-            )
-            .await
-            .unwrap()
-            .items[0]
-            .clone()
-    };
-    let in_fanjia = first_member(fanjia.path.clone()).await;
-    let in_jiaxiao = first_member(jiaxiao.path.clone()).await;
-    let unit_in_jdz = store
-        .list_units(
-            &Scope::Subtree(jdz.path.clone()),
-            &UnitFilter::default(),
-            PageReq::default(),
-        )
+    let (fanjia, jdz) = (&w.a1, &w.town_b);
+    let in_fanjia = store
+        .get_member(&Scope::Everything, w.members_a1[0].id)
         .await
-        .unwrap()
-        .items[0]
-        .clone();
+        .unwrap();
+    let in_jiaxiao = store
+        .get_member(&Scope::Everything, w.members_b1[0].id)
+        .await
+        .unwrap();
+    let unit_in_jdz = &w.unit_b1;
     // (account, path that exists but is outside its scope)
     let cases: Vec<(&str, String)> = vec![
-        ("malu_admin", format!("/api/v1/units/{}", unit_in_jdz.id)),
-        ("malu_admin", format!("/api/v1/places/{}", jdz.id)),
-        ("juyuan_admin", format!("/api/v1/members/{}", in_fanjia.id)),
-        ("fanjia_admin", format!("/api/v1/members/{}", in_jiaxiao.id)),
-        ("jiaxiao_admin", format!("/api/v1/places/{}", fanjia.id)),
-        ("fanjia_grid1", format!("/api/v1/members/{}", in_jiaxiao.id)),
-        ("qu_admin", "/api/v1/members/999999".to_string()),
+        (
+            w.town_admin_a.username.as_str(),
+            format!("/api/v1/units/{}", unit_in_jdz.id.0),
+        ),
+        (
+            w.town_admin_a.username.as_str(),
+            format!("/api/v1/places/{}", jdz.id),
+        ),
+        (
+            w.town_admin_b.username.as_str(),
+            format!("/api/v1/members/{}", in_fanjia.id),
+        ),
+        (
+            w.community_admin_a1.username.as_str(),
+            format!("/api/v1/members/{}", in_jiaxiao.id),
+        ),
+        (
+            w.community_admin_b1.username.as_str(),
+            format!("/api/v1/places/{}", fanjia.id),
+        ),
+        (
+            w.grid_leader_a1.username.as_str(),
+            format!("/api/v1/members/{}", in_jiaxiao.id),
+        ),
+        (
+            w.district_admin.username.as_str(),
+            "/api/v1/members/999999".to_string(),
+        ),
     ];
     for (user, path) in cases {
         let token = app.token(user).await;
@@ -222,7 +239,7 @@ async fn out_of_scope_ids_answer_404_for_every_role(db: Db) {
         assert_eq!(body["error"]["code"], "not_found");
     }
     // Unit admins: members of other units are 404.
-    let linye = app.token("linye_admin").await;
+    let linye = app.token(w.unit_admin_a1.username.as_str()).await;
     let (_, me) = app.get_json(&linye, "/api/v1/units").await;
     let own_unit = me["items"][0]["id"].as_i64().unwrap();
     let other = store
@@ -244,7 +261,7 @@ async fn out_of_scope_ids_answer_404_for_every_role(db: Db) {
         404
     );
     // Members: only their own record.
-    let wang = app.token("member_wang").await;
+    let wang = app.token(w.member_a1.username.as_str()).await;
     let (status, own) = app.get_json(&wang, "/api/v1/members").await;
     assert_eq!(status, 200);
     assert_eq!(own["total"], 1);
@@ -261,7 +278,11 @@ async fn out_of_scope_ids_answer_404_for_every_role(db: Db) {
         404
     );
     // Roles with no rule for an action are refused outright (fail closed).
-    for user in ["resident_zhao", "security", "auditor"] {
+    for user in [
+        w.resident_b1.username.as_str(),
+        w.security_admin.username.as_str(),
+        w.auditor.username.as_str(),
+    ] {
         let token = app.token(user).await;
         let (status, body) = app
             .get_json(&token, &format!("/api/v1/members/{}", in_fanjia.id))
@@ -271,7 +292,8 @@ async fn out_of_scope_ids_answer_404_for_every_role(db: Db) {
     }
     // The same through the pages: another community's member is "not found".
     let browser = app.browser();
-    app.web_login(&browser, "jiaxiao_admin", PASSWORD).await;
+    app.web_login(&browser, w.community_admin_b1.username.as_str(), PASSWORD)
+        .await;
     let res = browser
         .get(app.url(&format!("/members/{}", in_fanjia.id)))
         .send()
@@ -287,27 +309,33 @@ async fn out_of_scope_ids_answer_404_for_every_role(db: Db) {
     let html = res.text().await.unwrap();
     assert!(html.contains(&in_jiaxiao.mobile_masked));
     // The auditor reads the audit log; the district admin cannot (三员分立).
-    let auditor = app.token("auditor").await;
+    let auditor = app.token(w.auditor.username.as_str()).await;
     assert_eq!(app.get_json(&auditor, "/api/v1/audit").await.0, 200);
-    let qu = app.token("qu_admin").await;
+    let qu = app.token(w.district_admin.username.as_str()).await;
     assert_eq!(app.get_json(&qu, "/api/v1/audit").await.0, 403);
 }
 both!(out_of_scope_ids_answer_404_for_every_role);
 
 async fn admins_need_a_second_factor_outside_demo_mode(db: Db) {
-    let app = TestApp::start(db).await;
-    app.store.set_setting("demo_mode", "false").await.unwrap();
-    let res = app.api_login("malu_admin", PASSWORD, None).await;
+    let app = TestApp::builder(db).second_factor().start().await;
+    let w = World::two_towns(&app.store).await;
+    let res = app
+        .api_login(w.town_admin_a.username.as_str(), PASSWORD, None)
+        .await;
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "totp_enrollment_required");
     // Members need no second factor.
     assert_eq!(
-        app.api_login("member_wang", PASSWORD, None).await.status(),
+        app.api_login(w.member_a1.username.as_str(), PASSWORD, None)
+            .await
+            .status(),
         200
     );
     // Enrol through the pages: password, then the enrolment page shows a secret.
     let browser = app.browser();
-    let (status, loc) = app.web_login(&browser, "malu_admin", PASSWORD).await;
+    let (status, loc) = app
+        .web_login(&browser, w.town_admin_a.username.as_str(), PASSWORD)
+        .await;
     assert_eq!((status, loc.as_str()), (303, "/login/totp-enroll"));
     // A page other than the login steps sends the user back to the step.
     let res = browser.get(app.url("/units")).send().await.unwrap();
@@ -355,12 +383,16 @@ async fn admins_need_a_second_factor_outside_demo_mode(db: Db) {
         200
     );
     // Now the API login takes the code.
-    let res = app.api_login("malu_admin", PASSWORD, None).await;
+    let res = app
+        .api_login(w.town_admin_a.username.as_str(), PASSWORD, None)
+        .await;
     assert_eq!(
         res.json::<serde_json::Value>().await.unwrap()["error"]["code"],
         "totp_required"
     );
-    let res = app.api_login("malu_admin", PASSWORD, Some("123456")).await;
+    let res = app
+        .api_login(w.town_admin_a.username.as_str(), PASSWORD, Some("123456"))
+        .await;
     assert_eq!(
         res.json::<serde_json::Value>().await.unwrap()["error"]["code"],
         "totp_invalid"
@@ -372,7 +404,7 @@ async fn admins_need_a_second_factor_outside_demo_mode(db: Db) {
     )
     .unwrap();
     assert_eq!(
-        app.api_login("malu_admin", PASSWORD, Some(&code))
+        app.api_login(w.town_admin_a.username.as_str(), PASSWORD, Some(&code))
             .await
             .status(),
         200
@@ -381,19 +413,28 @@ async fn admins_need_a_second_factor_outside_demo_mode(db: Db) {
 both!(admins_need_a_second_factor_outside_demo_mode);
 
 async fn old_admin_passwords_must_be_changed(db: Db) {
-    let app = TestApp::start(db).await;
-    let account = app.store.find_login("fanjia_admin").await.unwrap().unwrap();
+    let (app, w) = two_towns(db).await;
+    let account = app
+        .store
+        .find_login(w.community_admin_a1.username.as_str())
+        .await
+        .unwrap()
+        .unwrap();
     app.store
         .set_password_changed_at(account.id(), Timestamp::now().plus_days(-91))
         .await
         .unwrap();
-    let res = app.api_login("fanjia_admin", PASSWORD, None).await;
+    let res = app
+        .api_login(w.community_admin_a1.username.as_str(), PASSWORD, None)
+        .await;
     assert_eq!(
         res.json::<serde_json::Value>().await.unwrap()["error"]["code"],
         "password_change_required"
     );
     let browser = app.browser();
-    let (_, loc) = app.web_login(&browser, "fanjia_admin", PASSWORD).await;
+    let (_, loc) = app
+        .web_login(&browser, w.community_admin_a1.username.as_str(), PASSWORD)
+        .await;
     assert_eq!(loc, "/login/password");
     let csrf = app.csrf(&browser).await;
     let weak = browser
@@ -430,7 +471,7 @@ async fn old_admin_passwords_must_be_changed(db: Db) {
         200
     );
     assert_eq!(
-        app.api_login("fanjia_admin", "New#Pass2027", None)
+        app.api_login(w.community_admin_a1.username.as_str(), "New#Pass2027", None)
             .await
             .status(),
         200
@@ -439,7 +480,7 @@ async fn old_admin_passwords_must_be_changed(db: Db) {
 both!(old_admin_passwords_must_be_changed);
 
 async fn headers_health_errors_and_openapi(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     let res = app.api().get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let h = res.headers();
@@ -473,7 +514,7 @@ async fn headers_health_errors_and_openapi(db: Db) {
         "bad_request"
     );
     // Invalid credit code through the API.
-    let token = app.token("malu_admin").await;
+    let token = app.token(w.town_admin_a.username.as_str()).await;
     let res = app.api().post(app.url("/api/v1/units")).bearer_auth(&token)
         .json(&serde_json::json!({"name":"x","kind":"soe","credit_code":"91310114MA1GT35K70","place_id":"2","party_org_name":"p","party_org_level":"branch"}))
         .send().await.unwrap();
@@ -525,9 +566,10 @@ async fn headers_health_errors_and_openapi(db: Db) {
 both!(headers_health_errors_and_openapi);
 
 async fn the_security_admin_manages_accounts(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     let browser = app.browser();
-    app.web_login(&browser, "security", PASSWORD).await;
+    app.web_login(&browser, w.security_admin.username.as_str(), PASSWORD)
+        .await;
     let csrf = app.csrf(&browser).await;
     // A bad binding is shown beside its field, with what was typed kept.
     let res = browser
@@ -552,7 +594,7 @@ async fn the_security_admin_manages_accounts(db: Db) {
             ("username", "new_town"),
             ("display_name", "新街镇管理员"),
             ("role", "town_admin"),
-            ("target", "fanjia"),
+            ("target", w.a1.code.as_str()),
         ])
         .send()
         .await
@@ -566,7 +608,7 @@ async fn the_security_admin_manages_accounts(db: Db) {
             ("display_name", "新街镇管理员"),
             ("mobile", "139 1111 2222"),
             ("role", "town_admin"),
-            ("target", "malu"),
+            ("target", w.town_a.code.as_str()),
         ])
         .send()
         .await
@@ -608,7 +650,8 @@ async fn the_security_admin_manages_accounts(db: Db) {
     );
     // Other roles cannot reach account administration.
     let other = app.browser();
-    app.web_login(&other, "qu_admin", PASSWORD).await;
+    app.web_login(&other, w.district_admin.username.as_str(), PASSWORD)
+        .await;
     assert_eq!(
         other
             .get(app.url("/accounts/new"))
@@ -622,13 +665,13 @@ async fn the_security_admin_manages_accounts(db: Db) {
 both!(the_security_admin_manages_accounts);
 
 async fn members_find_communities_through_the_api(db: Db) {
-    let app = TestApp::start(db).await;
-    let token = app.token("member_wang").await;
+    let (app, w) = two_towns(db).await;
+    let token = app.token(w.member_a1.username.as_str()).await;
     let (status, found) = app
-        .get_json(&token, "/api/v1/communities?q=%E6%A8%8A%E5%AE%B6")
+        .get_json(&token, "/api/v1/communities?q=%E7%94%B2%E4%B8%80")
         .await;
     assert_eq!(status, 200);
-    assert_eq!(found[0]["name"], "樊家村");
+    assert_eq!(found[0]["name"], w.a1.name.as_str());
     assert!(found[0].get("path").is_none(), "names only");
     let (status, _) = app.get_json("no-token", "/api/v1/communities?q=x").await;
     assert_eq!(status, 401);
@@ -638,7 +681,7 @@ both!(members_find_communities_through_the_api);
 /// Every operation in the OpenAPI document, called with odd path values and empty or malformed bodies, answers a
 /// coded 4xx (or 2xx), never a 5xx.
 async fn no_operation_answers_5xx_to_bad_input(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     let doc: serde_json::Value = app
         .api()
         .get(app.url("/api/openapi.json"))
@@ -648,7 +691,7 @@ async fn no_operation_answers_5xx_to_bad_input(db: Db) {
         .json()
         .await
         .unwrap();
-    let token = app.token("fanjia_admin").await;
+    let token = app.token(w.community_admin_a1.username.as_str()).await;
     let odd = ["0", "-1", "abc", "99999999999999999999", "%E4%B8%AD"];
     let bodies = ["{}", "[]", "{\"name\": 5}", "not json", ""];
     let mut calls = 0;
@@ -704,7 +747,8 @@ async fn no_operation_answers_5xx_to_bad_input(db: Db) {
     assert!(calls > 200, "only {calls} calls made");
     // Pages: a malformed id is a Chinese "not found" page, a malformed query a Chinese error page.
     let browser = app.browser();
-    app.web_login(&browser, "fanjia_admin", PASSWORD).await;
+    app.web_login(&browser, w.community_admin_a1.username.as_str(), PASSWORD)
+        .await;
     let res = browser.get(app.url("/members/abc")).send().await.unwrap();
     assert_eq!(res.status(), 404);
     assert!(res.text().await.unwrap().contains("找不到"));
@@ -719,11 +763,11 @@ async fn no_operation_answers_5xx_to_bad_input(db: Db) {
 both!(no_operation_answers_5xx_to_bad_input);
 
 async fn people_export_their_own_data(db: Db) {
-    let app = TestApp::start(db).await;
-    let token = app.token("member_wang").await;
+    let (app, w) = two_towns(db).await;
+    let token = app.token(w.member_a1.username.as_str()).await;
     let (status, data) = app.get_json(&token, "/api/v1/me/export").await;
     assert_eq!(status, 200, "{data}");
-    assert_eq!(data["username"], "member_wang");
+    assert_eq!(data["username"], w.member_a1.username.as_str());
     let mobile = data["member_mobile"].as_str().unwrap();
     assert_eq!(mobile.len(), 11, "own number in full");
     assert!(data["registrations"].is_array());
@@ -741,7 +785,8 @@ async fn people_export_their_own_data(db: Db) {
     assert_eq!(audit.total, 1);
     // The page offers the same as a download.
     let browser = app.browser();
-    app.web_login(&browser, "member_wang", PASSWORD).await;
+    app.web_login(&browser, w.member_a1.username.as_str(), PASSWORD)
+        .await;
     let res = browser
         .get(app.url("/account/export.json"))
         .send()
@@ -760,7 +805,7 @@ async fn people_export_their_own_data(db: Db) {
 both!(people_export_their_own_data);
 
 async fn many_failed_logins_from_one_address_are_throttled(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     // Spraying unknown names never locks a real account, but the address is slowed down.
     for i in 0..shanzhi_domain::password::MAX_ADDRESS_FAILURES {
         let res = app
@@ -768,7 +813,9 @@ async fn many_failed_logins_from_one_address_are_throttled(db: Db) {
             .await;
         assert_eq!(res.status(), 401);
     }
-    let res = app.api_login("malu_admin", PASSWORD, None).await;
+    let res = app
+        .api_login(w.town_admin_a.username.as_str(), PASSWORD, None)
+        .await;
     assert_eq!(res.status(), 429);
     assert_eq!(
         res.json::<serde_json::Value>().await.unwrap()["error"]["code"],
@@ -778,13 +825,13 @@ async fn many_failed_logins_from_one_address_are_throttled(db: Db) {
 both!(many_failed_logins_from_one_address_are_throttled);
 
 async fn forwarded_addresses_count_only_from_trusted_proxies(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     // The test server trusts no proxy: a forged X-Forwarded-For is ignored and the peer address is audited.
     let res = app
         .api()
         .post(app.url("/api/v1/auth/login"))
         .header("x-forwarded-for", "203.0.113.9")
-        .json(&serde_json::json!({"username": "malu_admin", "password": PASSWORD}))
+        .json(&serde_json::json!({"username": w.town_admin_a.username.as_str(), "password": PASSWORD}))
         .send()
         .await
         .unwrap();
@@ -802,19 +849,19 @@ async fn forwarded_addresses_count_only_from_trusted_proxies(db: Db) {
         .unwrap();
     assert_eq!(audit.items[0].client_addr.as_deref(), Some("127.0.0.1"));
     // Behind a trusted proxy, the right-most untrusted forwarded address is the client.
-    let behind = TestApp::start_with(
-        db,
-        shanzhi_web::WebConfig {
+    let behind = TestApp::builder(db)
+        .config(shanzhi_web::WebConfig {
             trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
             ..Default::default()
-        },
-    )
-    .await;
+        })
+        .start()
+        .await;
+    let w = World::two_towns(&behind.store).await;
     let res = behind
         .api()
         .post(behind.url("/api/v1/auth/login"))
         .header("x-forwarded-for", "198.51.100.7, 203.0.113.9")
-        .json(&serde_json::json!({"username": "malu_admin", "password": PASSWORD}))
+        .json(&serde_json::json!({"username": w.town_admin_a.username.as_str(), "password": PASSWORD}))
         .send()
         .await
         .unwrap();
@@ -836,18 +883,24 @@ both!(forwarded_addresses_count_only_from_trusted_proxies);
 
 /// The auditor reads actions and refusals in Chinese and filters by a Chinese action name; the codes stay in the API.
 async fn audit_log_reads_in_chinese(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     // A failed login and an export of one's own data leave rows to look at.
     let stranger = app.browser();
     let (status, _) = app
-        .web_login(&stranger, "fanjia_admin", "Wrong#Pass2026")
+        .web_login(
+            &stranger,
+            w.community_admin_a1.username.as_str(),
+            "Wrong#Pass2026",
+        )
         .await;
     assert_eq!(status, 200);
-    let wang = app.token("member_wang").await;
+    let wang = app.token(w.member_a1.username.as_str()).await;
     assert_eq!(app.get_json(&wang, "/api/v1/me/export").await.0, 200);
     app.store.seal_audit().await.unwrap();
     let auditor = app.browser();
-    let (status, _) = app.web_login(&auditor, "auditor", PASSWORD).await;
+    let (status, _) = app
+        .web_login(&auditor, w.auditor.username.as_str(), PASSWORD)
+        .await;
     assert_eq!(status, 303);
     let html = auditor
         .get(app.url("/audit"))
@@ -874,7 +927,7 @@ async fn audit_log_reads_in_chinese(db: Db) {
         .unwrap();
     assert!(html.contains("账号 · 导出本人数据"), "{html}");
     assert!(!html.contains("拒绝:用户名或密码错误"), "{html}");
-    let token = app.token("auditor").await;
+    let token = app.token(w.auditor.username.as_str()).await;
     let (_, body) = app
         .get_json(&token, "/api/v1/audit?action=%E5%AF%BC%E5%87%BA")
         .await;

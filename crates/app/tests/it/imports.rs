@@ -9,7 +9,8 @@ use shanzhi_store::PageReq;
 use shanzhi_store::orgs::MemberFilter;
 
 use crate::both;
-use crate::support::{Db, PASSWORD, TestApp, TestDb};
+use crate::support::fixtures::World;
+use crate::support::{Db, PASSWORD, TestApp, TestDb, two_towns};
 
 const HEADER: &str = "姓名,手机号,身份证号,所在单位,居住社区,专长,户居分离\n";
 
@@ -92,12 +93,12 @@ fn members_csv(rows: &[&str]) -> Vec<u8> {
 }
 
 async fn all_or_nothing_valid_only_and_idempotent(db: Db) {
-    let app = TestApp::start(db).await;
-    let token = app.token("malu_admin").await;
+    let (app, _w) = two_towns(db).await;
+    let token = app.token("town_admin_a").await;
     let file = members_csv(&[
-        "导入一,13700000001,,区林业站,樊家村,林业园艺、为老服务,否",
-        "导入二,1370000000,,区林业站,樊家村,,",
-        "导入三,13700000003,,区卫健委,马陆镇/大裕村,,是",
+        "导入一,13700000001,,单位甲一,甲一村,林业园艺、为老服务,否",
+        "导入二,1370000000,,单位甲一,甲一村,,",
+        "导入三,13700000003,,单位乙一,甲镇/甲二社区,,是",
     ]);
     // One bad row: nothing is written and the report names it with its code.
     let r = import_and_wait(&app, &token, "members", "m.csv", file.clone(), false).await;
@@ -130,7 +131,7 @@ async fn all_or_nothing_valid_only_and_idempotent(db: Db) {
         .unwrap()
         .items
         .remove(0);
-    assert_eq!(m.community_name, "樊家村");
+    assert_eq!(m.community_name, "甲一村");
     assert_eq!(m.skills.len(), 2);
     // Importing the same file again changes nothing.
     let r = import_and_wait(&app, &token, "members", "m.csv", file, true).await;
@@ -142,9 +143,9 @@ async fn all_or_nothing_valid_only_and_idempotent(db: Db) {
     // Units: duplicates within the file, unknown place, then an idempotent re-import.
     let units = format!(
         "单位名称,单位类别,统一社会信用代码,所在街镇或村居,党组织名称,党组织层级,联系人,联系电话\n\
-         导入单位甲,事业单位,{a},马陆镇,导入单位甲党支部,党支部,王一,13700000099\n\
-         导入单位乙,国有企业,{a},樊家村,导入单位乙党委,党委,,\n\
-         导入单位丙,国有企业,{c},嘉筱社区,导入单位丙党委,党委,,\n",
+         导入单位甲,事业单位,{a},甲镇,导入单位甲党支部,党支部,王一,13700000099\n\
+         导入单位乙,国有企业,{a},甲一村,导入单位乙党委,党委,,\n\
+         导入单位丙,国有企业,{c},乙一村,导入单位丙党委,党委,,\n",
         a = credit(1),
         c = credit(3)
     );
@@ -207,8 +208,8 @@ fn formula_xlsx() -> Vec<u8> {
 }
 
 async fn hostile_files_write_nothing(db: Db) {
-    let app = TestApp::start(db).await;
-    let token = app.token("qu_admin").await;
+    let (app, _w) = two_towns(db).await;
+    let token = app.token("district_admin").await;
     let gbk: Vec<u8> = vec![
         0xD0, 0xD5, 0xC3, 0xFB, b',', 0xB5, 0xE7, 0xBB, 0xB0, b'\r', b'\n', 0xD5, 0xC5, 0xC8, 0xFD,
         b',', b'1', b'3', b'8', b'\r', b'\n',
@@ -262,11 +263,11 @@ async fn hostile_files_write_nothing(db: Db) {
 both!(hostile_files_write_nothing);
 
 async fn scope_of_imports(db: Db) {
-    let app = TestApp::start(db).await;
-    let fanjia = app.token("fanjia_admin").await;
+    let (app, _w) = two_towns(db).await;
+    let fanjia = app.token("community_admin_a1").await;
     let file = members_csv(&[
-        "本村一,13700000011,,区林业站,樊家村,,",
-        "外村二,13700000012,,区林业站,嘉筱社区,,",
+        "本村一,13700000011,,单位甲一,甲一村,,",
+        "外村二,13700000012,,单位甲一,乙一村,,",
     ]);
     let r = import_and_wait(&app, &fanjia, "members", "m.csv", file, true).await;
     assert_eq!(r["report"]["inserted"], 1, "{r}");
@@ -275,21 +276,21 @@ async fn scope_of_imports(db: Db) {
     assert_eq!(count_mobile(&app, "13700000012").await, 0);
     let id = r["id"].as_i64().unwrap();
     // Another community's admin cannot see the import; the town above can.
-    let jiaxiao = app.token("jiaxiao_admin").await;
+    let jiaxiao = app.token("community_admin_b1").await;
     assert_eq!(
         app.get_json(&jiaxiao, &format!("/api/v1/imports/{id}"))
             .await
             .0,
         404
     );
-    let malu = app.token("malu_admin").await;
+    let malu = app.token("town_admin_a").await;
     assert_eq!(
         app.get_json(&malu, &format!("/api/v1/imports/{id}"))
             .await
             .0,
         200
     );
-    let juyuan = app.token("juyuan_admin").await;
+    let juyuan = app.token("town_admin_b").await;
     assert_eq!(
         app.get_json(&juyuan, &format!("/api/v1/imports/{id}"))
             .await
@@ -299,14 +300,14 @@ async fn scope_of_imports(db: Db) {
     // A community admin does not import units; members and residents import nothing.
     let (status, _) = api_upload(&app, &fanjia, "units", "u.csv", b"x".to_vec(), false).await;
     assert_eq!(status, 403);
-    let member = app.token("member_wang").await;
+    let member = app.token("member_a1").await;
     let (status, _) = api_upload(&app, &member, "members", "m.csv", b"x".to_vec(), false).await;
     assert_eq!(status, 403);
     // A unit admin imports only into their own unit.
-    let linye = app.token("linye_admin").await;
+    let linye = app.token("unit_admin_a1").await;
     let file = members_csv(&[
-        "林业甲,13700000021,,区林业站,嘉筱社区,,",
-        "卫健乙,13700000022,,区卫健委,嘉筱社区,,",
+        "林业甲,13700000021,,单位甲一,乙一村,,",
+        "卫健乙,13700000022,,单位乙一,乙一村,,",
     ]);
     let r = import_and_wait(&app, &linye, "members", "m.csv", file, true).await;
     assert_eq!(r["report"]["inserted"], 1, "{r}");
@@ -342,9 +343,10 @@ fn multipart(boundary: &str, kind: &str, valid_only: bool, name: &str, file: &[u
 }
 
 async fn page_upload_with_progress_page(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, _w) = two_towns(db).await;
     let browser = app.browser();
-    app.web_login(&browser, "fanjia_admin", PASSWORD).await;
+    app.web_login(&browser, "community_admin_a1", PASSWORD)
+        .await;
     let page = browser.get(app.url("/imports")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
@@ -355,8 +357,8 @@ async fn page_upload_with_progress_page(db: Db) {
     let boundary = "----shanzhitest";
     let ctype = format!("multipart/form-data; boundary={boundary}");
     let file = members_csv(&[
-        "页面一,13700000031,,区林业站,樊家村,,",
-        "页面二,137,,区林业站,樊家村,,",
+        "页面一,13700000031,,单位甲一,甲一村,,",
+        "页面二,137,,单位甲一,甲一村,,",
     ]);
     // Without the CSRF token the upload is refused.
     let res = browser
@@ -407,7 +409,7 @@ async fn page_upload_with_progress_page(db: Db) {
         .unwrap();
     assert_eq!(csv.status(), 200);
     let other = app.browser();
-    app.web_login(&other, "jiaxiao_admin", PASSWORD).await;
+    app.web_login(&other, "community_admin_b1", PASSWORD).await;
     assert_eq!(other.get(app.url(&loc)).send().await.unwrap().status(), 404);
     // A hostile file shows the reason on the form.
     let res = browser
@@ -460,14 +462,16 @@ fn run_cli(db: &TestDb, args: &[&str]) -> (i32, String) {
 
 async fn command_line_exit_codes(db: Db) {
     let tdb = TestDb::new(db).await;
-    tdb.demo();
+    let store = tdb.store().await;
+    World::two_towns(&store).await;
+    store.close().await;
     let dir = tdb.dir.path().to_path_buf();
     let file = dir.join("m.csv");
     std::fs::write(
         &file,
         members_csv(&[
-            "命令一,13700000041,,区林业站,樊家村,,",
-            "命令二,13700000042,110105194912310021,区林业站,樊家村,,",
+            "命令一,13700000041,,单位甲一,甲一村,,",
+            "命令二,13700000042,110105194912310021,单位甲一,甲一村,,",
         ]),
     )
     .unwrap();
@@ -485,7 +489,7 @@ async fn command_line_exit_codes(db: Db) {
     let good = dir.join("good.csv");
     std::fs::write(
         &good,
-        members_csv(&["命令一,13700000041,,区林业站,樊家村,,"]),
+        members_csv(&["命令一,13700000041,,单位甲一,甲一村,,"]),
     )
     .unwrap();
     let (code, out) = run_cli(&tdb, &["import", "members", good.to_str().unwrap()]);
@@ -559,9 +563,9 @@ fn sheet_entry(xlsx: &[u8], name: &str) -> String {
 }
 
 async fn ledgers_are_masked_and_sized(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, _w) = two_towns(db).await;
     // A town admin sees masked numbers.
-    let token = app.token("malu_admin").await;
+    let token = app.token("town_admin_a").await;
     let res = app
         .api()
         .get(app.url("/api/v1/exports/members.xlsx"))
@@ -591,7 +595,7 @@ async fn ledgers_are_masked_and_sized(db: Db) {
         "{xml}"
     );
     // Only places in scope: a town admin asking for another town's place gets 404.
-    let jiaxiao = app.store.place_by_code("jiaxiao").await.unwrap().unwrap();
+    let jiaxiao = app.store.place_by_code("b1").await.unwrap().unwrap();
     let res = app
         .api()
         .get(app.url(&format!(
@@ -614,10 +618,11 @@ async fn ledgers_are_masked_and_sized(db: Db) {
     assert_eq!(res.status(), 200);
     let bytes = res.bytes().await.unwrap().to_vec();
     let table = shanzhi_sheets::read_table("u.xlsx", &bytes, &Default::default()).unwrap();
-    assert!(table.rows.iter().any(|r| r.get(0) == "区林业站"));
+    assert!(table.rows.iter().any(|r| r.get(0) == "单位甲一"));
     // A community admin may see full numbers: the export shows them and is audited.
     let browser = app.browser();
-    app.web_login(&browser, "fanjia_admin", PASSWORD).await;
+    app.web_login(&browser, "community_admin_a1", PASSWORD)
+        .await;
     let res = browser
         .get(app.url("/exports/members.xlsx"))
         .send()
@@ -634,7 +639,7 @@ async fn ledgers_are_masked_and_sized(db: Db) {
             .all(|r| r.get(mobile).len() == 11 && !r.get(mobile).contains('*'))
     );
     let community = table.column("居住社区").unwrap();
-    assert!(table.rows.iter().all(|r| r.get(community) == "樊家村"));
+    assert!(table.rows.iter().all(|r| r.get(community) == "甲一村"));
     let audit = app
         .store
         .list_audit(
@@ -648,7 +653,7 @@ async fn ledgers_are_masked_and_sized(db: Db) {
         .unwrap();
     assert_eq!(audit.total, 1);
     // Members and residents do not export.
-    let member = app.token("member_wang").await;
+    let member = app.token("member_a1").await;
     assert_eq!(
         app.get_json(&member, "/api/v1/exports/members.xlsx")
             .await

@@ -13,7 +13,8 @@ use shanzhi_store::runner::{JobError, Runner, RunnerConfig};
 use shanzhi_store::{Actor, PageReq, Store};
 
 use crate::both;
-use crate::support::{Db, PASSWORD, TestApp, TestDb, test_runner_config};
+use crate::support::fixtures::World;
+use crate::support::{Db, PASSWORD, TestApp, TestDb, test_runner_config, two_towns};
 
 /// Every start of a test job: (job id, attempt, when).
 type Log = Arc<Mutex<Vec<(i64, i64, Instant)>>>;
@@ -240,7 +241,7 @@ fn members_csv(n: usize, prefix: &str, mobile_base: u64) -> Vec<u8> {
     let mut s = HEADER.to_string();
     for i in 0..n {
         s.push_str(&format!(
-            "{prefix}{i},{},,区林业站,樊家村,,\n",
+            "{prefix}{i},{},,单位甲一,甲一村,,\n",
             mobile_base + i as u64
         ));
     }
@@ -272,8 +273,9 @@ async fn raw_count(tdb: &TestDb, sql: &str) -> i64 {
 }
 
 async fn interrupted_import_is_shown_and_retried_with_exact_counts(db: Db) {
-    let mut app = TestApp::start_without_runner(db).await;
-    let token = app.token("fanjia_admin").await;
+    let mut app = TestApp::builder(db).without_runner().start().await;
+    World::two_towns(&app.store).await;
+    let token = app.token("community_admin_a1").await;
     let body = api_upload(
         &app,
         &token,
@@ -299,7 +301,8 @@ async fn interrupted_import_is_shown_and_retried_with_exact_counts(db: Db) {
     assert_eq!(v["status"], "queued");
     // Pages: the import shows 已中断, the job listing too; the imports page links to it.
     let browser = app.browser();
-    app.web_login(&browser, "fanjia_admin", PASSWORD).await;
+    app.web_login(&browser, "community_admin_a1", PASSWORD)
+        .await;
     let html = browser
         .get(app.url(&format!("/imports/{id}")))
         .send()
@@ -451,7 +454,7 @@ async fn interrupted_import_is_shown_and_retried_with_exact_counts(db: Db) {
     assert_eq!(page["items"][1]["status_label"], "已完成");
     assert_eq!(page["items"][1]["attempts"], 3);
     assert_eq!(page["items"][1]["import_id"], id);
-    let other = app.token("jiaxiao_admin").await;
+    let other = app.token("community_admin_b1").await;
     assert_eq!(app.get_json(&other, "/api/v1/jobs").await.1["total"], 0);
     assert_eq!(
         app.get_json(&other, &format!("/api/v1/jobs/{job_id}"))
@@ -459,12 +462,12 @@ async fn interrupted_import_is_shown_and_retried_with_exact_counts(db: Db) {
             .0,
         404
     );
-    let town = app.token("malu_admin").await;
+    let town = app.token("town_admin_a").await;
     assert_eq!(app.get_json(&town, "/api/v1/jobs").await.1["total"], 2);
     // The security admin (district-wide oversight; jobs carry no personal data) sees every job.
-    let security = app.token("security").await;
+    let security = app.token("security_admin").await;
     assert_eq!(app.get_json(&security, "/api/v1/jobs").await.1["total"], 2);
-    let member = app.token("member_wang").await;
+    let member = app.token("member_a1").await;
     assert_eq!(app.get_json(&member, "/api/v1/jobs").await.0, 403);
     let (_, done) = app
         .get_json(&town, "/api/v1/jobs?status=done&kind=import_members")
@@ -476,13 +479,13 @@ async fn interrupted_import_is_shown_and_retried_with_exact_counts(db: Db) {
 both!(interrupted_import_is_shown_and_retried_with_exact_counts);
 
 async fn a_huge_cell_gives_a_short_report(db: Db) {
-    let app = TestApp::start(db).await;
-    let token = app.token("fanjia_admin").await;
+    let (app, _w) = two_towns(db).await;
+    let token = app.token("community_admin_a1").await;
     // A 10 MB cell is refused at the edge (the text rule's length limit): a short 422 naming the row and column,
     // never the value, and nothing is queued.
     let mut file = HEADER.to_string();
     file.push_str(&format!(
-        "{},13600000001,,区林业站,樊家村,,\n",
+        "{},13600000001,,单位甲一,甲一村,,\n",
         "长".repeat(10 * 1024 * 1024 / 3)
     ));
     let res = app
@@ -503,10 +506,10 @@ async fn a_huge_cell_gives_a_short_report(db: Db) {
     let skills: Vec<String> = (0..150).map(|i| format!("未知专长{i}")).collect();
     let mut file = HEADER.to_string();
     file.push_str(&format!(
-        "{huge},13600000001,,区林业站,樊家村,{},\n",
+        "{huge},13600000001,,单位甲一,甲一村,{},\n",
         skills.join("、")
     ));
-    file.push_str("正常,13600000002,,区林业站,樊家村,,\n");
+    file.push_str("正常,13600000002,,单位甲一,甲一村,,\n");
     let body = api_upload(&app, &token, file.into_bytes(), true).await;
     let id = body["id"].as_i64().unwrap();
     let mut text = String::new();
@@ -538,7 +541,8 @@ async fn a_huge_cell_gives_a_short_report(db: Db) {
     assert!(row["reason"].as_str().unwrap().chars().count() <= 400);
     // The page and the downloadable list are small too.
     let browser = app.browser();
-    app.web_login(&browser, "fanjia_admin", PASSWORD).await;
+    app.web_login(&browser, "community_admin_a1", PASSWORD)
+        .await;
     let html = browser
         .get(app.url(&format!("/imports/{id}")))
         .send()

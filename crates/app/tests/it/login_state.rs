@@ -8,7 +8,8 @@ use shanzhi_domain::Timestamp;
 use shanzhi_domain::password::MAX_ADDRESS_FAILURES;
 
 use crate::both;
-use crate::support::{Db, PASSWORD, TestApp};
+use crate::support::fixtures::World;
+use crate::support::{Db, PASSWORD, TestApp, two_towns};
 
 /// A second app instance (its own store and router) over the same database and key file as `app`.
 struct Instance {
@@ -67,7 +68,7 @@ async fn login_audit(app: &TestApp) -> Vec<String> {
 }
 
 async fn unknown_login_names_are_audited_as_a_keyed_hash(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     let typed = "13912345678";
     // A failed login under a mobile number no account has.
     assert_eq!(
@@ -137,7 +138,8 @@ async fn unknown_login_names_are_audited_as_a_keyed_hash(db: Db) {
     let hash = app.store.vault().search_hash(mobile);
     app.db
         .raw_exec(&format!(
-            "UPDATE accounts SET mobile_hash = '{hash}' WHERE username = 'member_wang'"
+            "UPDATE accounts SET mobile_hash = '{hash}' WHERE username = '{}'",
+            w.member_a1.username
         ))
         .await;
     let second = Instance::start(&app).await;
@@ -147,17 +149,28 @@ async fn unknown_login_names_are_audited_as_a_keyed_hash(db: Db) {
         "the address is still throttled, on the other instance too"
     );
     let last = login_audit(&app).await.pop().unwrap();
-    assert_eq!(last, "member_wang|login|denied:rate_limited");
+    assert_eq!(
+        last,
+        format!("{}|login|denied:rate_limited", w.member_a1.username)
+    );
 }
 both!(unknown_login_names_are_audited_as_a_keyed_hash);
 
 async fn unknown_names_lock_like_real_ones(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     let mut real = Vec::new();
     let mut unknown = Vec::new();
     let mut unknown_mobile = Vec::new();
     for _ in 0..7 {
-        real.push(login_at(&app.base, "member_wang", "Wrong#Pass1", None).await);
+        real.push(
+            login_at(
+                &app.base,
+                w.member_a1.username.as_str(),
+                "Wrong#Pass1",
+                None,
+            )
+            .await,
+        );
         unknown.push(login_at(&app.base, "no_such_user", "Wrong#Pass1", None).await);
         unknown_mobile.push(login_at(&app.base, "13900002222", "Wrong#Pass1", None).await);
     }
@@ -185,15 +198,20 @@ async fn unknown_names_lock_like_real_ones(db: Db) {
     );
     // The right password does not open a locked account; another name is unaffected.
     assert_eq!(
-        login_at(&app.base, "member_wang", PASSWORD, None).await,
+        login_at(&app.base, w.member_a1.username.as_str(), PASSWORD, None).await,
         locked
     );
     assert_eq!(
-        login_at(&app.base, "member_li", PASSWORD, None).await,
+        login_at(&app.base, w.member_b1.username.as_str(), PASSWORD, None).await,
         (200, "ok".into())
     );
     // The lockout of the account shows in the security admin's list and is lifted by an unlock.
-    let account = app.store.find_login("member_wang").await.unwrap().unwrap();
+    let account = app
+        .store
+        .find_login(w.member_a1.username.as_str())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(account.failed_logins, 5);
     assert!(account.is_locked(Timestamp::now()));
     let admin = shanzhi_store::Actor::default();
@@ -202,18 +220,21 @@ async fn unknown_names_lock_like_real_ones(db: Db) {
         .await
         .unwrap();
     assert_eq!(
-        login_at(&app.base, "member_wang", PASSWORD, None).await,
+        login_at(&app.base, w.member_a1.username.as_str(), PASSWORD, None).await,
         (200, "ok".into())
     );
 }
 both!(unknown_names_lock_like_real_ones);
 
 async fn login_state_is_shared_by_instances(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     let b = Instance::start(&app).await;
     let (a, b) = (app.base.clone(), b.base.clone());
     // Failures spread over two instances lock an unknown name and a real account alike.
-    for (i, name) in ["ghost_user", "member_wang"].into_iter().enumerate() {
+    for (i, name) in ["ghost_user", w.member_a1.username.as_str()]
+        .into_iter()
+        .enumerate()
+    {
         for n in 0..4 {
             let at = if (n + i) % 2 == 0 { &a } else { &b };
             assert_eq!(
@@ -231,7 +252,9 @@ async fn login_state_is_shared_by_instances(db: Db) {
         );
     }
     assert_eq!(
-        login_at(&a, "member_wang", PASSWORD, None).await.1,
+        login_at(&a, w.member_a1.username.as_str(), PASSWORD, None)
+            .await
+            .1,
         "account_locked"
     );
     // The per-address throttle counts failures on both instances together (10 so far).
@@ -245,11 +268,15 @@ async fn login_state_is_shared_by_instances(db: Db) {
         );
     }
     assert_eq!(
-        login_at(&a, "member_li", PASSWORD, None).await.1,
+        login_at(&a, w.member_b1.username.as_str(), PASSWORD, None)
+            .await
+            .1,
         "rate_limited"
     );
     assert_eq!(
-        login_at(&b, "member_li", PASSWORD, None).await.1,
+        login_at(&b, w.member_b1.username.as_str(), PASSWORD, None)
+            .await
+            .1,
         "rate_limited"
     );
     // Nothing typed is stored: the rows are keyed hashes.
@@ -266,17 +293,21 @@ async fn login_state_is_shared_by_instances(db: Db) {
 both!(login_state_is_shared_by_instances);
 
 async fn password_hashes_are_rehashed_when_parameters_change(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     let old = shanzhi_secure::password::hash_with_params(PASSWORD, 8192, 1, 1).unwrap();
     app.db
         .raw_exec(&format!(
-            "UPDATE accounts SET password_hash = '{old}' WHERE username = 'member_wang'"
+            "UPDATE accounts SET password_hash = '{old}' WHERE username = '{}'",
+            w.member_a1.username
         ))
         .await;
-    let token = app.token("member_wang").await;
+    let token = app.token(w.member_a1.username.as_str()).await;
     let stored = app
         .db
-        .raw_strings("SELECT password_hash FROM accounts WHERE username = 'member_wang'")
+        .raw_strings(&format!(
+            "SELECT password_hash FROM accounts WHERE username = '{}'",
+            w.member_a1.username
+        ))
         .await
         .pop()
         .unwrap();
@@ -292,12 +323,15 @@ async fn password_hashes_are_rehashed_when_parameters_change(db: Db) {
         .db
         .raw_strings("SELECT actor FROM audit_log WHERE action = 'account.password_rehash'")
         .await;
-    assert_eq!(audit, vec!["member_wang".to_string()]);
+    assert_eq!(audit, vec![w.member_a1.username.as_str().to_string()]);
     // A current hash is left alone.
-    app.token("member_wang").await;
+    app.token(w.member_a1.username.as_str()).await;
     assert_eq!(
         app.db
-            .raw_strings("SELECT password_hash FROM accounts WHERE username = 'member_wang'")
+            .raw_strings(&format!(
+                "SELECT password_hash FROM accounts WHERE username = '{}'",
+                w.member_a1.username
+            ))
             .await
             .pop()
             .unwrap(),
@@ -307,9 +341,14 @@ async fn password_hashes_are_rehashed_when_parameters_change(db: Db) {
 both!(password_hashes_are_rehashed_when_parameters_change);
 
 async fn totp_codes_are_accepted_once(db: Db) {
-    let app = TestApp::start(db).await;
-    app.store.set_setting("demo_mode", "false").await.unwrap();
-    let account = app.store.find_login("fanjia_admin").await.unwrap().unwrap();
+    let app = TestApp::builder(db).second_factor().start().await;
+    let w = World::two_towns(&app.store).await;
+    let account = app
+        .store
+        .find_login(w.community_admin_a1.username.as_str())
+        .await
+        .unwrap()
+        .unwrap();
     let secret = shanzhi_secure::totp::new_secret();
     app.store
         .set_totp(
@@ -325,41 +364,75 @@ async fn totp_codes_are_accepted_once(db: Db) {
     let wrong = if code == "000000" { "111111" } else { "000000" };
     // A wrong code through the API is audited like one on the page.
     assert_eq!(
-        login_at(&app.base, "fanjia_admin", PASSWORD, Some(wrong)).await,
+        login_at(
+            &app.base,
+            w.community_admin_a1.username.as_str(),
+            PASSWORD,
+            Some(wrong)
+        )
+        .await,
         (401, "totp_invalid".into())
     );
     let rows = login_audit(&app).await;
     assert_eq!(
         rows.last().unwrap(),
-        "fanjia_admin|login.totp|denied:totp_invalid"
+        &format!(
+            "{}|login.totp|denied:totp_invalid",
+            w.community_admin_a1.username
+        )
     );
     assert_eq!(
-        login_at(&app.base, "fanjia_admin", PASSWORD, Some(&code)).await,
+        login_at(
+            &app.base,
+            w.community_admin_a1.username.as_str(),
+            PASSWORD,
+            Some(&code)
+        )
+        .await,
         (200, "ok".into())
     );
     // The same code again (also on another instance) is refused.
     assert_eq!(
-        login_at(&app.base, "fanjia_admin", PASSWORD, Some(&code)).await,
+        login_at(
+            &app.base,
+            w.community_admin_a1.username.as_str(),
+            PASSWORD,
+            Some(&code)
+        )
+        .await,
         (401, "totp_invalid".into())
     );
     let other = Instance::start(&app).await;
     assert_eq!(
-        login_at(&other.base, "fanjia_admin", PASSWORD, Some(&code)).await,
+        login_at(
+            &other.base,
+            w.community_admin_a1.username.as_str(),
+            PASSWORD,
+            Some(&code)
+        )
+        .await,
         (401, "totp_invalid".into())
     );
     // So is the code of the step before.
     let earlier = shanzhi_secure::totp::code_at(&secret, now - 30).unwrap();
     if earlier != code {
         assert_eq!(
-            login_at(&app.base, "fanjia_admin", PASSWORD, Some(&earlier))
-                .await
-                .1,
+            login_at(
+                &app.base,
+                w.community_admin_a1.username.as_str(),
+                PASSWORD,
+                Some(&earlier)
+            )
+            .await
+            .1,
             "totp_invalid"
         );
     }
     // On the page as well: the used code keeps the user on the TOTP step.
     let browser = app.browser();
-    let (status, loc) = app.web_login(&browser, "fanjia_admin", PASSWORD).await;
+    let (status, loc) = app
+        .web_login(&browser, w.community_admin_a1.username.as_str(), PASSWORD)
+        .await;
     assert_eq!((status, loc.as_str()), (303, "/login/totp"));
     let csrf = app.csrf(&browser).await;
     let res = browser
@@ -380,15 +453,26 @@ async fn totp_codes_are_accepted_once(db: Db) {
         .unwrap();
     assert_eq!(res.status(), 303);
     assert_eq!(
-        login_at(&app.base, "fanjia_admin", PASSWORD, Some(&next))
-            .await
-            .1,
+        login_at(
+            &app.base,
+            w.community_admin_a1.username.as_str(),
+            PASSWORD,
+            Some(&next)
+        )
+        .await
+        .1,
         "totp_invalid"
     );
     let rows = login_audit(&app).await;
     let invalid = rows
         .iter()
-        .filter(|r| r.as_str() == "fanjia_admin|login.totp|denied:totp_invalid")
+        .filter(|r| {
+            r.as_str()
+                == format!(
+                    "{}|login.totp|denied:totp_invalid",
+                    w.community_admin_a1.username
+                )
+        })
         .count();
     // wrong, two replays, (the step before), the page replay, the replay of the page's code
     let expected = if earlier != code { 6 } else { 5 };
@@ -412,8 +496,13 @@ fn form_csrf(html: &str) -> String {
 }
 
 async fn csrf_tokens_are_tied_to_the_session(db: Db) {
-    let app = TestApp::start(db).await;
-    let malu = app.store.place_by_code("malu").await.unwrap().unwrap();
+    let (app, w) = two_towns(db).await;
+    let malu = app
+        .store
+        .place_by_code(&w.town_a.code)
+        .await
+        .unwrap()
+        .unwrap();
     let edit = app.url(&format!("/places/{}/edit", malu.id));
     let place_form = |csrf: &str, name: &str| {
         vec![
@@ -444,7 +533,7 @@ async fn csrf_tokens_are_tied_to_the_session(db: Db) {
         .header(COOKIE, format!("sz_csrf={pre}"))
         .form(&[
             ("_csrf", pre_token.as_str()),
-            ("username", "malu_admin"),
+            ("username", w.town_admin_a.username.as_str()),
             ("password", PASSWORD),
         ])
         .send()
@@ -472,7 +561,12 @@ async fn csrf_tokens_are_tied_to_the_session(db: Db) {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    let unchanged = app.store.place_by_code("malu").await.unwrap().unwrap();
+    let unchanged = app
+        .store
+        .place_by_code(&w.town_a.code)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(unchanged.name, malu.name);
     // The session's own token works, on either instance (they share the key).
     let html = plain
@@ -495,12 +589,18 @@ async fn csrf_tokens_are_tied_to_the_session(db: Db) {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let changed = app.store.place_by_code("malu").await.unwrap().unwrap();
+    let changed = app
+        .store
+        .place_by_code(&w.town_a.code)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(changed.name, format!("{}(改)", malu.name));
     // With a cookie-keeping browser: the token rotates at each login.
     let browser = app.browser();
     let before = app.csrf(&browser).await;
-    app.web_login(&browser, "malu_admin", PASSWORD).await;
+    app.web_login(&browser, w.town_admin_a.username.as_str(), PASSWORD)
+        .await;
     let first = app.csrf(&browser).await;
     assert_ne!(first, before);
     let res = browser
@@ -517,7 +617,8 @@ async fn csrf_tokens_are_tied_to_the_session(db: Db) {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    app.web_login(&browser, "malu_admin", PASSWORD).await;
+    app.web_login(&browser, w.town_admin_a.username.as_str(), PASSWORD)
+        .await;
     let second = app.csrf(&browser).await;
     assert_ne!(second, first);
     let res = browser
@@ -538,20 +639,21 @@ async fn csrf_tokens_are_tied_to_the_session(db: Db) {
 both!(csrf_tokens_are_tied_to_the_session);
 
 async fn concurrent_logins_wait_in_a_short_queue(db: Db) {
-    let app = TestApp::start_with(
-        db,
-        shanzhi_web::WebConfig {
+    let app = TestApp::builder(db)
+        .config(shanzhi_web::WebConfig {
             hash_workers: 1,
             hash_queue: 1,
             ..Default::default()
-        },
-    )
-    .await;
+        })
+        .start()
+        .await;
+    let w = World::two_towns(&app.store).await;
     let mut tasks = Vec::new();
     for _ in 0..16 {
         let base = app.base.clone();
+        let username = w.member_a1.username.clone();
         tasks.push(tokio::spawn(async move {
-            login_at(&base, "member_wang", PASSWORD, None).await
+            login_at(&base, &username, PASSWORD, None).await
         }));
     }
     let mut ok = 0;
@@ -570,7 +672,7 @@ async fn concurrent_logins_wait_in_a_short_queue(db: Db) {
     );
     // A refusal for load is no failed login: the account is not locked, and logins work again.
     assert_eq!(
-        login_at(&app.base, "member_wang", PASSWORD, None).await,
+        login_at(&app.base, w.member_a1.username.as_str(), PASSWORD, None).await,
         (200, "ok".into())
     );
 }

@@ -6,20 +6,18 @@
 //! may answer 5xx. A route without an entry in the tables below fails the test.
 //!
 //! Fixtures (two towns, three communities, a grid, four units, five members, three social organisations, member
-//! and unit registrations, pairings, and one account per role) are created through the store on top of the demo data; accounts log in through the real
-//! login form and API.
+//! and unit registrations, pairings, and one account per role) are created with the fixture builder
+//! (`support::fixtures::World`) over an empty database; accounts log in through the real login form and API.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use shanzhi_domain::org::{MemberInput, SocialOrgInput, UnitInput, ValidPlace};
-use shanzhi_domain::role::{Action, Role, RoleBinding, Scope, permits};
-use shanzhi_domain::validate::credit_code_check_char;
+use shanzhi_domain::role::{Action, Role, Scope, permits};
 use shanzhi_domain::{MemberId, PlaceId, UnitId};
-use shanzhi_store::accounts::NewBinding;
-use shanzhi_store::{Actor, NewAccount, Store};
+use shanzhi_store::{Actor, Store};
 
 use crate::both;
+use crate::support::fixtures::{Place as FxPlace, World};
 use crate::support::{Db, PASSWORD, TestApp};
 
 /// What the `{id}` of a path names.
@@ -293,117 +291,60 @@ pub struct Fixture {
     pub places: BTreeMap<&'static str, (PlaceId, String)>,
 }
 
-fn credit(i: usize) -> String {
-    let first: String = format!("91310114MX{i:07}").chars().take(17).collect();
-    format!("{first}{}", credit_code_check_char(&first).unwrap())
-}
-
-fn valid_place(code: &str, name: &str) -> ValidPlace {
-    ValidPlace {
-        code: code.into(),
-        name: name.into(),
-        party_org_name: None,
-        party_org_level: None,
-    }
-}
-
 /// Two towns (A, B), communities A1 and A2 in A and B1 in B, a grid in A1; units UA, UA2 (in A1), UC (in A2),
 /// UB (in B1); members MA, MA2 (unit UA, living in A1), MX (unit UA2, A1), MC (unit UC, A2), MB (unit UB, B1);
-/// social organisations in A1, A2, B1; one account per role, bound to town A / community A1 / the grid / unit UA
-/// / member MA / the district.
+/// social organisations in A1, A2, B1; an open round; one account per role, bound to town A / community A1 / the
+/// grid / unit UA / member MA / the district. Built with the fixture builder over an empty database.
 pub async fn fixture(store: &Store) -> Fixture {
-    let actor = Actor::system("matrix");
-    let all = Scope::Everything;
-    let root = store.root_place().await.unwrap().unwrap();
+    let mut w = World::build(store).await;
+    w.open_round("2026年度", 2026).await;
+    let root = w.district.clone();
     let mut places = BTreeMap::new();
-    let mk = |code: &'static str, name: &'static str, parent: PlaceId| {
-        let store = store.clone();
-        let actor = actor.clone();
-        let all = all.clone();
-        async move {
-            let id = store
-                .create_place(&actor, &all, Some(parent), &valid_place(code, name))
-                .await
-                .unwrap();
-            (code, id, store.get_place_unscoped(id).await.unwrap().path)
-        }
-    };
-    let ta = mk("mx_ta", "矩阵甲镇", root.id()).await;
-    let tb = mk("mx_tb", "矩阵乙镇", root.id()).await;
-    let a1 = mk("mx_a1", "矩阵甲一村", ta.1).await;
-    let a2 = mk("mx_a2", "矩阵甲二村", ta.1).await;
-    let b1 = mk("mx_b1", "矩阵乙一村", tb.1).await;
-    let g1 = mk("mx_g1", "矩阵甲一网格", a1.1).await;
-    for (code, id, path) in [&ta, &tb, &a1, &a2, &b1, &g1] {
-        places.insert(*code, (*id, path.clone()));
+    let as_tuple = |p: &FxPlace| (p.code.clone(), p.id, p.path.clone());
+    let ta = w.place_with_code("mx_ta", "矩阵甲镇", &root).await;
+    let tb = w.place_with_code("mx_tb", "矩阵乙镇", &root).await;
+    let a1p = w.place_with_code("mx_a1", "矩阵甲一村", &ta).await;
+    let a2p = w.place_with_code("mx_a2", "矩阵甲二村", &ta).await;
+    let b1p = w.place_with_code("mx_b1", "矩阵乙一村", &tb).await;
+    let g1p = w.place_with_code("mx_g1", "矩阵甲一网格", &a1p).await;
+    let (a1, a2, b1) = (as_tuple(&a1p), as_tuple(&a2p), as_tuple(&b1p));
+    for (code, p) in [
+        ("mx_ta", &ta),
+        ("mx_tb", &tb),
+        ("mx_a1", &a1p),
+        ("mx_a2", &a2p),
+        ("mx_b1", &b1p),
+        ("mx_g1", &g1p),
+    ] {
+        places.insert(code, (p.id, p.path.clone()));
     }
+    let mut unit_handles = BTreeMap::new();
     let mut units = BTreeMap::new();
-    for (i, (name, place)) in [("UA", &a1), ("UA2", &a1), ("UC", &a2), ("UB", &b1)]
-        .into_iter()
-        .enumerate()
-    {
-        let v = UnitInput {
-            name: format!("矩阵单位{name}"),
-            kind: "soe".into(),
-            credit_code: credit(i + 1),
-            place_id: place.1.to_string(),
-            party_org_name: format!("矩阵单位{name}党支部"),
-            party_org_level: "branch".into(),
-            contact_name: "联系人".into(),
-            contact_phone: format!("1998765432{i}"),
-        }
-        .validate()
-        .unwrap();
-        units.insert(name, store.create_unit(&actor, &all, &v).await.unwrap());
+    for (name, place) in [("UA", &a1p), ("UA2", &a1p), ("UC", &a2p), ("UB", &b1p)] {
+        let u = w.unit(&format!("矩阵单位{name}"), place).await;
+        units.insert(name, u.id);
+        unit_handles.insert(name, u);
     }
+    let mut member_handles = BTreeMap::new();
     let mut members = BTreeMap::new();
-    for (i, (name, unit, place)) in [
-        ("MA", "UA", &a1),
-        ("MA2", "UA", &a1),
-        ("MX", "UA2", &a1),
-        ("MC", "UC", &a2),
-        ("MB", "UB", &b1),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let v = MemberInput {
-            name: format!("矩阵党员{name}"),
-            mobile: format!("1991234567{i}"),
-            id_card: String::new(),
-            unit_id: units[unit].to_string(),
-            community_id: place.1.to_string(),
-            skills: vec![],
-            separated_residence: false,
-        }
-        .validate()
-        .unwrap();
-        let community = store
-            .member_refs(&all, v.unit_id, v.community_id, &v.skills)
-            .await
-            .unwrap();
-        members.insert(
-            name,
-            store.create_member(&actor, &community, &v).await.unwrap(),
-        );
+    for (name, unit, place) in [
+        ("MA", "UA", &a1p),
+        ("MA2", "UA", &a1p),
+        ("MX", "UA2", &a1p),
+        ("MC", "UC", &a2p),
+        ("MB", "UB", &b1p),
+    ] {
+        let m = w
+            .member(&format!("矩阵党员{name}"), &unit_handles[unit], place)
+            .await;
+        members.insert(name, m.id);
+        member_handles.insert(name, m);
     }
     let mut socials = BTreeMap::new();
-    for (i, (name, place)) in [("SA1", &a1), ("SA2", &a2), ("SB1", &b1)]
-        .into_iter()
-        .enumerate()
-    {
-        let v = SocialOrgInput {
-            name: format!("矩阵社会组织{name}"),
-            credit_code: credit(20 + i),
-            place_id: place.1.to_string(),
-            contact_name: String::new(),
-            contact_phone: String::new(),
-        }
-        .validate()
-        .unwrap();
+    for (name, place) in [("SA1", &a1p), ("SA2", &a2p), ("SB1", &b1p)] {
         socials.insert(
             name,
-            store.save_social_org(&actor, &all, None, &v).await.unwrap(),
+            w.social_org(&format!("矩阵社会组织{name}"), place).await,
         );
     }
 
@@ -479,6 +420,7 @@ pub async fn fixture(store: &Store) -> Fixture {
     // Registrations in the open round and pairings (read routes only: the matrix's writes use ids that exist
     // nowhere, so that no case changes what another sees). MA registers in A1, MC in A2, MB in B1.
     let system = Actor::system("matrix");
+    let store = &w.store;
     for (relation, m, u, p) in [
         ("own", "MA", "UA", &a1),
         ("another community's", "MC", "UC", &a2),
@@ -565,64 +507,26 @@ pub async fn fixture(store: &Store) -> Fixture {
     });
 
     // One account per role.
-    let hash = shanzhi_secure::password::hash(PASSWORD).unwrap();
     let mut who = vec![];
     for role in Role::ALL {
-        let mut b = NewBinding {
-            role,
-            place_id: None,
-            unit_id: None,
-            member_id: None,
-        };
-        let mut place_path = None;
-        let place = match role {
-            Role::DistrictAdmin | Role::SecurityAdmin | Role::Auditor => {
-                Some((root.id(), root.path.clone()))
-            }
-            Role::TownAdmin => Some((ta.1, ta.2.clone())),
-            Role::CommunityAdmin | Role::Resident => Some((a1.1, a1.2.clone())),
-            Role::GridLeader => Some((g1.1, g1.2.clone())),
-            Role::UnitAdmin => {
-                b.unit_id = Some(units["UA"]);
-                None
-            }
-            Role::Member => {
-                b.member_id = Some(members["MA"]);
-                None
-            }
-        };
-        if let Some((id, path)) = place {
-            b.place_id = Some(id);
-            place_path = Some(path);
-        }
         let username = format!("mx_{}", role.as_str());
-        store
-            .create_account(
-                &actor,
-                &NewAccount {
-                    username: username.clone(),
-                    display_name: format!("矩阵{}", role.label()),
-                    mobile: None,
-                    password_hash: hash.clone(),
-                    member_id: b.member_id,
-                    bindings: vec![b.clone()],
-                },
-            )
-            .await
-            .unwrap();
-        let scope = RoleBinding {
-            role,
-            place_id: b.place_id,
-            place_path,
-            unit_id: b.unit_id,
-            member_id: b.member_id,
-            scope_name: String::new(),
-        }
-        .scope();
+        let account = match role {
+            Role::DistrictAdmin | Role::SecurityAdmin | Role::Auditor => {
+                w.account_named(&username, role, &root).await
+            }
+            Role::TownAdmin => w.account_named(&username, role, &ta).await,
+            Role::CommunityAdmin | Role::Resident => w.account_named(&username, role, &a1p).await,
+            Role::GridLeader => w.account_named(&username, role, &g1p).await,
+            Role::UnitAdmin => w.account_named(&username, role, &unit_handles["UA"]).await,
+            Role::Member => {
+                w.account_named(&username, role, &member_handles["MA"])
+                    .await
+            }
+        };
         who.push(Who {
             role,
             username,
-            scope,
+            scope: account.scope,
         });
     }
     Fixture {
@@ -797,7 +701,7 @@ async fn ui_methods(app: &TestApp, path: &str) -> Vec<&'static str> {
 
 async fn run_matrix(db: Db) {
     let started = std::time::Instant::now();
-    let app = TestApp::start(db).await;
+    let app = TestApp::builder(db).start().await;
     let fx = fixture(&app.store).await;
 
     // The routes, from the router and from the OpenAPI document.

@@ -4,7 +4,7 @@
 
 use crate::both;
 use crate::support::Db;
-use crate::support::{PASSWORD, TestApp};
+use crate::support::{PASSWORD, TestApp, two_towns};
 
 const HEADER: &str = "姓名,手机号,身份证号,所在单位,居住社区,专长,户居分离\n";
 
@@ -70,10 +70,11 @@ async fn member_by_mobile(app: &TestApp, token: &str, mobile: &str) -> serde_jso
 }
 
 async fn member_import_page_and_api(db: Db) {
-    let app = TestApp::start(db).await;
-    let token = app.token("fanjia_admin").await;
+    let (app, _w) = two_towns(db).await;
+    let token = app.token("community_admin_a1").await;
     let browser = app.browser();
-    app.web_login(&browser, "fanjia_admin", PASSWORD).await;
+    app.web_login(&browser, "community_admin_a1", PASSWORD)
+        .await;
 
     // Through the page.
     let html = browser
@@ -87,7 +88,7 @@ async fn member_import_page_and_api(db: Db) {
     let start = html.find("action=\"/imports?_csrf=").unwrap() + "action=\"/imports?_csrf=".len();
     let csrf = html[start..].split('"').next().unwrap().to_string();
     let boundary = "----onepath";
-    let page_file = format!("{HEADER}一径页面,13700000051,,区林业站,樊家村,,\n");
+    let page_file = format!("{HEADER}一径页面,13700000051,,单位甲一,甲一村,,\n");
     let res = browser
         .post(app.url(&format!("/imports?_csrf={csrf}")))
         .header(
@@ -104,7 +105,7 @@ async fn member_import_page_and_api(db: Db) {
     let page_job = wait(&app, &token, page_id).await;
 
     // Through the API.
-    let api_file = format!("{HEADER}一径接口,13700000052,,区林业站,樊家村,,\n");
+    let api_file = format!("{HEADER}一径接口,13700000052,,单位甲一,甲一村,,\n");
     let res = app
         .api()
         .post(app.url("/api/v1/imports/members?filename=m.csv"))
@@ -144,17 +145,17 @@ async fn member_import_page_and_api(db: Db) {
     assert!(!page_audit.is_empty());
     assert_eq!(page_audit, api_audit);
     assert!(
-        page_audit[0].starts_with("fanjia_admin|import.upload|"),
+        page_audit[0].starts_with("community_admin_a1|import.upload|"),
         "{page_audit:?}"
     );
 }
 both!(member_import_page_and_api);
 
 async fn dictionary_entry_page_and_api(db: Db) {
-    let app = TestApp::start(db).await;
-    let token = app.token("qu_admin").await;
+    let (app, _w) = two_towns(db).await;
+    let token = app.token("district_admin").await;
     let browser = app.browser();
-    app.web_login(&browser, "qu_admin", PASSWORD).await;
+    app.web_login(&browser, "district_admin", PASSWORD).await;
     let csrf = app.csrf(&browser).await;
 
     let res = browser
@@ -200,7 +201,10 @@ async fn dictionary_entry_page_and_api(db: Db) {
     assert_eq!(find("onepath_page"), find("onepath_api"));
     // … and the same audit entries.
     let page_audit = audit_of(&app, "dict:skill:onepath_page").await;
-    assert_eq!(page_audit, vec!["qu_admin|dict.create|ok".to_string()]);
+    assert_eq!(
+        page_audit,
+        vec!["district_admin|dict.create|ok".to_string()]
+    );
     assert_eq!(page_audit, audit_of(&app, "dict:skill:onepath_api").await);
 }
 both!(dictionary_entry_page_and_api);

@@ -6,7 +6,7 @@ use shanzhi_domain::validate::credit_code_check_char;
 use shanzhi_store::{AuditFilter, PageReq};
 
 use crate::both;
-use crate::support::{Db, PASSWORD, TestApp};
+use crate::support::{Db, PASSWORD, TestApp, two_towns};
 
 fn credit(n: usize) -> String {
     let first = format!("91310114{:09}", n);
@@ -102,11 +102,11 @@ fn strip(mut v: Value, fields: &[&str]) -> Value {
 }
 
 async fn creating_a_unit(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, _w) = two_towns(db).await;
     let browser = app.browser();
-    app.web_login(&browser, "malu_admin", PASSWORD).await;
-    let token = app.token("malu_admin").await;
-    let malu = app.store.place_by_code("malu").await.unwrap().unwrap();
+    app.web_login(&browser, "town_admin_a", PASSWORD).await;
+    let token = app.token("town_admin_a").await;
+    let malu = app.store.place_by_code("ta").await.unwrap().unwrap();
     let place = malu.id.to_string();
     let (c1, c2) = (credit(700_001), credit(700_002));
     let page_id = id_in(
@@ -155,10 +155,10 @@ async fn creating_a_unit(db: Db) {
 both!(creating_a_unit);
 
 async fn updating_a_member(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, _w) = two_towns(db).await;
     let browser = app.browser();
-    app.web_login(&browser, "malu_admin", PASSWORD).await;
-    let token = app.token("malu_admin").await;
+    app.web_login(&browser, "town_admin_a", PASSWORD).await;
+    let token = app.token("town_admin_a").await;
     let (_, list) = app.get_json(&token, "/api/v1/members?per_page=2").await;
     let members = list["items"].as_array().unwrap();
     let (a, b) = (&members[0], &members[1]);
@@ -234,10 +234,10 @@ async fn updating_a_member(db: Db) {
 both!(updating_a_member);
 
 async fn creating_a_dictionary_entry(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, _w) = two_towns(db).await;
     let browser = app.browser();
-    app.web_login(&browser, "qu_admin", PASSWORD).await;
-    let token = app.token("qu_admin").await;
+    app.web_login(&browser, "district_admin", PASSWORD).await;
+    let token = app.token("district_admin").await;
     post_form(
         &app,
         &browser,

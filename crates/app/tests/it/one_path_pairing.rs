@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use shanzhi_domain::role::Scope;
 
 use crate::both;
-use crate::support::{Db, PASSWORD, TestApp};
+use crate::support::{Db, PASSWORD, TestApp, two_towns};
 
 async fn unit_id(app: &TestApp, name: &str) -> i64 {
     app.store
@@ -92,23 +92,24 @@ fn without(mut v: Value, keys: &[&str]) -> Value {
 }
 
 async fn unit_registration_submit_and_accept(db: Db) {
-    let app = TestApp::start(db).await;
-    let fanjia = place_id(&app, "fanjia").await.to_string();
-    let jiaxiao = place_id(&app, "jiaxiao").await.to_string();
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
+    let fanjia = place_id(&app, "a1").await.to_string();
+    let jiaxiao = place_id(&app, "b1").await.to_string();
     let fields = [
         ("contact_name", "张医生"),
         ("contact_phone", "13912345678"),
         ("note", "健康义诊、健康讲座"),
     ];
 
-    // The page: 区卫健委 registers with 樊家村, which accepts it.
-    let (unit_b, unit_csrf) = browser(&app, "weijian_admin").await;
+    // The page: 单位乙一 registers with 甲一村, which accepts it.
+    let (unit_b, unit_csrf) = browser(&app, "unit_admin_b1").await;
     let mut f = vec![("_csrf", unit_csrf.as_str()), ("place_id", fanjia.as_str())];
     f.extend(fields);
     let (status, loc) = form(&app, &unit_b, "/unit-registrations/new", &f).await;
     assert_eq!(status, 303, "{loc}");
     let by_page = id_in(&loc, "/unit-registrations/");
-    let (c_b, c_csrf) = browser(&app, "fanjia_admin").await;
+    let (c_b, c_csrf) = browser(&app, "community_admin_a1").await;
     let (status, loc) = form(
         &app,
         &c_b,
@@ -118,8 +119,8 @@ async fn unit_registration_submit_and_accept(db: Db) {
     .await;
     assert_eq!(status, 303, "{loc}");
 
-    // The API: the same unit registers with 嘉筱社区, which accepts it.
-    let unit_t = app.token("weijian_admin").await;
+    // The API: the same unit registers with 乙一村, which accepts it.
+    let unit_t = app.token("unit_admin_b1").await;
     let mut body = json!({"place_id": jiaxiao});
     for (k, v) in fields {
         body[k] = json!(v);
@@ -127,7 +128,7 @@ async fn unit_registration_submit_and_accept(db: Db) {
     let (status, created) = post(&app, &unit_t, "/api/v1/unit-registrations", body).await;
     assert_eq!(status, 201, "{created}");
     let by_api = created["id"].as_i64().unwrap();
-    let jx_t = app.token("jiaxiao_admin").await;
+    let jx_t = app.token("community_admin_b1").await;
     let (status, accepted) = post(
         &app,
         &jx_t,
@@ -155,8 +156,8 @@ async fn unit_registration_submit_and_accept(db: Db) {
         .get_json(&unit_t, &format!("/api/v1/unit-registrations/{by_api}"))
         .await;
     assert_eq!(a["status"], "accepted");
-    assert_eq!(a["decided_by"], "fanjia_admin");
-    assert_eq!(b["decided_by"], "jiaxiao_admin");
+    assert_eq!(a["decided_by"], "community_admin_a1");
+    assert_eq!(b["decided_by"], "community_admin_b1");
     assert_eq!(without(a, &differ), without(b, &differ));
 
     // The same audit entries (the reviewers differ only by name).
@@ -165,23 +166,24 @@ async fn unit_registration_submit_and_accept(db: Db) {
     assert_eq!(
         page_log,
         [
-            "unit_registration.submit|ok|weijian_admin|unit_admin|unit_registration",
-            "unit_registration.accept|ok|fanjia_admin|community_admin|unit_registration",
+            "unit_registration.submit|ok|unit_admin_b1|unit_admin|unit_registration",
+            "unit_registration.accept|ok|community_admin_a1|community_admin|unit_registration",
         ]
     );
     assert_eq!(
         api_log,
         [
-            "unit_registration.submit|ok|weijian_admin|unit_admin|unit_registration",
-            "unit_registration.accept|ok|jiaxiao_admin|community_admin|unit_registration",
+            "unit_registration.submit|ok|unit_admin_b1|unit_admin|unit_registration",
+            "unit_registration.accept|ok|community_admin_b1|community_admin|unit_registration",
         ]
     );
 }
 both!(unit_registration_submit_and_accept);
 
 async fn resource_create(db: Db) {
-    let app = TestApp::start(db).await;
-    let weijian = unit_id(&app, "区卫健委").await;
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
+    let weijian = unit_id(&app, "单位乙一").await;
     let fields = [
         ("title", "健康义诊"),
         ("capacity", "20"),
@@ -190,14 +192,14 @@ async fn resource_create(db: Db) {
     ];
     let path = format!("/units/{weijian}/resources");
 
-    let (b, csrf) = browser(&app, "weijian_admin").await;
+    let (b, csrf) = browser(&app, "unit_admin_b1").await;
     let mut f = vec![("_csrf", csrf.as_str())];
     f.extend(fields);
     let (status, loc) = form(&app, &b, &path, &f).await;
     assert_eq!(status, 303, "{loc}");
     assert!(loc.ends_with("?ok=saved"), "{loc}");
 
-    let t = app.token("weijian_admin").await;
+    let t = app.token("unit_admin_b1").await;
     let mut body = json!({});
     for (k, v) in fields {
         body[k] = json!(v);
@@ -225,16 +227,17 @@ async fn resource_create(db: Db) {
         without(both[1].clone(), &differ)
     );
 
-    let expected = ["resource.save|ok|weijian_admin|unit_admin|resource"];
+    let expected = ["resource.save|ok|unit_admin_b1|unit_admin|resource"];
     assert_eq!(audit_of(&app, "resource", by_page).await, expected);
     assert_eq!(audit_of(&app, "resource", by_api).await, expected);
 }
 both!(resource_create);
 
 async fn pairing_create(db: Db) {
-    let app = TestApp::start(db).await;
-    let weijian = unit_id(&app, "区卫健委").await.to_string();
-    let fanjia = place_id(&app, "fanjia").await.to_string();
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
+    let weijian = unit_id(&app, "单位乙一").await.to_string();
+    let fanjia = place_id(&app, "a1").await.to_string();
     let fields = [
         ("unit_id", weijian.as_str()),
         ("community_id", fanjia.as_str()),
@@ -244,7 +247,7 @@ async fn pairing_create(db: Db) {
         ("targets_note", "每季度两次共建活动"),
     ];
 
-    let (b, csrf) = browser(&app, "fanjia_admin").await;
+    let (b, csrf) = browser(&app, "community_admin_a1").await;
     let mut f = vec![("_csrf", csrf.as_str())];
     f.extend(fields);
     let (status, loc) = form(&app, &b, "/pairings/new", &f).await;
@@ -252,7 +255,7 @@ async fn pairing_create(db: Db) {
     assert!(loc.ends_with("?ok=created"), "{loc}");
     let by_page = id_in(&loc, "/pairings/");
 
-    let t = app.token("fanjia_admin").await;
+    let t = app.token("community_admin_a1").await;
     let mut body = json!({});
     for (k, v) in fields {
         body[k] = json!(v);
@@ -279,7 +282,7 @@ async fn pairing_create(db: Db) {
         without(b["pairing"].clone(), &differ)
     );
 
-    let expected = ["pairing.create|ok|fanjia_admin|community_admin|pairing"];
+    let expected = ["pairing.create|ok|community_admin_a1|community_admin|pairing"];
     assert_eq!(audit_of(&app, "pairing", by_page).await, expected);
     assert_eq!(audit_of(&app, "pairing", by_api).await, expected);
 }

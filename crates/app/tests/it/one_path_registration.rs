@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::both;
-use crate::support::{Db, PASSWORD, TestApp};
+use crate::support::{Db, PASSWORD, TestApp, two_towns};
 
 fn csrf_of(html: &str) -> String {
     let key = "name=\"_csrf\" value=\"";
@@ -80,21 +80,16 @@ async fn registration(app: &TestApp, token: &str, id: i64) -> Value {
 }
 
 async fn page_and_api_write_the_same(db: Db) {
-    let app = TestApp::start(db).await;
-    let fanjia = app.store.place_by_code("fanjia").await.unwrap().unwrap().id;
-    let grid = app
-        .store
-        .place_by_code("fanjia_g01")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
+    let fanjia = app.store.place_by_code("a1").await.unwrap().unwrap().id;
+    let grid = app.store.place_by_code("a1g1").await.unwrap().unwrap().id;
     let (fanjia, grid) = (fanjia.to_string(), grid.to_string());
-    let reviewer = app.token("fanjia_admin").await;
+    let reviewer = app.token("community_admin_a1").await;
 
     // Submit: 王 on the phone page, 李 through the API, the same four answers.
     let wang = app.browser();
-    assert_eq!(app.web_login(&wang, "member_wang", PASSWORD).await.0, 303);
+    assert_eq!(app.web_login(&wang, "member_a1", PASSWORD).await.0, 303);
     let status = post_form(
         &wang,
         &app,
@@ -109,7 +104,7 @@ async fn page_and_api_write_the_same(db: Db) {
     )
     .await;
     assert_eq!(status, 303);
-    let li = app.token("member_li").await;
+    let li = app.token("member_b1").await;
     let (status, body) = post_json(
         &app,
         &li,
@@ -138,7 +133,12 @@ async fn page_and_api_write_the_same(db: Db) {
 
     // Accept into the same grid: 王's on the community's page, 李's through the API.
     let admin = app.browser();
-    assert_eq!(app.web_login(&admin, "fanjia_admin", PASSWORD).await.0, 303);
+    assert_eq!(
+        app.web_login(&admin, "community_admin_a1", PASSWORD)
+            .await
+            .0,
+        303
+    );
     let status = post_form(
         &admin,
         &app,

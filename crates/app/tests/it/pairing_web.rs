@@ -1,12 +1,156 @@
 //! 组团式 报到接收 over HTTP: unit registrations (pages with CSRF and the API), review with a required reason,
 //! grid partners, resources and their scope, the pairing status machine, joint projects with activities, progress
-//! and grade, alliances, and the demo data behind them.
+//! and grade, alliances. The scenario (what `shanzhi demo` shows for 区林业站 ↔ 樊家村 and 融耀合伙人) is built
+//! explicitly on the two-town fixture by [`scenario`].
 
 use serde_json::{Value, json};
 use shanzhi_domain::role::Scope;
 
+use shanzhi_domain::registration::{
+    PairingStatus, PairingTargets, ValidActivity, ValidAlliance, ValidPairing, ValidProject,
+    ValidResource, ValidUnitRegistration,
+};
+use shanzhi_store::Actor;
+
 use crate::both;
+use crate::support::fixtures::World;
 use crate::support::{Db, PASSWORD, TestApp};
+
+/// The two-town fixture with the open round 2026年度; 单位甲一's accepted registration with 甲一村 and its two
+/// resources; the running pairing 单位甲一党支部 ↔ 甲一村 (signed 2026-01-15) with the joint project
+/// 《“林”聚甲一》 and two activities, the first done; and 乙镇's alliance 融耀合伙人 of 单位乙一, 城发集团 and
+/// 上海大学悉尼工商学院 (the last two located in 乙二社区).
+async fn scenario(db: Db) -> TestApp {
+    let app = TestApp::builder(db).start().await;
+    let mut w = World::two_towns(&app.store).await;
+    let s = &app.store;
+    let actor = Actor::system("fixtures");
+    w.world.open_round("2026年度", 2026).await;
+    let (unit, a1) = (w.unit_a1.id, &w.a1);
+    let (a1_scope, unit_scope) = (a1.scope(), Scope::Unit(unit));
+    let reg = s
+        .submit_unit_registration(
+            &actor,
+            &unit_scope,
+            unit,
+            &ValidUnitRegistration {
+                place_id: a1.id,
+                contact_name: "林站联络员".into(),
+                contact_phone: None,
+                note: Some("林业科普、林地建设抚育技术指导".into()),
+            },
+        )
+        .await
+        .unwrap();
+    s.accept_unit_registration(&actor, &a1_scope, reg)
+        .await
+        .unwrap();
+    for (title, capacity, schedule) in [
+        ("生物多样性科普讲解", 30, "每季度一次,周六上午"),
+        ("林地建设抚育技术指导", 10, "春秋两季"),
+    ] {
+        let r = ValidResource {
+            title: title.into(),
+            description: None,
+            capacity,
+            schedule: Some(schedule.into()),
+            unit_registration_id: Some(reg),
+        };
+        s.save_resource(&actor, &unit_scope, unit, None, &r)
+            .await
+            .unwrap();
+    }
+    let pairing = s
+        .create_pairing(
+            &actor,
+            &a1_scope,
+            &ValidPairing {
+                unit_id: unit,
+                community_id: a1.id,
+                term_start: "2026-01-01".into(),
+                term_end: "2026-12-31".into(),
+                targets: PairingTargets {
+                    activities_per_quarter: 1,
+                    note: Some("重点开展林业科普和林地抚育".into()),
+                },
+            },
+        )
+        .await
+        .unwrap();
+    s.set_pairing_status(
+        &actor,
+        &a1_scope,
+        pairing,
+        PairingStatus::Signed,
+        Some("2026-01-15"),
+    )
+    .await
+    .unwrap();
+    s.set_pairing_status(&actor, &a1_scope, pairing, PairingStatus::Running, None)
+        .await
+        .unwrap();
+    let project = s
+        .create_project(
+            &actor,
+            &a1_scope,
+            &ValidProject {
+                name: "《“林”聚甲一》".into(),
+                category: "environment".into(),
+                pairing_id: Some(pairing),
+                unit_id: unit,
+                community_id: a1.id,
+                goals: Some("开展生物多样性科普宣传,参与林地建设抚育".into()),
+                period_start: "2026-01-01".into(),
+                period_end: "2026-12-31".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut first = None;
+    for (title, on) in [
+        ("生物多样性科普宣传", "2026-03-14"),
+        ("林地建设抚育", "2026-04-18"),
+    ] {
+        let a = s
+            .add_project_activity(
+                &actor,
+                &a1_scope,
+                project,
+                &ValidActivity {
+                    title: title.into(),
+                    planned_on: on.into(),
+                },
+            )
+            .await
+            .unwrap();
+        first.get_or_insert(a);
+    }
+    s.mark_activity_done(&actor, &a1_scope, first.unwrap(), "2026-03-14")
+        .await
+        .unwrap();
+    let district = w.district.scope();
+    let alliance = s
+        .create_alliance(
+            &actor,
+            &district,
+            &ValidAlliance {
+                name: "融耀合伙人".into(),
+                town_id: w.town_b.id,
+                description: Some("乙镇区域化党建联盟".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let b2 = w.b2.clone();
+    let cf = w.world.unit("城发集团", &b2).await;
+    let sd = w.world.unit("上海大学悉尼工商学院", &b2).await;
+    for u in [w.unit_b1.id, cf.id, sd.id] {
+        s.add_alliance_unit(&actor, &district, alliance, u)
+            .await
+            .unwrap();
+    }
+    app
+}
 
 async fn unit_id(app: &TestApp, name: &str) -> i64 {
     app.store
@@ -74,15 +218,15 @@ async fn page(app: &TestApp, b: &reqwest::Client, path: &str) -> (u16, String) {
 }
 
 async fn unit_registration_review_and_grid_partner(db: Db) {
-    let app = TestApp::start(db).await;
-    let fanjia = place_id(&app, "fanjia").await.to_string();
-    let weijian = unit_id(&app, "区卫健委").await;
+    let app = scenario(db).await;
+    let fanjia = place_id(&app, "a1").await.to_string();
+    let weijian = unit_id(&app, "单位乙一").await;
 
-    // The unit admin registers with 樊家村 through the page, naming a resource.
-    let (unit_b, unit_csrf) = browser(&app, "weijian_admin").await;
+    // The unit admin registers with 甲一村 through the page, naming a resource.
+    let (unit_b, unit_csrf) = browser(&app, "unit_admin_b1").await;
     let (status, html) = page(&app, &unit_b, "/unit-registrations/new").await;
     assert_eq!(status, 200);
-    assert!(html.contains("2026年度") && html.contains("樊家村"));
+    assert!(html.contains("2026年度") && html.contains("甲一村"));
     // Errors come back beside their fields with what was typed.
     let (status, html) = form(
         &app,
@@ -153,13 +297,13 @@ async fn unit_registration_review_and_grid_partner(db: Db) {
     assert!(html.contains("不能重复报到"));
 
     // Another community's admin cannot see or decide it.
-    let jiaxiao = app.token("jiaxiao_admin").await;
+    let jiaxiao = app.token("community_admin_b1").await;
     let path = format!("/api/v1/unit-registrations/{reg}");
     assert_eq!(app.get_json(&jiaxiao, &path).await.0, 404);
     let (status, body) = post(&app, &jiaxiao, &format!("{path}/accept"), json!({})).await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "not_found");
-    let (jx_b, jx_csrf) = browser(&app, "jiaxiao_admin").await;
+    let (jx_b, jx_csrf) = browser(&app, "community_admin_b1").await;
     let (status, _) = page(&app, &jx_b, &format!("/unit-registrations/{reg}")).await;
     assert_eq!(status, 404);
     let (status, _) = form(
@@ -171,11 +315,11 @@ async fn unit_registration_review_and_grid_partner(db: Db) {
     .await;
     assert_eq!(status, 404);
 
-    // 樊家村 sees it in the queue; returning needs a reason; then it accepts through the page form.
-    let (c_b, c_csrf) = browser(&app, "fanjia_admin").await;
+    // 甲一村 sees it in the queue; returning needs a reason; then it accepts through the page form.
+    let (c_b, c_csrf) = browser(&app, "community_admin_a1").await;
     let (status, html) = page(&app, &c_b, "/unit-registrations?status=submitted").await;
     assert_eq!(status, 200);
-    assert!(html.contains("区卫健委"));
+    assert!(html.contains("单位乙一"));
     let (status, html) = form(
         &app,
         &c_b,
@@ -185,7 +329,7 @@ async fn unit_registration_review_and_grid_partner(db: Db) {
     .await;
     assert_eq!(status, 200);
     assert!(html.contains("退回时请填写原因"));
-    let fanjia_t = app.token("fanjia_admin").await;
+    let fanjia_t = app.token("community_admin_a1").await;
     let (_, r) = app.get_json(&fanjia_t, &path).await;
     assert_eq!(r["status"], "submitted");
     let (status, loc) = form(
@@ -201,11 +345,11 @@ async fn unit_registration_review_and_grid_partner(db: Db) {
     assert_eq!(r["status"], "accepted");
     assert_eq!(r["unit_id"], weijian);
 
-    // Grid partner: link to 樊家村第一网格 through the page, see it, unlink with confirmation.
-    let grid = place_id(&app, "fanjia_g01").await;
+    // Grid partner: link to 甲一村第一网格 through the page, see it, unlink with confirmation.
+    let grid = place_id(&app, "a1g1").await;
     let (status, html) = page(&app, &c_b, &format!("/unit-registrations/{reg}")).await;
     assert_eq!(status, 200);
-    assert!(html.contains("樊家村第一网格") && html.contains("设为网格合伙人"));
+    assert!(html.contains("甲一村第一网格") && html.contains("设为网格合伙人"));
     let (status, loc) = form(
         &app,
         &c_b,
@@ -223,9 +367,9 @@ async fn unit_registration_review_and_grid_partner(db: Db) {
             .any(|p| p["unit_id"] == weijian && p["grid_id"] == grid)
     );
     let (_, html) = page(&app, &c_b, &format!("/unit-registrations/{reg}")).await;
-    assert!(html.contains("data-confirm=\"确定解除与樊家村第一网格"));
+    assert!(html.contains("data-confirm=\"确定解除与甲一村第一网格"));
     // The unit sees its partner grid too; the other community does not.
-    let weijian_t = app.token("weijian_admin").await;
+    let weijian_t = app.token("unit_admin_b1").await;
     let (_, list) = app.get_json(&weijian_t, "/api/v1/grid-partners").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     let (_, list) = app.get_json(&jiaxiao, "/api/v1/grid-partners").await;
@@ -268,8 +412,8 @@ async fn unit_registration_review_and_grid_partner(db: Db) {
     .await;
     assert_eq!(status, 204);
 
-    // API: register with 嘉筱社区; a blank reason is refused, a real one returns it; resubmit; withdraw.
-    let jiaxiao_place = place_id(&app, "jiaxiao").await;
+    // API: register with 乙一村; a blank reason is refused, a real one returns it; resubmit; withdraw.
+    let jiaxiao_place = place_id(&app, "b1").await;
     let (status, body) = post(
         &app,
         &weijian_t,
@@ -321,11 +465,11 @@ async fn unit_registration_review_and_grid_partner(db: Db) {
 both!(unit_registration_review_and_grid_partner);
 
 async fn resources_are_scoped_to_their_unit(db: Db) {
-    let app = TestApp::start(db).await;
-    let linye = unit_id(&app, "区林业站").await;
-    let linye_t = app.token("linye_admin").await;
-    let weijian_t = app.token("weijian_admin").await;
-    // The demo gives 区林业站 two resources with its accepted registration.
+    let app = scenario(db).await;
+    let linye = unit_id(&app, "单位甲一").await;
+    let linye_t = app.token("unit_admin_a1").await;
+    let weijian_t = app.token("unit_admin_b1").await;
+    // The demo gives 单位甲一 two resources with its accepted registration.
     let (status, list) = app
         .get_json(&linye_t, &format!("/api/v1/units/{linye}/resources"))
         .await;
@@ -383,7 +527,7 @@ async fn resources_are_scoped_to_their_unit(db: Db) {
     )
     .await;
     assert_eq!(status, 404);
-    let weijian = unit_id(&app, "区卫健委").await;
+    let weijian = unit_id(&app, "单位乙一").await;
     let (status, _) = post(
         &app,
         &weijian_t,
@@ -392,7 +536,7 @@ async fn resources_are_scoped_to_their_unit(db: Db) {
     )
     .await;
     assert_eq!(status, 404);
-    let (wb, wcsrf) = browser(&app, "weijian_admin").await;
+    let (wb, wcsrf) = browser(&app, "unit_admin_b1").await;
     assert_eq!(
         page(&app, &wb, &format!("/resources/{res}/edit")).await.0,
         404
@@ -418,7 +562,7 @@ async fn resources_are_scoped_to_their_unit(db: Db) {
         200
     );
     // The owner manages it through the pages: edit, then delete (with confirmation).
-    let (lb, lcsrf) = browser(&app, "linye_admin").await;
+    let (lb, lcsrf) = browser(&app, "unit_admin_a1").await;
     let (status, html) = page(&app, &lb, &format!("/units/{linye}/resources")).await;
     assert_eq!(status, 200);
     assert!(html.contains("义务植树技术指导") && html.contains("data-confirm"));
@@ -443,7 +587,7 @@ async fn resources_are_scoped_to_their_unit(db: Db) {
         .await;
     assert_eq!(list.as_array().unwrap().len(), 2);
     // The town sees the unit's resources offered in its area.
-    let malu_t = app.token("malu_admin").await;
+    let malu_t = app.token("town_admin_a").await;
     let (status, list) = app
         .get_json(&malu_t, &format!("/api/v1/units/{linye}/resources"))
         .await;
@@ -453,16 +597,16 @@ async fn resources_are_scoped_to_their_unit(db: Db) {
 both!(resources_are_scoped_to_their_unit);
 
 async fn pairing_status_machine(db: Db) {
-    let app = TestApp::start(db).await;
-    let fanjia = place_id(&app, "fanjia").await;
-    let weijian = unit_id(&app, "区卫健委").await;
-    let t = app.token("fanjia_admin").await;
-    // The demo pairing: 区林业站党支部 ↔ 樊家村党总支, running.
+    let app = scenario(db).await;
+    let fanjia = place_id(&app, "a1").await;
+    let weijian = unit_id(&app, "单位乙一").await;
+    let t = app.token("community_admin_a1").await;
+    // The demo pairing: 单位甲一党支部 ↔ 甲一村党总支, running.
     let (status, list) = app.get_json(&t, "/api/v1/pairings").await;
     assert_eq!(status, 200);
     let demo = &list["items"][0];
-    assert_eq!(demo["unit_party_org_name"], "区林业站党支部");
-    assert_eq!(demo["community_party_org_name"], "樊家村党总支");
+    assert_eq!(demo["unit_party_org_name"], "单位甲一党支部");
+    assert_eq!(demo["community_party_org_name"], "甲一村党总支");
     assert_eq!(demo["status"], "running");
     assert_eq!(demo["signed_on"], "2026-01-15");
 
@@ -533,7 +677,7 @@ async fn pairing_status_machine(db: Db) {
         assert_eq!(body["error"]["code"], "illegal_transition");
     }
     // Scope: another community 404; the unit sees its own pairing but cannot change it.
-    let jiaxiao = app.token("jiaxiao_admin").await;
+    let jiaxiao = app.token("community_admin_b1").await;
     assert_eq!(app.get_json(&jiaxiao, &path).await.0, 404);
     let (status, _) = post(
         &app,
@@ -543,7 +687,7 @@ async fn pairing_status_machine(db: Db) {
     )
     .await;
     assert_eq!(status, 404);
-    let weijian_t = app.token("weijian_admin").await;
+    let weijian_t = app.token("unit_admin_b1").await;
     assert_eq!(app.get_json(&weijian_t, &path).await.0, 200);
     let (status, body) = post(
         &app,
@@ -556,10 +700,10 @@ async fn pairing_status_machine(db: Db) {
     assert_eq!(body["error"]["code"], "forbidden");
 
     // Pages: the list and the status buttons through a form with CSRF.
-    let (b, csrf) = browser(&app, "fanjia_admin").await;
+    let (b, csrf) = browser(&app, "community_admin_a1").await;
     let (status, html) = page(&app, &b, "/pairings").await;
     assert_eq!(status, 200);
-    assert!(html.contains("区林业站党支部") && html.contains("区卫健委机关党委"));
+    assert!(html.contains("单位甲一党支部") && html.contains("单位乙一党支部"));
     let (status, loc) = form(
         &app,
         &b,
@@ -619,19 +763,19 @@ async fn pairing_status_machine(db: Db) {
 both!(pairing_status_machine);
 
 async fn project_activities_progress_and_grade(db: Db) {
-    let app = TestApp::start(db).await;
-    let t = app.token("fanjia_admin").await;
+    let app = scenario(db).await;
+    let t = app.token("community_admin_a1").await;
     let (status, list) = app.get_json(&t, "/api/v1/projects").await;
     assert_eq!(status, 200);
     let project = list["items"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["name"] == "《“林”聚樊家》")
+        .find(|p| p["name"] == "《“林”聚甲一》")
         .unwrap()
         .clone();
-    assert_eq!(project["unit_name"], "区林业站");
-    assert_eq!(project["community_name"], "樊家村");
+    assert_eq!(project["unit_name"], "单位甲一");
+    assert_eq!(project["community_name"], "甲一村");
     let id = project["id"].as_i64().unwrap();
     let path = format!("/api/v1/projects/{id}");
     let (_, d) = app.get_json(&t, &path).await;
@@ -693,7 +837,7 @@ async fn project_activities_progress_and_grade(db: Db) {
     assert_eq!(d["pairing_progress"]["percent"], 50);
 
     // Out of scope: another community 404; the unit may read but not grade.
-    let jiaxiao = app.token("jiaxiao_admin").await;
+    let jiaxiao = app.token("community_admin_b1").await;
     assert_eq!(app.get_json(&jiaxiao, &path).await.0, 404);
     let (status, _) = post(
         &app,
@@ -703,7 +847,7 @@ async fn project_activities_progress_and_grade(db: Db) {
     )
     .await;
     assert_eq!(status, 404);
-    let linye = app.token("linye_admin").await;
+    let linye = app.token("unit_admin_a1").await;
     assert_eq!(app.get_json(&linye, &path).await.0, 200);
     let (status, _) = post(
         &app,
@@ -725,17 +869,17 @@ async fn project_activities_progress_and_grade(db: Db) {
     assert_eq!(body["error"]["code"], "illegal_transition");
 
     // Pages: a new project with a planned activity marked done through the forms.
-    let (b, csrf) = browser(&app, "fanjia_admin").await;
+    let (b, csrf) = browser(&app, "community_admin_a1").await;
     let (status, html) = page(&app, &b, &format!("/projects/{id}")).await;
     assert_eq!(status, 200);
     assert!(
-        html.contains("《“林”聚樊家》")
+        html.contains("《“林”聚甲一》")
             && html.contains("林地建设抚育")
             && html.contains("<progress")
     );
     let pairing = project["pairing_id"].as_i64().unwrap().to_string();
-    let linye_unit = unit_id(&app, "区林业站").await.to_string();
-    let fanjia = place_id(&app, "fanjia").await.to_string();
+    let linye_unit = unit_id(&app, "单位甲一").await.to_string();
+    let fanjia = place_id(&app, "a1").await.to_string();
     let (status, loc) = form(
         &app,
         &b,
@@ -797,13 +941,13 @@ async fn project_activities_progress_and_grade(db: Db) {
 both!(project_activities_progress_and_grade);
 
 async fn alliances_and_openapi(db: Db) {
-    let app = TestApp::start(db).await;
-    let qu = app.token("qu_admin").await;
+    let app = scenario(db).await;
+    let qu = app.token("district_admin").await;
     let (status, list) = app.get_json(&qu, "/api/v1/alliances").await;
     assert_eq!(status, 200);
     let a = &list[0];
     assert_eq!(a["name"], "融耀合伙人");
-    assert_eq!(a["town_name"], "嘉定镇街道");
+    assert_eq!(a["town_name"], "乙镇");
     let mut units: Vec<&str> = a["units"]
         .as_array()
         .unwrap()
@@ -811,16 +955,16 @@ async fn alliances_and_openapi(db: Db) {
         .map(|u| u["unit_name"].as_str().unwrap())
         .collect();
     units.sort();
-    let mut want = ["区卫健委", "城发集团", "上海大学悉尼工商学院"];
+    let mut want = ["单位乙一", "城发集团", "上海大学悉尼工商学院"];
     want.sort();
     assert_eq!(units, want);
     // A unit in it sees it; another town does not.
-    let weijian = app.token("weijian_admin").await;
+    let weijian = app.token("unit_admin_b1").await;
     assert_eq!(
         app.get_json(&weijian, "/api/v1/alliances").await.1[0]["name"],
         "融耀合伙人"
     );
-    let malu = app.token("malu_admin").await;
+    let malu = app.token("town_admin_a").await;
     assert!(
         app.get_json(&malu, "/api/v1/alliances")
             .await
@@ -830,7 +974,7 @@ async fn alliances_and_openapi(db: Db) {
             .is_empty()
     );
     let jdz_alliance = a["id"].as_i64().unwrap();
-    let linye = unit_id(&app, "区林业站").await;
+    let linye = unit_id(&app, "单位甲一").await;
     let (status, _) = post(
         &app,
         &malu,
@@ -839,9 +983,9 @@ async fn alliances_and_openapi(db: Db) {
     )
     .await;
     assert_eq!(status, 404);
-    // 马陆镇 creates its own through the page and adds a unit.
-    let (b, csrf) = browser(&app, "malu_admin").await;
-    let malu_id = place_id(&app, "malu").await.to_string();
+    // 甲镇 creates its own through the page and adds a unit.
+    let (b, csrf) = browser(&app, "town_admin_a").await;
+    let malu_id = place_id(&app, "ta").await.to_string();
     let (status, loc) = form(
         &app,
         &b,
@@ -864,10 +1008,10 @@ async fn alliances_and_openapi(db: Db) {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(body["units"][0]["unit_name"], "区林业站");
+    assert_eq!(body["units"][0]["unit_name"], "单位甲一");
     let (status, html) = page(&app, &b, "/alliances").await;
     assert_eq!(status, 200);
-    assert!(html.contains("马陆共建联盟") && html.contains("区林业站"));
+    assert!(html.contains("马陆共建联盟") && html.contains("单位甲一"));
     // Duplicate names are refused beside the field.
     let (status, html) = form(
         &app,
@@ -884,14 +1028,14 @@ async fn alliances_and_openapi(db: Db) {
     assert!(html.contains("马陆共建联盟"));
 
     // The pages are reachable from home and the unit page.
-    let (ub, _) = browser(&app, "linye_admin").await;
+    let (ub, _) = browser(&app, "unit_admin_a1").await;
     let (_, html) = page(&app, &ub, "/").await;
     assert!(html.contains("href=\"/unit-registrations\""));
     let (_, html) = page(&app, &ub, &format!("/units/{linye}")).await;
     assert!(html.contains(&format!("/units/{linye}/resources")));
     let (status, html) = page(&app, &ub, "/unit-registrations").await;
     assert_eq!(status, 200);
-    assert!(html.contains("樊家村") && html.contains("已接收"));
+    assert!(html.contains("甲一村") && html.contains("已接收"));
 
     let doc: Value = app
         .api()

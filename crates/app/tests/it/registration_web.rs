@@ -7,7 +7,7 @@ use shanzhi_domain::MemberId;
 use shanzhi_domain::role::Scope;
 
 use crate::both;
-use crate::support::{Db, PASSWORD, TestApp};
+use crate::support::{Db, PASSWORD, TestApp, two_towns};
 
 fn csrf_of(html: &str) -> String {
     let key = "name=\"_csrf\" value=\"";
@@ -74,10 +74,10 @@ async fn member_of(app: &TestApp, username: &str) -> i64 {
     me["items"][0]["id"].as_i64().unwrap()
 }
 
-/// member_wang registers with 樊家村 through the API; returns the registration id.
+/// member_a1 registers with 甲一村 through the API; returns the registration id.
 async fn wang_submits(app: &TestApp) -> i64 {
-    let token = app.token("member_wang").await;
-    let fanjia = place_id(app, "fanjia").await;
+    let token = app.token("member_a1").await;
+    let fanjia = place_id(app, "a1").await;
     let (status, body) = post_json(
         app,
         &token,
@@ -91,15 +91,16 @@ async fn wang_submits(app: &TestApp) -> i64 {
 }
 
 async fn member_registers_on_the_page_and_is_accepted(db: Db) {
-    let app = TestApp::start(db).await;
-    let fanjia = place_id(&app, "fanjia").await.to_string();
-    let grid = place_id(&app, "fanjia_g01").await.to_string();
-    let wang = signed_in(&app, "member_wang").await;
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
+    let fanjia = place_id(&app, "a1").await.to_string();
+    let grid = place_id(&app, "a1g1").await.to_string();
+    let wang = signed_in(&app, "member_a1").await;
 
     // The form: community search, skills, intentions, availability.
-    let (status, html) = page(&wang, &app, "/my/registration?q=樊家").await;
+    let (status, html) = page(&wang, &app, "/my/registration?q=甲一").await;
     assert_eq!(status, 200);
-    assert!(html.contains("樊家村") && html.contains("提交报到") && html.contains("周末上午"));
+    assert!(html.contains("甲一村") && html.contains("提交报到") && html.contains("周末上午"));
     // A missing community re-shows the form with the error beside the field and what was typed.
     let (status, _, html) = post_form(
         &wang,
@@ -131,15 +132,15 @@ async fn member_registers_on_the_page_and_is_accepted(db: Db) {
         (303, "/my/registration?ok=submitted")
     );
     let (_, html) = page(&wang, &app, "/my/registration").await;
-    assert!(html.contains("待接收") && html.contains("樊家村"));
+    assert!(html.contains("待接收") && html.contains("甲一村"));
     assert!(
         !html.contains("提交报到"),
         "no second form while one is active"
     );
 
-    // It waits in 樊家村's queue.
-    let admin = signed_in(&app, "fanjia_admin").await;
-    let token = app.token("fanjia_admin").await;
+    // It waits in 甲一村's queue.
+    let admin = signed_in(&app, "community_admin_a1").await;
+    let token = app.token("community_admin_a1").await;
     let (_, list) = app
         .get_json(&token, "/api/v1/registrations?status=submitted")
         .await;
@@ -153,7 +154,7 @@ async fn member_registers_on_the_page_and_is_accepted(db: Db) {
     assert_eq!(status, 200);
     assert!(html.contains(&name) && html.contains(&format!("/registrations/{id}")));
     // Another community's queue does not show it.
-    let jiaxiao = signed_in(&app, "jiaxiao_admin").await;
+    let jiaxiao = signed_in(&app, "community_admin_b1").await;
     let (_, html) = page(&jiaxiao, &app, "/registrations").await;
     assert!(!html.contains(&format!("/registrations/{id}\"")));
     assert_eq!(
@@ -187,7 +188,7 @@ async fn member_registers_on_the_page_and_is_accepted(db: Db) {
     assert_eq!(status, 200);
     assert!(html.contains("接收时请选择所在网格"));
     // The town admin sees the registration read-only.
-    let malu = signed_in(&app, "malu_admin").await;
+    let malu = signed_in(&app, "town_admin_a").await;
     let (status, html) = page(&malu, &app, &detail).await;
     assert_eq!(status, 200);
     assert!(!html.contains("id=\"accept\""));
@@ -211,34 +212,34 @@ async fn member_registers_on_the_page_and_is_accepted(db: Db) {
     .await;
     assert_eq!((status, loc), (303, format!("{detail}?ok=accepted")));
     let (_, html) = page(&admin, &app, &detail).await;
-    assert!(html.contains("已接收") && html.contains("樊家村第一网格"));
+    assert!(html.contains("已接收") && html.contains("甲一村第一网格"));
 
-    // The receipt: the member, the home unit's admin (区林业站) and the places above see it; others do not.
+    // The receipt: the member, the home unit's admin (单位甲一) and the places above see it; others do not.
     let receipt = format!("/registrations/{id}/receipt");
     let (status, html) = page(&wang, &app, &receipt).await;
     assert_eq!(status, 200);
-    assert!(html.contains("HZ2026-") && html.contains("樊家村第一网格"));
-    let linye = signed_in(&app, "linye_admin").await;
+    assert!(html.contains("HZ2026-") && html.contains("甲一村第一网格"));
+    let linye = signed_in(&app, "unit_admin_a1").await;
     let (status, html) = page(&linye, &app, &receipt).await;
     assert_eq!(status, 200);
     assert!(html.contains("HZ2026-") && html.contains(&name));
     // A paper: addressed to the home unit's party organisation, issued by the community with a seal line.
     assert!(
-        html.contains("区林业站党支部:")
-            && html.contains("樊家村党组织(盖章)")
+        html.contains("单位甲一党支部:")
+            && html.contains("甲一村党组织(盖章)")
             && html.contains("data-print")
     );
     assert_eq!(page(&malu, &app, &receipt).await.0, 200);
-    let weijian = signed_in(&app, "weijian_admin").await;
+    let weijian = signed_in(&app, "unit_admin_b1").await;
     assert_eq!(page(&weijian, &app, &receipt).await.0, 404);
     assert_eq!(page(&jiaxiao, &app, &receipt).await.0, 404);
     // The grid leader of the grid now sees it.
-    let grid1 = signed_in(&app, "fanjia_grid1").await;
+    let grid1 = signed_in(&app, "grid_leader_a1").await;
     let (_, html) = page(&grid1, &app, "/registrations").await;
     assert!(html.contains(&name));
 
     // The unit's overview: who registered where, who has not, the rate, links to receipts.
-    let linye_token = app.token("linye_admin").await;
+    let linye_token = app.token("unit_admin_a1").await;
     let (_, units) = app.get_json(&linye_token, "/api/v1/units").await;
     let unit = units["items"][0]["id"].as_i64().unwrap();
     let (status, html) = page(&linye, &app, &format!("/units/{unit}/registrations")).await;
@@ -266,13 +267,14 @@ async fn member_registers_on_the_page_and_is_accepted(db: Db) {
 both!(member_registers_on_the_page_and_is_accepted);
 
 async fn illegal_transitions_and_scope_through_the_api(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
     let id = wang_submits(&app).await;
-    let wang = app.token("member_wang").await;
-    let fanjia = app.token("fanjia_admin").await;
-    let jiaxiao = app.token("jiaxiao_admin").await;
-    let grid = place_id(&app, "fanjia_g01").await;
-    let other_grid = place_id(&app, "jiaxiao_g01").await;
+    let wang = app.token("member_a1").await;
+    let fanjia = app.token("community_admin_a1").await;
+    let jiaxiao = app.token("community_admin_b1").await;
+    let grid = place_id(&app, "a1g1").await;
+    let other_grid = place_id(&app, "b1g1").await;
     let accept = format!("/api/v1/registrations/{id}/accept");
 
     // Confirming a registration that was not carried over is illegal.
@@ -296,7 +298,7 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
     // A member may not accept; a town admin may not either.
     let (status, _) = post_json(&app, &wang, &accept, json!({"grid_id": grid})).await;
     assert_eq!(status, 403);
-    let malu = app.token("malu_admin").await;
+    let malu = app.token("town_admin_a").await;
     let (status, _) = post_json(&app, &malu, &accept, json!({"grid_id": grid})).await;
     assert_eq!(status, 403);
     // Returning needs a reason; accepting needs one of this community's grids.
@@ -343,7 +345,7 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
         (status, body["error"]["code"].as_str()),
         (409, Some("illegal_transition"))
     );
-    let jiaxiao_place = place_id(&app, "jiaxiao").await;
+    let jiaxiao_place = place_id(&app, "b1").await;
     let (status, body) = post_json(
         &app,
         &wang,
@@ -363,12 +365,12 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
         (status, rc["receipt_no"].as_str()),
         (200, Some(receipt_no.as_str()))
     );
-    let linye = app.token("linye_admin").await;
+    let linye = app.token("unit_admin_a1").await;
     assert_eq!(app.get_json(&linye, &path).await.0, 200);
-    let weijian = app.token("weijian_admin").await;
+    let weijian = app.token("unit_admin_b1").await;
     assert_eq!(app.get_json(&weijian, &path).await.0, 404);
 
-    // Moving house: transfer to 嘉筱社区; both sides stay in the history.
+    // Moving house: transfer to 乙一村; both sides stay in the history.
     let (status, body) = post_json(
         &app,
         &wang,
@@ -393,9 +395,14 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
         ["submitted", "accepted", "transferred_out", "submitted"]
     );
     // History names people, not login names.
-    let fanjia = app.store.find_login("fanjia_admin").await.unwrap().unwrap();
+    let fanjia = app
+        .store
+        .find_login("community_admin_a1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(old["history"][1]["actor"], fanjia.display_name.as_str());
-    // Withdrawing a transferred-out registration is illegal; the new one waits in 嘉筱社区's queue.
+    // Withdrawing a transferred-out registration is illegal; the new one waits in 乙一村's queue.
     let (status, body) = post_json(
         &app,
         &wang,
@@ -411,7 +418,7 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
         .get_json(&jiaxiao, "/api/v1/registrations?status=submitted")
         .await;
     assert_eq!(queue["items"][0]["id"].as_i64(), Some(new_id));
-    let jgrid = place_id(&app, "jiaxiao_g01").await;
+    let jgrid = place_id(&app, "b1g1").await;
     let (status, _) = post_json(
         &app,
         &jiaxiao,
@@ -435,9 +442,10 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
 both!(illegal_transitions_and_scope_through_the_api);
 
 async fn concurrent_submissions_leave_one_registration(db: Db) {
-    let app = TestApp::start(db).await;
-    let token = app.token("member_li").await;
-    let community = place_id(&app, "jiaxiao").await.to_string();
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
+    let token = app.token("member_b1").await;
+    let community = place_id(&app, "b1").await.to_string();
     let mut tasks = Vec::new();
     for _ in 0..10 {
         let client = app.api();
@@ -469,7 +477,7 @@ async fn concurrent_submissions_leave_one_registration(db: Db) {
     let (_, mine) = app.get_json(&token, "/api/v1/registrations").await;
     assert_eq!(mine["total"], 1);
     // Only a member submits for themself.
-    let admin = app.token("jiaxiao_admin").await;
+    let admin = app.token("community_admin_b1").await;
     let (status, _) = post_json(
         &app,
         &admin,
@@ -482,10 +490,11 @@ async fn concurrent_submissions_leave_one_registration(db: Db) {
 both!(concurrent_submissions_leave_one_registration);
 
 async fn rounds_close_and_carry_over(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
     let wang_reg = wang_submits(&app).await;
-    let fanjia = app.token("fanjia_admin").await;
-    let grid = place_id(&app, "fanjia_g01").await;
+    let fanjia = app.token("community_admin_a1").await;
+    let grid = place_id(&app, "a1g1").await;
     let (status, _) = post_json(
         &app,
         &fanjia,
@@ -494,8 +503,8 @@ async fn rounds_close_and_carry_over(db: Db) {
     )
     .await;
     assert_eq!(status, 200);
-    let li = app.token("member_li").await;
-    let jiaxiao = place_id(&app, "jiaxiao").await.to_string();
+    let li = app.token("member_b1").await;
+    let jiaxiao = place_id(&app, "b1").await.to_string();
     let (status, body) = post_json(
         &app,
         &li,
@@ -507,13 +516,13 @@ async fn rounds_close_and_carry_over(db: Db) {
     let li_reg = body["id"].as_i64().unwrap();
 
     // Only the district manages rounds.
-    let admin = signed_in(&app, "fanjia_admin").await;
+    let admin = signed_in(&app, "community_admin_a1").await;
     assert_eq!(page(&admin, &app, "/rounds").await.0, 403);
-    let qu = signed_in(&app, "qu_admin").await;
+    let qu = signed_in(&app, "district_admin").await;
     let (status, html) = page(&qu, &app, "/rounds").await;
     assert_eq!(status, 200);
     assert!(html.contains("2026年度") && html.contains("data-confirm"));
-    let qu_token = app.token("qu_admin").await;
+    let qu_token = app.token("district_admin").await;
     let (_, rounds) = app.get_json(&qu_token, "/api/v1/rounds").await;
     let round = rounds[0]["id"].as_i64().unwrap();
     // A second open round is refused.
@@ -539,7 +548,7 @@ async fn rounds_close_and_carry_over(db: Db) {
         .await;
     assert_eq!(r["registration"]["status"], "expired");
     // Without an open round the member sees an empty state and the API refuses.
-    let wang = signed_in(&app, "member_wang").await;
+    let wang = signed_in(&app, "member_a1").await;
     let (_, html) = page(&wang, &app, "/my/registration").await;
     assert!(html.contains("当前没有开放的报到轮次"));
 
@@ -578,7 +587,7 @@ async fn rounds_close_and_carry_over(db: Db) {
     // 王's accepted registration was carried over; 李's expired one was not.
     let (_, html) = page(&wang, &app, "/my/registration").await;
     assert!(html.contains("确认延续本轮报到"));
-    let wang_token = app.token("member_wang").await;
+    let wang_token = app.token("member_a1").await;
     let (_, rounds) = app.get_json(&wang_token, "/api/v1/rounds").await;
     let new_round = rounds[0]["id"].as_i64().unwrap();
     let (_, mine) = app
@@ -617,9 +626,10 @@ async fn rounds_close_and_carry_over(db: Db) {
 both!(rounds_close_and_carry_over);
 
 async fn member_card_is_public_until_switched_off(db: Db) {
-    let app = TestApp::start(db).await;
-    let mid = member_of(&app, "member_wang").await;
-    let wang = signed_in(&app, "member_wang").await;
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
+    let mid = member_of(&app, "member_a1").await;
+    let wang = signed_in(&app, "member_a1").await;
     let card = format!("/members/{mid}/card");
     // No card before the registration is accepted.
     let (status, html) = page(&wang, &app, &card).await;
@@ -628,8 +638,8 @@ async fn member_card_is_public_until_switched_off(db: Db) {
     assert_eq!(page(&app.browser(), &app, "/card/not-a-token").await.0, 404);
 
     let id = wang_submits(&app).await;
-    let fanjia = app.token("fanjia_admin").await;
-    let grid = place_id(&app, "fanjia_g01").await;
+    let fanjia = app.token("community_admin_a1").await;
+    let grid = place_id(&app, "a1g1").await;
     let (status, _) = post_json(
         &app,
         &fanjia,
@@ -642,7 +652,7 @@ async fn member_card_is_public_until_switched_off(db: Db) {
     let (status, html) = page(&wang, &app, &card).await;
     assert_eq!(status, 200);
     assert!(
-        html.contains("<svg") && html.contains("樊家村第一网格") && html.contains("区林业站党支部")
+        html.contains("<svg") && html.contains("甲一村第一网格") && html.contains("单位甲一党支部")
     );
     let start = html.find("/card/").unwrap() + "/card/".len();
     let token: String = html[start..]
@@ -674,8 +684,8 @@ async fn member_card_is_public_until_switched_off(db: Db) {
     assert!(
         html.contains(&shanzhi_domain::mask::name(&m.name))
             && !html.contains(&m.name)
-            && html.contains("樊家村第一网格")
-            && html.contains("区林业站党支部")
+            && html.contains("甲一村第一网格")
+            && html.contains("单位甲一党支部")
             && html.contains("2026年度")
             && html.contains("已报到")
             && html.contains("核验时间")
@@ -685,11 +695,11 @@ async fn member_card_is_public_until_switched_off(db: Db) {
         assert!(!html.contains(id_card.as_str()));
     }
     // Admins in scope see the card page; others get 404; only the member switches it.
-    let admin = signed_in(&app, "fanjia_admin").await;
+    let admin = signed_in(&app, "community_admin_a1").await;
     let (status, html) = page(&admin, &app, &card).await;
     assert_eq!(status, 200);
     assert!(!html.contains("关闭公开卡片"));
-    let li = signed_in(&app, "member_li").await;
+    let li = signed_in(&app, "member_b1").await;
     assert_eq!(page(&li, &app, &card).await.0, 404);
     let (status, _, _) =
         post_form(&li, &app, "/my/registration", &card, &[("public", "off")]).await;
@@ -714,7 +724,7 @@ async fn member_card_is_public_until_switched_off(db: Db) {
         .unwrap();
     assert_eq!(res.status(), 403);
     // A withdrawn registration takes the card down.
-    let wang_token = app.token("member_wang").await;
+    let wang_token = app.token("member_a1").await;
     let (status, _) = post_json(
         &app,
         &wang_token,
@@ -728,43 +738,44 @@ async fn member_card_is_public_until_switched_off(db: Db) {
 both!(member_card_is_public_until_switched_off);
 
 async fn community_qr_presets_the_form(db: Db) {
-    let app = TestApp::start(db).await;
-    let jiaxiao = place_id(&app, "jiaxiao").await;
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
+    let jiaxiao = place_id(&app, "b1").await;
     // Anonymous: the QR page remembers the community and asks to log in.
     let client = app.browser();
-    let (status, html) = page(&client, &app, "/join/jiaxiao").await;
+    let (status, html) = page(&client, &app, "/join/b1").await;
     assert_eq!(status, 200);
-    assert!(html.contains("嘉筱社区") && html.contains("/login"));
+    assert!(html.contains("乙一村") && html.contains("/login"));
     assert_eq!(page(&client, &app, "/join/no_such_place").await.0, 404);
     assert_eq!(
-        page(&client, &app, "/join/malu").await.0,
+        page(&client, &app, "/join/ta").await.0,
         404,
         "towns have no QR"
     );
     // Logging in from there leads straight to the form, with the community chosen.
-    let (status, to) = app.web_login(&client, "member_li", PASSWORD).await;
+    let (status, to) = app.web_login(&client, "member_b1", PASSWORD).await;
     assert_eq!((status, to.as_str()), (303, "/my/registration"));
     let (_, html) = page(&client, &app, "/my/registration").await;
-    assert!(html.contains(&format!("<option value=\"{jiaxiao}\" selected>嘉筱社区")));
+    assert!(html.contains(&format!("<option value=\"{jiaxiao}\" selected>乙一村")));
     // Signed in, the QR leads straight to the form.
     let (status, _) = {
-        let res = client.get(app.url("/join/jiaxiao")).send().await.unwrap();
+        let res = client.get(app.url("/join/b1")).send().await.unwrap();
         (res.status().as_u16(), ())
     };
     assert_eq!(status, 303);
     // Without a QR code, or for staff, login leads home as before.
     let plain = app.browser();
-    let (_, to) = app.web_login(&plain, "member_li", PASSWORD).await;
+    let (_, to) = app.web_login(&plain, "member_b1", PASSWORD).await;
     assert_eq!(to, "/");
     let staff = app.browser();
-    assert_eq!(page(&staff, &app, "/join/jiaxiao").await.0, 200);
-    let (_, to) = app.web_login(&staff, "jiaxiao_admin", PASSWORD).await;
+    assert_eq!(page(&staff, &app, "/join/b1").await.0, 200);
+    let (_, to) = app.web_login(&staff, "community_admin_b1", PASSWORD).await;
     assert_eq!(to, "/", "staff have no registration form");
     // The community admin prints the QR code.
-    let admin = signed_in(&app, "jiaxiao_admin").await;
+    let admin = signed_in(&app, "community_admin_b1").await;
     let (status, html) = page(&admin, &app, "/registrations/qr").await;
     assert_eq!(status, 200);
-    assert!(html.contains("<svg") && html.contains("/join/jiaxiao"));
+    assert!(html.contains("<svg") && html.contains("/join/b1"));
     // … or downloads it as SVG or PNG for a print shop.
     for (path, kind, magic) in [
         ("/registrations/qr.svg", "image/svg+xml", &b"<svg"[..]),
@@ -777,21 +788,22 @@ async fn community_qr_presets_the_form(db: Db) {
             res.headers()["content-disposition"]
                 .to_str()
                 .unwrap()
-                .contains("join-jiaxiao")
+                .contains("join-b1")
         );
         let body = res.bytes().await.unwrap();
         assert!(body.windows(magic.len()).any(|w| w == magic), "{path}");
     }
     // Members have no community QR to print.
-    let member = signed_in(&app, "member_li").await;
+    let member = signed_in(&app, "member_b1").await;
     assert_eq!(page(&member, &app, "/registrations/qr.png").await.0, 403);
 }
 both!(community_qr_presets_the_form);
 
 async fn returned_registration_is_corrected_and_resubmitted(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
     let id = wang_submits(&app).await;
-    let admin = signed_in(&app, "fanjia_admin").await;
+    let admin = signed_in(&app, "community_admin_a1").await;
     let detail = format!("/registrations/{id}");
     let (status, loc, _) = post_form(
         &admin,
@@ -803,18 +815,18 @@ async fn returned_registration_is_corrected_and_resubmitted(db: Db) {
     .await;
     assert_eq!((status, loc.as_str()), (303, "/registrations?ok=returned"));
     // The member sees the reason and the form, filled with what they sent before.
-    let wang = signed_in(&app, "member_wang").await;
+    let wang = signed_in(&app, "member_a1").await;
     let (_, html) = page(&wang, &app, "/my/registration").await;
     assert!(html.contains("请选择实际居住的社区") && html.contains("重新提交"));
     assert!(html.contains(&format!("name=\"registration_id\" value=\"{id}\"")));
     assert!(html.contains("value=\"weekend_morning\" checked"));
     // ... but never with the community that returned it.
-    let fanjia = place_id(&app, "fanjia").await;
+    let fanjia = place_id(&app, "a1").await;
     assert!(
         !html.contains(&format!("value=\"{fanjia}\" selected")),
         "the returning community is preselected"
     );
-    let jiaxiao = place_id(&app, "jiaxiao").await.to_string();
+    let jiaxiao = place_id(&app, "b1").await.to_string();
     let (status, loc, _) = post_form(
         &wang,
         &app,
@@ -831,8 +843,8 @@ async fn returned_registration_is_corrected_and_resubmitted(db: Db) {
         (status, loc.as_str()),
         (303, "/my/registration?ok=submitted")
     );
-    // The same registration, now in 嘉筱社区's queue; 樊家村 no longer sees it.
-    let token = app.token("jiaxiao_admin").await;
+    // The same registration, now in 乙一村's queue; 甲一村 no longer sees it.
+    let token = app.token("community_admin_b1").await;
     let (_, queue) = app
         .get_json(&token, "/api/v1/registrations?status=submitted")
         .await;

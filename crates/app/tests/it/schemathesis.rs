@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::both;
-use crate::support::{Db, TestApp};
+use crate::support::{Db, TestApp, two_towns};
 
 /// The pinned release. Bump deliberately: newer releases add checks and generation strategies.
 const SCHEMATHESIS: &str = "4.32.5";
@@ -80,8 +80,8 @@ fn schemathesis() -> PathBuf {
 
 async fn openapi_conformance(db: Db) {
     let exe = tokio::task::spawn_blocking(schemathesis).await.unwrap();
-    let app = TestApp::start(db).await;
-    let token = app.token("qu_admin").await;
+    let (app, w) = two_towns(db).await;
+    let token = app.token(&w.district_admin.username).await;
     let work = tempfile::tempdir().unwrap();
     let report = work.path().join("report.json");
 
@@ -172,7 +172,7 @@ both!(openapi_conformance);
 /// once declared as required path parameters), path parameters appear in their path, and every operation
 /// documents the error statuses the edges can answer, with the error body.
 async fn openapi_declares_parameters_and_errors(db: Db) {
-    let app = TestApp::start(db).await;
+    let app = TestApp::builder(db).start().await;
     let doc: serde_json::Value = app
         .api()
         .get(app.url("/api/openapi.json"))

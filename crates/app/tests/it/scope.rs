@@ -41,7 +41,7 @@ async fn audit_count(app: &TestApp, action: &str) -> i64 {
 }
 
 async fn ledgers_and_records_agree(db: Db) {
-    let app = TestApp::start(db).await;
+    let app = TestApp::builder(db).start().await;
     let fx = fixture(&app.store).await;
     // Unit UB (located in town B) registers with community A1: A1 reviews the registration on the
     // unit-registration pages, but UB is not A1's unit, so it is not in A1's unit ledger either.
@@ -167,7 +167,7 @@ async fn ledgers_and_records_agree(db: Db) {
 both!(ledgers_and_records_agree);
 
 async fn the_unit_rate_rule(db: Db) {
-    let app = TestApp::start(db).await;
+    let app = TestApp::builder(db).start().await;
     let fx = fixture(&app.store).await;
     let ua = fx.units["UA"].0;
     // UA is located in A1; its members MA, MA2 live in A1. Move MA2 to town B, so A1 and town A may not name them.
@@ -234,7 +234,7 @@ async fn the_unit_rate_rule(db: Db) {
 both!(the_unit_rate_rule);
 
 async fn oversight_roles_read_no_records(db: Db) {
-    let app = TestApp::start(db).await;
+    let app = TestApp::builder(db).start().await;
     let fx = fixture(&app.store).await;
     for who in fx
         .who

@@ -9,6 +9,7 @@ use shanzhi_store::places::PlaceFilter;
 use shanzhi_store::{Actor, PageReq, StoreError};
 
 use crate::both;
+use crate::support::fixtures::World;
 use crate::support::{Db, TestDb};
 
 fn credit(n: usize) -> String {
@@ -39,12 +40,11 @@ async fn schemas_of_both_backends_have_the_same_tables_columns_and_indexes() {
 }
 
 async fn subtree_scope_is_enforced_in_queries(db: Db) {
-    let t = TestDb::new(db);
-    let t = t.await;
-    t.demo();
+    let t = TestDb::new(db).await;
     let store = t.store().await;
-    let malu = store.place_by_code("malu").await.unwrap().unwrap();
-    let juyuan = store.place_by_code("juyuan").await.unwrap().unwrap();
+    let w = World::two_towns(&store).await;
+    let malu = store.place_by_code(&w.town_a.code).await.unwrap().unwrap();
+    let juyuan = store.place_by_code(&w.town_b.code).await.unwrap().unwrap();
     let scope = Scope::Subtree(malu.path.clone());
     // Everything a town admin lists lies inside the town.
     let places = store
@@ -132,14 +132,14 @@ both!(subtree_scope_is_enforced_in_queries);
 
 async fn units_validate_and_refuse_duplicates(db: Db) {
     let t = TestDb::new(db).await;
-    t.demo();
     let store = t.store().await;
+    let w = World::two_towns(&store).await;
     let actor = Actor::system("test");
-    let malu = store.place_by_code("malu").await.unwrap().unwrap();
-    let jdz = store.place_by_code("jdz").await.unwrap().unwrap();
+    let malu = store.place_by_code(&w.town_a.code).await.unwrap().unwrap();
+    let jdz = store.place_by_code(&w.town_b.code).await.unwrap().unwrap();
     let scope = Scope::Subtree(malu.path.clone());
     let input = UnitInput {
-        name: "马陆镇测试单位".into(),
+        name: "甲镇测试单位".into(),
         kind: "soe".into(),
         credit_code: credit(777),
         place_id: malu.id.to_string(),
@@ -182,10 +182,10 @@ both!(units_validate_and_refuse_duplicates);
 
 async fn personal_numbers_are_encrypted_at_rest_and_searchable(db: Db) {
     let t = TestDb::new(db).await;
-    t.demo();
     let store = t.store().await;
+    let w = World::two_towns(&store).await;
     let actor = Actor::system("test");
-    let fanjia = store.place_by_code("fanjia").await.unwrap().unwrap();
+    let fanjia = store.place_by_code(&w.a1.code).await.unwrap().unwrap();
     let scope = Scope::Subtree(fanjia.path.clone());
     let unit = store.unit_options(&Scope::Everything).await.unwrap()[0].0;
     let input = MemberInput {
@@ -287,14 +287,15 @@ both!(personal_numbers_are_encrypted_at_rest_and_searchable);
 
 async fn audit_chain_detects_edits_and_deletions(db: Db) {
     let t = TestDb::new(db).await;
-    t.demo();
     let store = t.store().await;
-    // `demo` seals the rows it wrote before exiting.
+    World::two_towns(&store).await;
+    // The fixture's writes are audited; sealed, the chain verifies.
+    store.seal_audit().await.unwrap();
     let report = store.verify_audit().await.unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
     assert!(
         report.rows > 10,
-        "the demo writes are audited ({} rows)",
+        "the fixture writes are audited ({} rows)",
         report.rows
     );
     assert_eq!(report.pending, 0);
@@ -311,8 +312,9 @@ async fn audit_chain_detects_edits_and_deletions(db: Db) {
     );
     // Deletion, on a fresh database.
     let t2 = TestDb::new(db).await;
-    t2.demo();
     let s2 = t2.store().await;
+    World::two_towns(&s2).await;
+    s2.seal_audit().await.unwrap();
     t2.raw_exec("DELETE FROM audit_log WHERE id = 7").await;
     let report = s2.verify_audit().await.unwrap();
     assert!(
@@ -328,9 +330,9 @@ both!(audit_chain_detects_edits_and_deletions);
 
 async fn concurrent_writes_keep_the_audit_chain_linear(db: Db) {
     let t = TestDb::new(db).await;
-    t.demo();
     let store = t.store().await;
-    let fanjia = store.place_by_code("fanjia").await.unwrap().unwrap();
+    let w = World::two_towns(&store).await;
+    let fanjia = store.place_by_code(&w.a1.code).await.unwrap().unwrap();
     let unit = store.unit_options(&Scope::Everything).await.unwrap()[0].0;
     let mut tasks = Vec::new();
     for i in 0..16 {
@@ -398,10 +400,10 @@ async fn edit_member(
 
 async fn editing_a_member_keeps_numbers_left_blank(db: Db) {
     let t = TestDb::new(db).await;
-    t.demo();
     let store = t.store().await;
+    let w = World::two_towns(&store).await;
     let actor = Actor::system("test");
-    let fanjia = store.place_by_code("fanjia").await.unwrap().unwrap();
+    let fanjia = store.place_by_code(&w.a1.code).await.unwrap().unwrap();
     let scope = Scope::Subtree(fanjia.path.clone());
     let m = store
         .list_members(&scope, &MemberFilter::default(), PageReq::default())
@@ -446,7 +448,7 @@ async fn editing_a_member_keeps_numbers_left_blank(db: Db) {
     assert_eq!(changed.mobile_masked, "136****1111");
     assert_eq!(changed.skills, vec!["法律服务".to_string()]);
     // Moving to a community outside the caller's subtree is refused.
-    let jiaxiao = store.place_by_code("jiaxiao").await.unwrap().unwrap();
+    let jiaxiao = store.place_by_code(&w.b1.code).await.unwrap().unwrap();
     edit.community_id = jiaxiao.id.to_string();
     assert!(matches!(
         edit_member(&store, &actor, &scope, MemberId(m.id), &edit).await,

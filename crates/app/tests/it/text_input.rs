@@ -10,7 +10,7 @@ use shanzhi_store::orgs::MemberFilter;
 use shanzhi_store::{Actor, PageReq, StoreError};
 
 use crate::both;
-use crate::support::{Db, PASSWORD, TestApp};
+use crate::support::{Db, PASSWORD, TestApp, two_towns};
 
 const MESSAGE: &str = "内容含有不允许的字符";
 
@@ -46,8 +46,8 @@ fn assert_invalid(status: u16, body: &serde_json::Value, what: &str) {
     );
 }
 
-async fn place_name(app: &TestApp, token: &str) -> String {
-    let (status, place) = app.get_json(token, "/api/v1/places/13").await;
+async fn place_name(app: &TestApp, token: &str, path: &str) -> String {
+    let (status, place) = app.get_json(token, path).await;
     assert_eq!(status, 200, "{place}");
     place["name"].as_str().unwrap().to_string()
 }
@@ -65,7 +65,7 @@ async fn members_total(app: &TestApp) -> i64 {
 }
 
 async fn nul_bytes_are_refused_at_every_edge(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     let audit_before = app
         .store
         .list_audit(&Default::default(), PageReq::new(Some(1), Some(1)))
@@ -79,7 +79,7 @@ async fn nul_bytes_are_refused_at_every_edge(db: Db) {
         reqwest::Method::POST,
         None,
         "/api/v1/auth/login",
-        r#"{"username":"qu_admin\u0000","password":"x"}"#,
+        &serde_json::json!({"username": format!("{}\u{0}", w.district_admin.username), "password": "x"}).to_string(),
     )
     .await;
     assert_invalid(status, &body, "login username");
@@ -88,7 +88,7 @@ async fn nul_bytes_are_refused_at_every_edge(db: Db) {
         reqwest::Method::POST,
         None,
         "/api/v1/auth/login",
-        r#"{"username":"qu_admin","password":"Demo#Pass2026\u0000"}"#,
+        &serde_json::json!({"username": w.district_admin.username, "password": format!("{PASSWORD}\u{0}")}).to_string(),
     )
     .await;
     assert_invalid(status, &body, "login password");
@@ -100,7 +100,7 @@ async fn nul_bytes_are_refused_at_every_edge(db: Db) {
         .unwrap()
         .total;
     assert_eq!(audit_before, audit_after);
-    let token = app.token("qu_admin").await;
+    let token = app.token(w.district_admin.username.as_str()).await;
 
     // Query strings.
     for path in [
@@ -114,7 +114,7 @@ async fn nul_bytes_are_refused_at_every_edge(db: Db) {
         let (status, body) = app.get_json(&token, path).await;
         assert_invalid(status, &body, path);
     }
-    let auditor = app.token("auditor").await;
+    let auditor = app.token(w.auditor.username.as_str()).await;
     for path in [
         "/api/v1/audit?actor=%00",
         "/api/v1/audit?action=login%00",
@@ -125,23 +125,19 @@ async fn nul_bytes_are_refused_at_every_edge(db: Db) {
     }
 
     // Names in writes: nothing is stored.
-    let before = place_name(&app, &token).await;
-    for name in ["樊家村\u{0}", "樊家\u{7}村", "樊家村\n二"] {
-        let body = serde_json::json!({"code": "fanjia", "name": name}).to_string();
-        let (status, res) = send_json(
-            &app,
-            reqwest::Method::PUT,
-            Some(&token),
-            "/api/v1/places/13",
-            &body,
-        )
-        .await;
+    let place = format!("/api/v1/places/{}", w.a1.id);
+    let before = place_name(&app, &token, &place).await;
+    for name in ["甲一村\u{0}", "甲一\u{7}村", "甲一村\n二"] {
+        let body = serde_json::json!({"code": w.a1.code, "name": name}).to_string();
+        let (status, res) =
+            send_json(&app, reqwest::Method::PUT, Some(&token), &place, &body).await;
         assert_invalid(status, &res, name);
     }
-    assert_eq!(place_name(&app, &token).await, before);
+    assert_eq!(place_name(&app, &token, &place).await, before);
     let members = members_total(&app).await;
     let body = serde_json::json!({
-        "name": "新党员\u{0}", "mobile": "13912345678", "unit_id": "1", "community_id": "13"
+        "name": "新党员\u{0}", "mobile": "13912345678",
+        "unit_id": w.unit_a1.id.to_string(), "community_id": w.a1.id.to_string()
     })
     .to_string();
     let (status, res) = send_json(
@@ -158,17 +154,20 @@ async fn nul_bytes_are_refused_at_every_edge(db: Db) {
         &app,
         reqwest::Method::PUT,
         Some(&token),
-        "/api/v1/places/13",
-        r#"{"code":"fanjia","name":"x","na\u0000me":"y"}"#,
+        &place,
+        &format!(r#"{{"code":"{}","name":"x","na\u0000me":"y"}}"#, w.a1.code),
     )
     .await;
     assert_invalid(status, &res, "key");
     assert_eq!(members_total(&app).await, members);
 
     // An imported CSV row: the file is refused at once, naming the cell; nothing is written.
-    let csv = "姓名,手机号,身份证号,所在单位,居住社区,专长,户居分离\n\
-               导入一,13700000001,,区林业站,樊家村,,否\n\
-               导入\u{0}二,13700000002,,区林业站,樊家村,,否\n";
+    let (unit, community) = (&w.unit_a1.name, &w.a1.name);
+    let csv = format!(
+        "姓名,手机号,身份证号,所在单位,居住社区,专长,户居分离\n\
+         导入一,13700000001,,{unit},{community},,否\n\
+         导入\u{0}二,13700000002,,{unit},{community},,否\n"
+    );
     let res = app
         .api()
         .post(app.url("/api/v1/imports/members?filename=m.csv&valid_only=true"))
@@ -204,26 +203,26 @@ async fn nul_bytes_are_refused_at_every_edge(db: Db) {
 both!(nul_bytes_are_refused_at_every_edge);
 
 async fn text_is_stored_nfc_and_trimmed(db: Db) {
-    let app = TestApp::start(db).await;
-    let token = app.token("qu_admin").await;
+    let (app, w) = two_towns(db).await;
+    let token = app.token(w.district_admin.username.as_str()).await;
     // "é" typed as e + combining acute, with full-width spaces around: stored as one precomposed character.
-    let body =
-        serde_json::json!({"code": " fanjia ", "name": "\u{3000}Jose\u{301}樊家村 "}).to_string();
+    let body = serde_json::json!({"code": format!(" {} ", w.a1.code), "name": "\u{3000}Jose\u{301}甲一村 "})
+        .to_string();
     let (status, res) = send_json(
         &app,
         reqwest::Method::PUT,
         Some(&token),
-        "/api/v1/places/13",
+        &format!("/api/v1/places/{}", w.a1.id),
         &body,
     )
     .await;
     assert_eq!(status, 200, "{res}");
-    assert_eq!(res["name"], "Jos\u{e9}樊家村");
+    assert_eq!(res["name"], "Jos\u{e9}甲一村");
     let raw = app
         .db
-        .raw_strings("SELECT name FROM places WHERE id = 13")
+        .raw_strings(&format!("SELECT name FROM places WHERE id = {}", w.a1.id))
         .await;
-    assert_eq!(raw, vec!["Jos\u{e9}樊家村".to_string()]);
+    assert_eq!(raw, vec!["Jos\u{e9}甲一村".to_string()]);
     // A search in decomposed form finds it.
     let (status, found) = app.get_json(&token, "/api/v1/places?q=Jose%CC%81").await;
     assert_eq!(status, 200);
@@ -231,19 +230,25 @@ async fn text_is_stored_nfc_and_trimmed(db: Db) {
 
     // Usernames are trimmed, passwords are not.
     assert_eq!(
-        app.api_login(" fanjia_admin\u{3000}", PASSWORD, None)
-            .await
-            .status(),
+        app.api_login(
+            &format!(" {}\u{3000}", w.community_admin_a1.username),
+            PASSWORD,
+            None
+        )
+        .await
+        .status(),
         200
     );
     let padded = format!(" {PASSWORD}");
-    let res = app.api_login("jiaxiao_admin", &padded, None).await;
+    let res = app
+        .api_login(w.community_admin_b1.username.as_str(), &padded, None)
+        .await;
     assert_eq!(res.status(), 401);
 }
 both!(text_is_stored_nfc_and_trimmed);
 
 async fn page_forms_show_the_chinese_message(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     // The login form, before login.
     let browser = app.browser();
     let csrf = app.csrf(&browser).await;
@@ -251,7 +256,7 @@ async fn page_forms_show_the_chinese_message(db: Db) {
         .post(app.url("/login"))
         .form(&[
             ("_csrf", csrf.as_str()),
-            ("username", "qu_admin\u{0}"),
+            ("username", &format!("{}\u{0}", w.district_admin.username)),
             ("password", PASSWORD),
         ])
         .send()
@@ -261,15 +266,17 @@ async fn page_forms_show_the_chinese_message(db: Db) {
     let page = res.text().await.unwrap();
     assert!(page.contains(MESSAGE), "{page}");
     // A signed-in edit form: nothing is stored.
-    let (status, _) = app.web_login(&browser, "qu_admin", PASSWORD).await;
+    let (status, _) = app
+        .web_login(&browser, w.district_admin.username.as_str(), PASSWORD)
+        .await;
     assert_eq!(status, 303);
     let csrf = app.csrf(&browser).await;
     let res = browser
-        .post(app.url("/places/13/edit"))
+        .post(app.url(&format!("/places/{}/edit", w.a1.id)))
         .form(&[
             ("_csrf", csrf.as_str()),
-            ("code", "fanjia"),
-            ("name", "樊家村\u{0}"),
+            ("code", w.a1.code.as_str()),
+            ("name", &format!("{}\u{0}", w.a1.name)),
         ])
         .send()
         .await
@@ -279,9 +286,9 @@ async fn page_forms_show_the_chinese_message(db: Db) {
     assert!(html.contains(MESSAGE), "{html}");
     let raw = app
         .db
-        .raw_strings("SELECT name FROM places WHERE id = 13")
+        .raw_strings(&format!("SELECT name FROM places WHERE id = {}", w.a1.id))
         .await;
-    assert_eq!(raw, vec!["樊家村".to_string()]);
+    assert_eq!(raw, vec![w.a1.name.clone()]);
     // A page query string.
     let res = browser.get(app.url("/members?q=%00")).send().await.unwrap();
     assert_eq!(res.status(), 400);
@@ -292,10 +299,10 @@ both!(page_forms_show_the_chinese_message);
 /// The second line of defence: text PostgreSQL cannot hold, reaching the store past the edges, is a coded
 /// refusal (400 `invalid_characters`), not a database failure (500).
 async fn postgres_text_errors_are_refusals(db: Db) {
-    let app = TestApp::start(db).await;
+    let (app, w) = two_towns(db).await;
     let v = PlaceInput {
-        code: "fanjia".into(),
-        name: "樊家村\u{0}".into(),
+        code: w.a1.code.clone(),
+        name: format!("{}\u{0}", w.a1.name),
         party_org_name: String::new(),
         party_org_level: String::new(),
     }
@@ -303,12 +310,7 @@ async fn postgres_text_errors_are_refusals(db: Db) {
     .unwrap();
     let r = app
         .store
-        .update_place(
-            &Actor::system("test"),
-            &Scope::Everything,
-            shanzhi_domain::PlaceId(13),
-            &v,
-        )
+        .update_place(&Actor::system("test"), &Scope::Everything, w.a1.id, &v)
         .await;
     match db {
         Db::Postgres => assert!(

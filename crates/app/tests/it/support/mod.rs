@@ -1,8 +1,14 @@
-//! Test harness: a fresh database (SQLite temp dir or a new PostgreSQL database), the demo data loaded by the
-//! real `shanzhi demo` command, and the real server on 127.0.0.1:0.
+//! Test harness: a fresh database (SQLite temp dir or a new PostgreSQL database, `SHANZHI_TEST_PG`), the real
+//! server on 127.0.0.1:0, and the data a test needs: explicit fixtures built through the store
+//! ([`fixtures::World`], started with [`TestApp::builder`]) or, for the few tests about the demo itself, the demo
+//! data loaded by the real `shanzhi demo` command ([`TestApp::start`]).
+
+pub mod fixtures;
+/// The one PostgreSQL harness (`SHANZHI_TEST_PG`), shared with the store's own tests.
+#[path = "../../../../store/tests/support/pg.rs"]
+pub mod pg;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use shanzhi_store::{DbConfig, Store};
 use sqlx::Connection;
@@ -13,7 +19,9 @@ pub enum Db {
     Postgres,
 }
 
-/// Generates `sqlite` and `postgres` tests from one async fn taking a [`Db`].
+/// Generates `sqlite` and `postgres` tests from one async fn taking a [`Db`]. They are two separate tests, so
+/// both always run and both results are reported: a failure on SQLite never hides the PostgreSQL result (run
+/// `cargo test -p shanzhi --test it -- <name>::` to see both).
 #[macro_export]
 macro_rules! both {
     ($name:ident) => {
@@ -32,53 +40,26 @@ macro_rules! both {
 
 pub const PASSWORD: &str = "Demo#Pass2026";
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-fn pg_base() -> String {
-    std::env::var("SHANZHI_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
 pub struct TestDb {
     pub db: Db,
     pub dir: tempfile::TempDir,
     pub url: Option<String>,
-    pg_name: Option<String>,
+    /// The PostgreSQL database, dropped with the `TestDb`.
+    _pg: Option<pg::PgTestDb>,
 }
 
 impl TestDb {
     pub async fn new(db: Db) -> TestDb {
         let dir = tempfile::tempdir().unwrap();
-        let (url, pg_name) = match db {
-            Db::Sqlite => (None, None),
-            Db::Postgres => {
-                let name = format!(
-                    "shanzhi_t_{}_{}_{}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::SeqCst),
-                    shanzhi_secure::token::random_token()[..6]
-                        .to_lowercase()
-                        .replace(['-', '_'], "x")
-                );
-                let mut conn = sqlx::PgConnection::connect(&format!("{}/postgres", pg_base()))
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!(
-                            "PostgreSQL tests need a server at {} (set SHANZHI_TEST_PG): {e}",
-                            pg_base()
-                        )
-                    });
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-                (Some(format!("{}/{name}", pg_base())), Some(name))
-            }
+        let pg = match db {
+            Db::Sqlite => None,
+            Db::Postgres => Some(pg::PgTestDb::create().await),
         };
         TestDb {
             db,
             dir,
-            url,
-            pg_name,
+            url: pg.as_ref().map(|p| p.url.clone()),
+            _pg: pg,
         }
     }
 
@@ -171,34 +152,7 @@ impl TestDb {
     }
 }
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some(name) = self.pg_name.take() {
-            // Best effort: drop the database from a separate thread with its own runtime.
-            let base = pg_base();
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
-                rt.block_on(async move {
-                    let mut conn = sqlx::PgConnection::connect(&format!("{base}/postgres"))
-                        .await
-                        .ok()?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                    )))
-                    .execute(&mut conn)
-                    .await
-                    .ok()
-                })
-            })
-            .join();
-        }
-    }
-}
-
-/// The real application on 127.0.0.1:0, over a database with the demo data.
+/// The real application on 127.0.0.1:0.
 pub struct TestApp {
     #[allow(dead_code)]
     pub db: TestDb,
@@ -222,18 +176,96 @@ pub fn test_runner_config() -> shanzhi_store::runner::RunnerConfig {
     }
 }
 
-impl TestApp {
-    pub async fn start(db: Db) -> TestApp {
-        Self::start_with(db, shanzhi_web::WebConfig::default()).await
+/// How a [`TestApp`] starts: `TestApp::builder(db)` gives an empty district database (schema and dictionaries,
+/// no places or accounts) for a [`fixtures::World`]; `.demo()` loads the demo data instead.
+pub struct TestAppBuilder {
+    db: Db,
+    config: shanzhi_web::WebConfig,
+    demo: bool,
+    runner: bool,
+    second_factor: bool,
+}
+
+impl TestAppBuilder {
+    /// Loads the demo data through the real `shanzhi demo` command (only for tests of the demo itself).
+    pub fn demo(mut self) -> Self {
+        self.demo = true;
+        self
     }
 
-    /// The application without its job runner (jobs stay queued until [`TestApp::start_runner`]).
-    pub async fn start_without_runner(db: Db) -> TestApp {
-        let mut app = Self::start(db).await;
-        if let Some(r) = app.runner.take() {
+    /// The web settings (trusted proxies, session lengths …).
+    pub fn config(mut self, config: shanzhi_web::WebConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Without the job runner: jobs stay queued until [`TestApp::start_runner`].
+    pub fn without_runner(mut self) -> Self {
+        self.runner = false;
+        self
+    }
+
+    /// Admins need their second factor (TOTP) at login, as outside demo mode. By default fixture accounts log in
+    /// with the password alone (the database is marked as demo mode, which is what switches the factor off).
+    pub fn second_factor(mut self) -> Self {
+        self.second_factor = true;
+        self
+    }
+
+    pub async fn start(self) -> TestApp {
+        let db = TestDb::new(self.db).await;
+        if self.demo {
+            db.demo();
+        }
+        let store = db.store().await;
+        if !self.demo {
+            store.seed_dictionaries().await.unwrap();
+        }
+        if !self.second_factor {
+            store.set_setting("demo_mode", "true").await.unwrap();
+        } else if self.demo {
+            store.set_setting("demo_mode", "false").await.unwrap();
+        }
+        let mut app = TestApp::serve(db, store, self.config).await;
+        if !self.runner
+            && let Some(r) = app.runner.take()
+        {
             r.shutdown().await;
         }
         app
+    }
+}
+
+/// The application over the common world of two towns ([`fixtures::TwoTowns`]).
+pub async fn two_towns(db: Db) -> (TestApp, fixtures::TwoTowns) {
+    let app = TestApp::builder(db).start().await;
+    let w = fixtures::World::two_towns(&app.store).await;
+    (app, w)
+}
+
+impl TestApp {
+    /// An application over an empty district database; build its data with [`fixtures::World`].
+    pub fn builder(db: Db) -> TestAppBuilder {
+        TestAppBuilder {
+            db,
+            config: shanzhi_web::WebConfig::default(),
+            demo: false,
+            runner: true,
+            second_factor: false,
+        }
+    }
+
+    #[allow(dead_code)]
+    /// The application over the demo data (`TestApp::builder(db).demo().start()`); new tests use
+    /// [`TestApp::builder`] and a [`fixtures::World`].
+    pub async fn start(db: Db) -> TestApp {
+        Self::builder(db).demo().start().await
+    }
+
+    #[allow(dead_code)]
+    /// The demo application without its job runner (jobs stay queued until [`TestApp::start_runner`]).
+    pub async fn start_without_runner(db: Db) -> TestApp {
+        Self::builder(db).demo().without_runner().start().await
     }
 
     /// Starts the job runner (imports) with these settings.
@@ -247,10 +279,7 @@ impl TestApp {
         );
     }
 
-    pub async fn start_with(db: Db, config: shanzhi_web::WebConfig) -> TestApp {
-        let db = TestDb::new(db).await;
-        db.demo();
-        let store = db.store().await;
+    async fn serve(db: TestDb, store: Store, config: shanzhi_web::WebConfig) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = shanzhi_web::app(store.clone(), config);
