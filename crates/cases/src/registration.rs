@@ -30,7 +30,7 @@ impl Cases {
 pub struct RegistrationOffers {
     /// The caller is the member who registered.
     pub is_owner: bool,
-    /// Accept or return (a submitted registration, for its community).
+    /// Accept or return (a submitted registration or a transfer in, for its community).
     pub review: bool,
     /// Move to another community (an accepted registration, for its owner or its community).
     pub transfer: bool,

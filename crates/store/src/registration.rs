@@ -183,7 +183,7 @@ macro_rules! reg_select {
 #[into_params(parameter_in = Query)]
 pub struct RegistrationFilter {
     pub round_id: Option<i64>,
-    /// A [`RegistrationStatus`] code.
+    /// A [`RegistrationStatus`] code; `submitted` (待接收) also lists transfers in (`transfer_pending`).
     pub status: Option<String>,
     /// Member name contains.
     pub q: Option<String>,
@@ -312,18 +312,21 @@ impl Store {
     /// row. Returns how many expired.
     pub async fn close_round(&self, actor: &Actor, id: RoundId) -> StoreResult<u64> {
         let now = Timestamp::now().0;
-        let expire: Vec<(RegistrationStatus, &str)> =
-            [RegistrationStatus::Submitted, RegistrationStatus::Carried]
-                .into_iter()
-                .map(|from| {
-                    Ok((
-                        from,
-                        reg::next(from, &RegistrationEvent::Expire)
-                            .map_err(refusal)?
-                            .as_str(),
-                    ))
-                })
-                .collect::<StoreResult<_>>()?;
+        let expire: Vec<(RegistrationStatus, &str)> = [
+            RegistrationStatus::Submitted,
+            RegistrationStatus::Carried,
+            RegistrationStatus::TransferPending,
+        ]
+        .into_iter()
+        .map(|from| {
+            Ok((
+                from,
+                reg::next(from, &RegistrationEvent::Expire)
+                    .map_err(refusal)?
+                    .as_str(),
+            ))
+        })
+        .collect::<StoreResult<_>>()?;
         audited_write!(
             self,
             actor,
@@ -512,7 +515,16 @@ impl Store {
                     qb.push(" AND r.round_id = ").push_bind(r);
                 }
                 if let Some(s) = &status {
-                    qb.push(" AND r.status = ").push_bind(s.clone());
+                    // 待接收 lists transfers in (转入) too: both wait for the community's decision.
+                    if s == RegistrationStatus::Submitted.as_str() {
+                        qb.push(" AND r.status IN (")
+                            .push_bind(RegistrationStatus::Submitted.as_str())
+                            .push(", ")
+                            .push_bind(RegistrationStatus::TransferPending.as_str())
+                            .push(")");
+                    } else {
+                        qb.push(" AND r.status = ").push_bind(s.clone());
+                    }
                 }
                 if let Some(u) = f.unit_id {
                     qb.push(" AND m.unit_id = ").push_bind(u);
@@ -738,10 +750,44 @@ impl Store {
         action: &str,
     ) -> StoreResult<()> {
         let now = Timestamp::now().0;
+        // A transfer in releases the registration it came from, in the same transaction.
+        let release = match r.status() {
+            RegistrationStatus::TransferPending => r.transferred_from,
+            _ => None,
+        };
+        let released = RegistrationStatus::TransferredOut.as_str();
+        let accepted = RegistrationStatus::Accepted.as_str();
         audited_write!(
             self,
             actor,
             |tx| {
+                // First the old registration of a transfer (so the member has one accepted registration at every
+                // moment; if it was withdrawn meanwhile there is nothing to release).
+                if let Some(old) = release {
+                    let n = sqlx::query(
+                        "UPDATE registrations SET status = $1, decided_at = $2, decided_by = $3, updated_at = $2 \
+                         WHERE id = $4 AND status = $5",
+                    )
+                    .bind(released)
+                    .bind(now)
+                    .bind(&actor.name)
+                    .bind(old)
+                    .bind(accepted)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if n == 1 {
+                        reg_event!(
+                            tx,
+                            old,
+                            now,
+                            actor,
+                            Some(accepted),
+                            released,
+                            Some(format!("已转至{},新社区已接收", r.community_name))
+                        );
+                    }
+                }
                 let n = sqlx::query(
                     "UPDATE registrations SET status = $1, grid_id = $2, place_path = $3, receipt_no = $4, \
                      return_reason = NULL, decided_at = $5, decided_by = $6, updated_at = $5 WHERE id = $7 AND status = $8",
@@ -888,9 +934,11 @@ impl Store {
         Ok(receipt)
     }
 
-    /// A member who moved transfers an accepted registration to another community: the old one becomes
-    /// `transferred_out` (released) and a linked registration is submitted to the new community for its review;
-    /// both sides are in the history. Callable by the owner or by an admin of the old community.
+    /// A member who moved asks to transfer an accepted registration to another community: a linked registration
+    /// waits in the new community's queue as `transfer_pending` (转入) while the old one stays accepted — the
+    /// member keeps a community and a valid card until the new community accepts (then the old one becomes
+    /// `transferred_out`, see `accept_registration`). Both sides are in the history. Callable by the owner or by an
+    /// admin of the old community; one waiting transfer per member and round.
     pub async fn transfer_registration(
         &self,
         actor: &Actor,
@@ -899,26 +947,26 @@ impl Store {
         new_community: PlaceId,
     ) -> StoreResult<RegistrationId> {
         let r = self.get_registration(scope, id).await?;
-        let to = reg::next(r.status(), &RegistrationEvent::TransferOut).map_err(refusal)?;
+        reg::may_request_transfer(r.status()).map_err(refusal)?;
         let community = self.registration_community(new_community).await?;
         if community.id == r.community_id {
             return Err(StoreError::field("community_id", Code::SameCommunity));
         }
         let now = Timestamp::now().0;
-        let submitted = RegistrationStatus::Submitted.as_str();
+        let accepted = RegistrationStatus::Accepted.as_str();
+        let pending = RegistrationStatus::TransferPending.as_str();
         let new_id: i64 = audited_write!(
             self,
             actor,
             |tx| {
+                // The old registration must still be accepted (touching it also orders this against a concurrent
+                // withdrawal or acceptance of another transfer).
                 let n = sqlx::query(
-                    "UPDATE registrations SET status = $1, decided_at = $2, decided_by = $3, updated_at = $2 \
-                     WHERE id = $4 AND status = $5",
+                    "UPDATE registrations SET updated_at = $1 WHERE id = $2 AND status = $3",
                 )
-                .bind(to.as_str())
                 .bind(now)
-                .bind(&actor.name)
                 .bind(r.id)
-                .bind(&r.status)
+                .bind(accepted)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -934,7 +982,7 @@ impl Store {
                     .bind(r.member_id)
                     .bind(community.id)
                     .bind(&community.path)
-                    .bind(submitted)
+                    .bind(pending)
                     .bind(&r.skills)
                     .bind(&r.intentions)
                     .bind(&r.availability)
@@ -947,9 +995,9 @@ impl Store {
                         r.id,
                         now,
                         actor,
-                        Some(r.status.as_str()),
-                        to.as_str(),
-                        Some(format!("转出:{} → {}", r.community_name, community.name))
+                        Some(accepted),
+                        accepted,
+                        Some(format!("申请转至{},新社区接收后生效", community.name))
                     );
                     reg_event!(
                         tx,
@@ -957,7 +1005,7 @@ impl Store {
                         now,
                         actor,
                         None,
-                        submitted,
+                        pending,
                         Some(format!("转入:{} → {}", r.community_name, community.name))
                     );
                     Some(new_id)
@@ -968,7 +1016,7 @@ impl Store {
                     "to registration:{new_id} community:{}",
                     community.id
                 )),
-            unique = StoreError::Refused(Code::AlreadyRegistered)
+            unique = StoreError::Refused(Code::TransferAlreadyPending)
         )?;
         Ok(RegistrationId(new_id))
     }

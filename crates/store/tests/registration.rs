@@ -487,14 +487,38 @@ async fn transfer_history(s: Store) {
         Code::NotFound,
         "the new community cannot release the old registration"
     );
+    // A transfer the new community returns leaves the old registration in force.
+    let first = s.transfer_registration(&a, &me, old, fx.c2).await.unwrap();
+    s.return_registration(&a, &fx.c2_admin, first, "请核实居住地址")
+        .await
+        .unwrap();
+    assert_eq!(status(&s, &fx, old).await, RegistrationStatus::Accepted);
+
     let new = s.transfer_registration(&a, &me, old, fx.c2).await.unwrap();
-    assert_eq!(
-        status(&s, &fx, old).await,
-        RegistrationStatus::TransferredOut
-    );
+    // Until the new community accepts, the old registration stays accepted (the member keeps a community).
+    assert_eq!(status(&s, &fx, old).await, RegistrationStatus::Accepted);
     let n = s.get_registration(&fx.c2_admin, new).await.unwrap();
-    assert_eq!(n.status(), RegistrationStatus::Submitted);
+    assert_eq!(n.status(), RegistrationStatus::TransferPending);
     assert_eq!(n.transferred_from, Some(old.0));
+    assert_eq!(
+        err(s.transfer_registration(&a, &me, old, fx.c2).await),
+        Code::TransferAlreadyPending,
+        "one waiting transfer at a time"
+    );
+    // It waits in the new community's 待接收 queue, marked as a transfer.
+    let queue = s
+        .list_registrations(
+            &fx.c2_admin,
+            &RegistrationFilter {
+                status: Some("submitted".into()),
+                ..Default::default()
+            },
+            PageReq::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(queue.items.len(), 1);
+    assert_eq!(queue.items[0].status(), RegistrationStatus::TransferPending);
     // The old community keeps its record; the new one does not see it.
     assert!(s.get_registration(&fx.c1_admin, old).await.is_ok());
     assert_eq!(
@@ -507,6 +531,20 @@ async fn transfer_history(s: Store) {
             .await),
         Code::NotFound
     );
+    s.accept_registration(&a, &fx.c2_admin, new, Some(fx.g2))
+        .await
+        .unwrap();
+    // Accepting the transfer releases the old registration in the same transaction.
+    assert_eq!(
+        status(&s, &fx, old).await,
+        RegistrationStatus::TransferredOut
+    );
+    assert_eq!(status(&s, &fx, new).await, RegistrationStatus::Accepted);
+    let member = s.get_member(&fx.district, m).await.unwrap();
+    assert_eq!(
+        (member.community_id, member.grid_id),
+        (fx.c2.0, Some(fx.g2.0))
+    );
     // Transferred out is terminal.
     assert_eq!(
         err(s.withdraw_registration(&a, &me, old).await),
@@ -516,18 +554,11 @@ async fn transfer_history(s: Store) {
         err(s.transfer_registration(&a, &me, old, fx.c2).await),
         Code::IllegalTransition
     );
-    s.accept_registration(&a, &fx.c2_admin, new, Some(fx.g2))
-        .await
-        .unwrap();
-    let member = s.get_member(&fx.district, m).await.unwrap();
-    assert_eq!(
-        (member.community_id, member.grid_id),
-        (fx.c2.0, Some(fx.g2.0))
-    );
 
     let hist = s.registration_history(&me, new).await.unwrap();
     let steps: Vec<(i64, Option<&str>, &str, &str)> = hist
         .iter()
+        .filter(|h| h.registration_id != first.0)
         .map(|h| {
             (
                 h.registration_id,
@@ -542,25 +573,26 @@ async fn transfer_history(s: Store) {
         vec![
             (old.0, None, "submitted", "樊家村"),
             (old.0, Some("submitted"), "accepted", "樊家村"),
+            (old.0, Some("accepted"), "accepted", "樊家村"),
+            (old.0, Some("accepted"), "accepted", "樊家村"),
+            (new.0, None, "transfer_pending", "大裕村"),
             (old.0, Some("accepted"), "transferred_out", "樊家村"),
-            (new.0, None, "submitted", "大裕村"),
-            (new.0, Some("submitted"), "accepted", "大裕村"),
+            (new.0, Some("transfer_pending"), "accepted", "大裕村"),
         ]
     );
-    assert!(
-        hist[2]
-            .note
-            .as_deref()
-            .unwrap_or("")
-            .contains("樊家村 → 大裕村")
-    );
+    let transfer_in = hist
+        .iter()
+        .find(|h| h.registration_id == new.0)
+        .and_then(|h| h.note.clone())
+        .unwrap_or_default();
+    assert!(transfer_in.contains("樊家村 → 大裕村"), "{transfer_in}");
     // Both sides see the same history.
     assert_eq!(
         s.registration_history(&fx.c1_admin, old)
             .await
             .unwrap()
             .len(),
-        5
+        hist.len()
     );
     s.seal_audit().await.unwrap();
     assert!(s.verify_audit().await.unwrap().is_ok());

@@ -28,6 +28,7 @@ impl HttpStatus for AppError {
             Code::PasswordChangeRequired | Code::AccountDisabled => StatusCode::FORBIDDEN,
             Code::Conflict
             | Code::AlreadyRegistered
+            | Code::TransferAlreadyPending
             | Code::IllegalTransition
             | Code::RoundOverlap => StatusCode::CONFLICT,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,

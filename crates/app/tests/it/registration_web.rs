@@ -383,7 +383,8 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
     let (_, old) = app
         .get_json(&wang, &format!("/api/v1/registrations/{id}"))
         .await;
-    assert_eq!(old["registration"]["status"], "transferred_out");
+    // The old registration stays accepted until the new community accepts (新社区接收后生效).
+    assert_eq!(old["registration"]["status"], "accepted");
     let steps: Vec<String> = old["history"]
         .as_array()
         .unwrap()
@@ -392,7 +393,7 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
         .collect();
     assert_eq!(
         steps,
-        ["submitted", "accepted", "transferred_out", "submitted"]
+        ["submitted", "accepted", "accepted", "transfer_pending"]
     );
     // History names people, not login names.
     let fanjia = app
@@ -402,7 +403,37 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
         .unwrap()
         .unwrap();
     assert_eq!(old["history"][1]["actor"], fanjia.display_name.as_str());
-    // Withdrawing a transferred-out registration is illegal; the new one waits in 乙一村's queue.
+    // A second transfer waits its turn; the new one waits in 乙一村's queue as 转入.
+    let (status, body) = post_json(
+        &app,
+        &wang,
+        &format!("/api/v1/registrations/{id}/transfer"),
+        json!({"community_id": jiaxiao_place}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("transfer_already_pending"))
+    );
+    let (_, queue) = app
+        .get_json(&jiaxiao, "/api/v1/registrations?status=submitted")
+        .await;
+    assert_eq!(queue["items"][0]["id"].as_i64(), Some(new_id));
+    assert_eq!(queue["items"][0]["status"], "transfer_pending");
+    let jgrid = place_id(&app, "b1g1").await;
+    let (status, _) = post_json(
+        &app,
+        &jiaxiao,
+        &format!("/api/v1/registrations/{new_id}/accept"),
+        json!({"grid_id": jgrid}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Accepting the transfer released the old registration; transferred out is terminal.
+    let (_, old) = app
+        .get_json(&wang, &format!("/api/v1/registrations/{id}"))
+        .await;
+    assert_eq!(old["registration"]["status"], "transferred_out");
     let (status, body) = post_json(
         &app,
         &wang,
@@ -414,19 +445,6 @@ async fn illegal_transitions_and_scope_through_the_api(db: Db) {
         (status, body["error"]["code"].as_str()),
         (409, Some("illegal_transition"))
     );
-    let (_, queue) = app
-        .get_json(&jiaxiao, "/api/v1/registrations?status=submitted")
-        .await;
-    assert_eq!(queue["items"][0]["id"].as_i64(), Some(new_id));
-    let jgrid = place_id(&app, "b1g1").await;
-    let (status, _) = post_json(
-        &app,
-        &jiaxiao,
-        &format!("/api/v1/registrations/{new_id}/accept"),
-        json!({"grid_id": jgrid}),
-    )
-    .await;
-    assert_eq!(status, 200);
     // The member withdraws; it is recorded, not deleted.
     let (status, body) = post_json(
         &app,

@@ -24,10 +24,13 @@ pub enum RegistrationStatus {
     TransferredOut,
     /// Still pending when its round closed.
     Expired,
+    /// A transfer waiting in the new community's queue (转入). The member's registration with the old community
+    /// stays accepted (and the member card valid) until the new community accepts this one.
+    TransferPending,
 }
 
 impl RegistrationStatus {
-    pub const ALL: [RegistrationStatus; 7] = [
+    pub const ALL: [RegistrationStatus; 8] = [
         RegistrationStatus::Submitted,
         RegistrationStatus::Carried,
         RegistrationStatus::Accepted,
@@ -35,6 +38,12 @@ impl RegistrationStatus {
         RegistrationStatus::Withdrawn,
         RegistrationStatus::TransferredOut,
         RegistrationStatus::Expired,
+        RegistrationStatus::TransferPending,
+    ];
+    /// Statuses that wait in a community's review queue: new registrations and transfers in.
+    pub const WAITING: [RegistrationStatus; 2] = [
+        RegistrationStatus::Submitted,
+        RegistrationStatus::TransferPending,
     ];
     /// Statuses that count as "the" registration of a member in a round (at most one per member and round).
     pub const ACTIVE: [RegistrationStatus; 3] = [
@@ -52,6 +61,7 @@ impl RegistrationStatus {
             RegistrationStatus::Withdrawn => "withdrawn",
             RegistrationStatus::TransferredOut => "transferred_out",
             RegistrationStatus::Expired => "expired",
+            RegistrationStatus::TransferPending => "transfer_pending",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -66,10 +76,15 @@ impl RegistrationStatus {
             RegistrationStatus::Withdrawn => "已撤回",
             RegistrationStatus::TransferredOut => "已转出",
             RegistrationStatus::Expired => "已过期",
+            RegistrationStatus::TransferPending => "待接收(转入)",
         }
     }
     pub fn is_active(self) -> bool {
         Self::ACTIVE.contains(&self)
+    }
+    /// Waiting for the community's decision (accept or return).
+    pub fn is_waiting(self) -> bool {
+        Self::WAITING.contains(&self)
     }
 }
 
@@ -118,22 +133,35 @@ pub fn next(
     use RegistrationStatus as S;
     match (status, event) {
         (S::Returned, E::Submit) => Ok(S::Submitted),
-        (S::Submitted, E::Accept { grid }) => match grid {
+        (S::Submitted | S::TransferPending, E::Accept { grid }) => match grid {
             Some(_) => Ok(S::Accepted),
             None => Err(Code::GridRequired),
         },
-        (S::Submitted, E::Return { reason }) => {
+        (S::Submitted | S::TransferPending, E::Return { reason }) => {
             if reason.trim().is_empty() {
                 Err(Code::ReasonRequired)
             } else {
                 Ok(S::Returned)
             }
         }
-        (S::Submitted | S::Carried | S::Accepted, E::Withdraw) => Ok(S::Withdrawn),
+        (S::Submitted | S::Carried | S::Accepted | S::TransferPending, E::Withdraw) => {
+            Ok(S::Withdrawn)
+        }
         (S::Accepted, E::TransferOut) => Ok(S::TransferredOut),
-        (S::Submitted | S::Carried, E::Expire) => Ok(S::Expired),
+        (S::Submitted | S::Carried | S::TransferPending, E::Expire) => Ok(S::Expired),
         (S::Carried, E::Confirm) => Ok(S::Accepted),
         _ => Err(Code::IllegalTransition),
+    }
+}
+
+/// Whether a member may ask to move a registration with this status to another community: only an accepted one.
+/// The request creates a `TransferPending` registration with the new community; this one stays accepted until
+/// the new community accepts (then it becomes `TransferredOut`), so the member is never without a community.
+pub fn may_request_transfer(status: RegistrationStatus) -> Result<(), Code> {
+    if status == RegistrationStatus::Accepted {
+        Ok(())
+    } else {
+        Err(Code::IllegalTransition)
     }
 }
 

@@ -23,11 +23,13 @@ fn events() -> Vec<RegistrationEvent> {
 fn legal(from: S, ev: &str) -> Option<S> {
     match (from, ev) {
         (S::Returned, "submit") => Some(S::Submitted),
-        (S::Submitted, "accept") => Some(S::Accepted),
-        (S::Submitted, "return") => Some(S::Returned),
-        (S::Submitted | S::Carried | S::Accepted, "withdraw") => Some(S::Withdrawn),
+        (S::Submitted | S::TransferPending, "accept") => Some(S::Accepted),
+        (S::Submitted | S::TransferPending, "return") => Some(S::Returned),
+        (S::Submitted | S::Carried | S::Accepted | S::TransferPending, "withdraw") => {
+            Some(S::Withdrawn)
+        }
         (S::Accepted, "transfer_out") => Some(S::TransferredOut),
-        (S::Submitted | S::Carried, "expire") => Some(S::Expired),
+        (S::Submitted | S::Carried | S::TransferPending, "expire") => Some(S::Expired),
         (S::Carried, "confirm") => Some(S::Accepted),
         _ => None,
     }
@@ -48,7 +50,21 @@ fn every_transition_legal_or_refused() {
             }
         }
     }
-    assert_eq!(legal_count, 10);
+    assert_eq!(legal_count, 14);
+}
+
+#[test]
+fn only_an_accepted_registration_may_be_transferred() {
+    for from in S::ALL {
+        assert_eq!(
+            may_request_transfer(from).is_ok(),
+            from == S::Accepted,
+            "{from:?}"
+        );
+    }
+    // A transfer in waits in the queue like a new registration, but is not "the" active registration: the old
+    // community's accepted one stays in force until the new community accepts.
+    assert!(S::TransferPending.is_waiting() && !S::TransferPending.is_active());
 }
 
 #[test]

@@ -45,7 +45,9 @@ pub struct PublicCard {
     pub status_label: String,
 }
 
-/// The member's latest registration (any round): status, community, grid, round name and last day.
+/// The member's registration in their latest round: the accepted (or carried) one if there is one — a transfer
+/// waiting for, or returned by, the new community leaves the old acceptance in force — else the newest: status,
+/// community, grid, round name and last day.
 type Latest = (String, String, Option<String>, String, String);
 
 impl Store {
@@ -54,7 +56,9 @@ impl Store {
             sqlx::query_as(
             "SELECT r.status, c.name, g.name, ro.name, ro.ends_on FROM registrations r \
              JOIN places c ON c.id = r.community_id JOIN rounds ro ON ro.id = r.round_id \
-             LEFT JOIN places g ON g.id = r.grid_id WHERE r.member_id = $1 ORDER BY r.id DESC LIMIT 1"
+             LEFT JOIN places g ON g.id = r.grid_id WHERE r.member_id = $1 \
+             AND r.round_id = (SELECT MAX(x.round_id) FROM registrations x WHERE x.member_id = $1) \
+             ORDER BY CASE WHEN r.status IN ('accepted', 'carried') THEN 0 ELSE 1 END, r.id DESC LIMIT 1"
         )
         .bind(member.0)
         .fetch_optional(p)
