@@ -304,23 +304,23 @@ impl Store {
             actor,
             |tx| {
                 sqlx::query(
-                "UPDATE units SET name = $1, kind = $2, credit_code = $3, place_id = $4, place_path = $5, party_org_name = $6, \
-                 party_org_level = $7, contact_name = $8, contact_phone_enc = COALESCE($9, contact_phone_enc), contact_phone_masked = COALESCE($10, contact_phone_masked), updated_at = $11 WHERE id = $12",
-            )
-            .bind(&v.name)
-            .bind(&v.kind)
-            .bind(&v.credit_code)
-            .bind(place.id)
-            .bind(&place.path)
-            .bind(&v.party_org_name)
-            .bind(v.party_org_level.as_str())
-            .bind(v.contact_name.as_deref())
-            .bind(phone_enc.as_deref())
-            .bind(phone_masked.as_deref())
-            .bind(now)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
+                    "UPDATE units SET name = $1, kind = $2, credit_code = $3, place_id = $4, place_path = $5, party_org_name = $6, \
+                     party_org_level = $7, contact_name = $8, contact_phone_enc = COALESCE($9, contact_phone_enc), contact_phone_masked = COALESCE($10, contact_phone_masked), updated_at = $11 WHERE id = $12",
+                )
+                .bind(&v.name)
+                .bind(&v.kind)
+                .bind(&v.credit_code)
+                .bind(place.id)
+                .bind(&place.path)
+                .bind(&v.party_org_name)
+                .bind(v.party_org_level.as_str())
+                .bind(v.contact_name.as_deref())
+                .bind(phone_enc.as_deref())
+                .bind(phone_masked.as_deref())
+                .bind(now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
                 Some(())
             },
             |_done| AuditEntry::ok("unit.update", format!("unit:{id}")),
@@ -567,27 +567,27 @@ impl Store {
             actor,
             |tx| {
                 sqlx::query(
-                "UPDATE members SET name = $1, mobile_enc = COALESCE($2, mobile_enc), mobile_hash = COALESCE($3, mobile_hash), \
-                 mobile_masked = COALESCE($4, mobile_masked), id_card_enc = COALESCE($5, id_card_enc), id_card_hash = COALESCE($6, id_card_hash), \
-                 id_card_masked = COALESCE($7, id_card_masked), unit_id = $8, community_id = $9, grid_id = $10, place_path = $11, separated_residence = $12, \
-                 updated_at = $13 WHERE id = $14",
-            )
-            .bind(&v.name)
-            .bind(mobile_enc.as_deref())
-            .bind(mobile_hash.as_deref())
-            .bind(mobile_masked.as_deref())
-            .bind(id_enc.as_deref())
-            .bind(id_hash.as_deref())
-            .bind(id_masked.as_deref())
-            .bind(v.unit_id.0)
-            .bind(community.id)
-            .bind(grid_id)
-            .bind(&path)
-            .bind(v.separated_residence)
-            .bind(now)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
+                    "UPDATE members SET name = $1, mobile_enc = COALESCE($2, mobile_enc), mobile_hash = COALESCE($3, mobile_hash), \
+                     mobile_masked = COALESCE($4, mobile_masked), id_card_enc = COALESCE($5, id_card_enc), id_card_hash = COALESCE($6, id_card_hash), \
+                     id_card_masked = COALESCE($7, id_card_masked), unit_id = $8, community_id = $9, grid_id = $10, place_path = $11, separated_residence = $12, \
+                     updated_at = $13 WHERE id = $14",
+                )
+                .bind(&v.name)
+                .bind(mobile_enc.as_deref())
+                .bind(mobile_hash.as_deref())
+                .bind(mobile_masked.as_deref())
+                .bind(id_enc.as_deref())
+                .bind(id_hash.as_deref())
+                .bind(id_masked.as_deref())
+                .bind(v.unit_id.0)
+                .bind(community.id)
+                .bind(grid_id)
+                .bind(&path)
+                .bind(v.separated_residence)
+                .bind(now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query("DELETE FROM member_skills WHERE member_id = $1")
                     .bind(id.0)
                     .execute(&mut *tx)

@@ -322,17 +322,17 @@ impl Store {
             actor,
             |tx| {
                 let n = sqlx::query(
-                "UPDATE pairings SET status = $1, signed_on = COALESCE($2, signed_on), updated_at = $3 \
-                 WHERE id = $4 AND status = $5",
-            )
-            .bind(to.as_str())
-            .bind(signed.as_deref())
-            .bind(now)
-            .bind(id.0)
-            .bind(from.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                    "UPDATE pairings SET status = $1, signed_on = COALESCE($2, signed_on), updated_at = $3 \
+                     WHERE id = $4 AND status = $5",
+                )
+                .bind(to.as_str())
+                .bind(signed.as_deref())
+                .bind(now)
+                .bind(id.0)
+                .bind(from.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
                 (n == 1).then_some(())
             },
             |_done| AuditEntry::ok("pairing.status", format!("pairing:{id}")).with_detail(format!(
@@ -443,15 +443,15 @@ impl Store {
             actor,
             |tx| {
                 let n = sqlx::query(
-                "INSERT INTO alliance_units (alliance_id, unit_id, joined_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (alliance_id, unit_id) DO NOTHING",
-            )
-            .bind(alliance.0)
-            .bind(unit.0)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                    "INSERT INTO alliance_units (alliance_id, unit_id, joined_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (alliance_id, unit_id) DO NOTHING",
+                )
+                .bind(alliance.0)
+                .bind(unit.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
                 (n == 1).then_some(())
             },
             |_added| AuditEntry::ok("alliance.add_unit", format!("alliance:{alliance}"))
@@ -745,15 +745,15 @@ impl Store {
             actor,
             |tx| {
                 let n = sqlx::query(
-                "UPDATE projects SET grade = $1, graded_at = $2, graded_by = $3, updated_at = $2 WHERE id = $4 AND grade IS NULL",
-            )
-            .bind(grade.as_str())
-            .bind(now)
-            .bind(&actor.name)
-            .bind(project.0)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                    "UPDATE projects SET grade = $1, graded_at = $2, graded_by = $3, updated_at = $2 WHERE id = $4 AND grade IS NULL",
+                )
+                .bind(grade.as_str())
+                .bind(now)
+                .bind(&actor.name)
+                .bind(project.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
                 (n == 1).then_some(())
             },
             |_done| AuditEntry::ok("project.grade", format!("project:{project}"))

@@ -550,16 +550,16 @@ impl Store {
             actor,
             |tx| {
                 let n = sqlx::query(
-                "INSERT INTO grid_partners (unit_id, grid_id, place_path, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (unit_id, grid_id) DO NOTHING",
-            )
-            .bind(unit.0)
-            .bind(g.id)
-            .bind(&g.path)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                    "INSERT INTO grid_partners (unit_id, grid_id, place_path, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (unit_id, grid_id) DO NOTHING",
+                )
+                .bind(unit.0)
+                .bind(g.id)
+                .bind(&g.path)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
                 (n == 1).then_some(())
             },
             |_linked| AuditEntry::ok("grid_partner.link", format!("unit:{unit}"))
