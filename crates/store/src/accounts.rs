@@ -200,56 +200,46 @@ impl Store {
             .transpose()?;
         let mobile_hash = mobile.as_deref().map(|m| self.vault.search_hash(m));
         let now = Timestamp::now().0;
-        let res: Result<i64, sqlx::Error> = wr!(self, |p| {
-            async {
-            let mut tx = p.begin().await?;
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO accounts (username, display_name, mobile_enc, mobile_hash, password_hash, password_changed_at, member_id, active, created_at) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,TRUE,$6) RETURNING id",
-            )
-            .bind(&username)
-            .bind(&a.display_name)
-            .bind(mobile_enc.as_deref())
-            .bind(mobile_hash.as_deref())
-            .bind(&a.password_hash)
-            .bind(now)
-            .bind(a.member_id.map(|m| m.0))
-            .fetch_one(&mut *tx)
-            .await?;
-            for b in &a.bindings {
-                sqlx::query("INSERT INTO role_assignments (account_id, role, place_id, unit_id, member_id, created_at) VALUES ($1,$2,$3,$4,$5,$6)")
-                    .bind(id)
-                    .bind(b.role.as_str())
-                    .bind(b.place_id.map(|x| x.0))
-                    .bind(b.unit_id.map(|x| x.0))
-                    .bind(b.member_id.map(|x| x.0))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+        let roles: Vec<&str> = a.bindings.iter().map(|b| b.role.as_str()).collect();
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO accounts (username, display_name, mobile_enc, mobile_hash, password_hash, password_changed_at, member_id, active, created_at) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,TRUE,$6) RETURNING id",
+                )
+                .bind(&username)
+                .bind(&a.display_name)
+                .bind(mobile_enc.as_deref())
+                .bind(mobile_hash.as_deref())
+                .bind(&a.password_hash)
+                .bind(now)
+                .bind(a.member_id.map(|m| m.0))
+                .fetch_one(&mut *tx)
+                .await?;
+                for b in &a.bindings {
+                    sqlx::query("INSERT INTO role_assignments (account_id, role, place_id, unit_id, member_id, created_at) VALUES ($1,$2,$3,$4,$5,$6)")
+                        .bind(id)
+                        .bind(b.role.as_str())
+                        .bind(b.place_id.map(|x| x.0))
+                        .bind(b.unit_id.map(|x| x.0))
+                        .bind(b.member_id.map(|x| x.0))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Some(id)
+            },
+            |_id| AuditEntry::ok("account.create", format!("account:{username}"))
+                .with_detail(roles.join(",")),
+            unique = |e| if StoreError::unique_on(&e, "mobile_hash") {
+                StoreError::field("mobile", Code::DuplicateMobile)
+            } else {
+                StoreError::field("username", Code::UsernameTaken)
             }
-            let roles: Vec<&str> = a.bindings.iter().map(|b| b.role.as_str()).collect();
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("account.create", format!("account:{username}"))
-                    .with_detail(roles.join(","))
-            );
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(id)
-        }
-        .await
-        });
-        match res {
-            Ok(id) => Ok(AccountId(id)),
-            Err(e) if StoreError::unique_on(&e, "mobile_hash") => {
-                Err(StoreError::field("mobile", Code::DuplicateMobile))
-            }
-            Err(e) if StoreError::is_unique(&e) => {
-                Err(StoreError::field("username", Code::UsernameTaken))
-            }
-            Err(e) => Err(e.into()),
-        }
+        )
+        .map(AccountId)
     }
 
     /// A binding must fit its role: a town admin on a town, a unit admin on an existing unit …
@@ -280,27 +270,24 @@ impl Store {
         self.get_account(id).await?;
         self.check_binding(b).await?;
         let now = Timestamp::now().0;
-        wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            sqlx::query("INSERT INTO role_assignments (account_id, role, place_id, unit_id, member_id, created_at) VALUES ($1,$2,$3,$4,$5,$6)")
-                .bind(id.0)
-                .bind(b.role.as_str())
-                .bind(b.place_id.map(|x| x.0))
-                .bind(b.unit_id.map(|x| x.0))
-                .bind(b.member_id.map(|x| x.0))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("account.add_role", format!("account:{id}"))
-                    .with_detail(b.role.as_str())
-            );
-            tx.commit().await?;
-        });
-        Ok(())
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                sqlx::query("INSERT INTO role_assignments (account_id, role, place_id, unit_id, member_id, created_at) VALUES ($1,$2,$3,$4,$5,$6)")
+                    .bind(id.0)
+                    .bind(b.role.as_str())
+                    .bind(b.place_id.map(|x| x.0))
+                    .bind(b.unit_id.map(|x| x.0))
+                    .bind(b.member_id.map(|x| x.0))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                Some(())
+            },
+            |_done| AuditEntry::ok("account.add_role", format!("account:{id}"))
+                .with_detail(b.role.as_str())
+        )
     }
 
     /// Removes a role binding; an account keeps at least one.
@@ -317,29 +304,26 @@ impl Store {
         if bindings.len() <= 1 {
             return Err(StoreError::Refused(Code::InvalidRole));
         }
-        wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            sqlx::query(
-                "UPDATE sessions SET role_assignment_id = NULL WHERE role_assignment_id = $1",
-            )
-            .bind(binding.0)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM role_assignments WHERE id = $1 AND account_id = $2")
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                sqlx::query(
+                    "UPDATE sessions SET role_assignment_id = NULL WHERE role_assignment_id = $1",
+                )
                 .bind(binding.0)
-                .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("account.remove_role", format!("account:{id}"))
-                    .with_detail(binding.0.to_string())
-            );
-            tx.commit().await?;
-        });
-        Ok(())
+                sqlx::query("DELETE FROM role_assignments WHERE id = $1 AND account_id = $2")
+                    .bind(binding.0)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                Some(())
+            },
+            |_done| AuditEntry::ok("account.remove_role", format!("account:{id}"))
+                .with_detail(binding.0.to_string())
+        )
     }
 
     /// Disables or re-enables an account; disabling ends its sessions.
@@ -350,35 +334,32 @@ impl Store {
         active: bool,
     ) -> StoreResult<()> {
         self.get_account(id).await?;
-        wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            sqlx::query("UPDATE accounts SET active = $1 WHERE id = $2")
-                .bind(active)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            if !active {
-                sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                sqlx::query("UPDATE accounts SET active = $1 WHERE id = $2")
+                    .bind(active)
                     .bind(id.0)
                     .execute(&mut *tx)
                     .await?;
-            }
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok(
-                    if active {
-                        "account.enable"
-                    } else {
-                        "account.disable"
-                    },
-                    format!("account:{id}")
-                )
-            );
-            tx.commit().await?;
-        });
-        Ok(())
+                if !active {
+                    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Some(())
+            },
+            |_done| AuditEntry::ok(
+                if active {
+                    "account.enable"
+                } else {
+                    "account.disable"
+                },
+                format!("account:{id}")
+            )
+        )
     }
 
     /// Finds an account by username or by mobile number (through the keyed hash).
@@ -475,33 +456,30 @@ impl Store {
     /// Sets a new password hash and ends every session of the account.
     pub async fn set_password(&self, actor: &Actor, id: AccountId, hash: &str) -> StoreResult<()> {
         let now = Timestamp::now().0;
-        wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            sqlx::query(
-                "UPDATE accounts SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
-            )
-            .bind(hash)
-            .bind(now)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM login_attempts WHERE account_id = $1")
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                sqlx::query(
+                    "UPDATE accounts SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+                )
+                .bind(hash)
+                .bind(now)
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("account.password_change", format!("account:{id}"))
-            );
-            tx.commit().await?;
-        });
-        Ok(())
+                sqlx::query("DELETE FROM login_attempts WHERE account_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                Some(())
+            },
+            |_done| AuditEntry::ok("account.password_change", format!("account:{id}"))
+        )
     }
 
     /// Test and operator helper: backdates the password change time (e.g. to exercise the 90-day rule).
@@ -525,33 +503,30 @@ impl Store {
         enabled: bool,
     ) -> StoreResult<()> {
         let enc = secret.map(|s| self.vault.encrypt(s)).transpose()?;
-        wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            sqlx::query(
-                "UPDATE accounts SET totp_secret_enc = $1, totp_enabled = $2, \
-                 totp_last_step = CASE WHEN $2 THEN totp_last_step ELSE NULL END WHERE id = $3",
-            )
-            .bind(enc.as_deref())
-            .bind(enabled)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok(
-                    if enabled {
-                        "account.totp_enable"
-                    } else {
-                        "account.totp_pending"
-                    },
-                    format!("account:{id}")
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                sqlx::query(
+                    "UPDATE accounts SET totp_secret_enc = $1, totp_enabled = $2, \
+                     totp_last_step = CASE WHEN $2 THEN totp_last_step ELSE NULL END WHERE id = $3",
                 )
-            );
-            tx.commit().await?;
-        });
-        Ok(())
+                .bind(enc.as_deref())
+                .bind(enabled)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+                Some(())
+            },
+            |_done| AuditEntry::ok(
+                if enabled {
+                    "account.totp_enable"
+                } else {
+                    "account.totp_pending"
+                },
+                format!("account:{id}")
+            )
+        )
     }
 
     pub fn decrypt_totp(&self, a: &Account) -> StoreResult<Option<String>> {
@@ -600,21 +575,18 @@ impl Store {
     /// Lifts a lockout (security admin).
     pub async fn unlock_account(&self, actor: &Actor, id: AccountId) -> StoreResult<()> {
         self.get_account(id).await?;
-        wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            sqlx::query("DELETE FROM login_attempts WHERE account_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("account.unlock", format!("account:{id}"))
-            );
-            tx.commit().await?;
-        });
-        Ok(())
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                sqlx::query("DELETE FROM login_attempts WHERE account_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                Some(())
+            },
+            |_done| AuditEntry::ok("account.unlock", format!("account:{id}"))
+        )
     }
 
     // ---------------------------------------------------------------- sessions

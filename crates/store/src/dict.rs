@@ -72,35 +72,24 @@ impl Store {
         kind: DictKind,
         v: &ValidDictEntry,
     ) -> StoreResult<DictEntryId> {
-        let res: Result<i64, sqlx::Error> = wr!(self, |p| {
-            async {
-            let mut tx = p.begin().await?;
-            let (id,): (i64,) = sqlx::query_as("INSERT INTO dict_entries (kind, code, name, sort, active) VALUES ($1,$2,$3,$4,$5) RETURNING id")
-                .bind(kind.as_str())
-                .bind(&v.code)
-                .bind(&v.name)
-                .bind(v.sort)
-                .bind(v.active)
-                .fetch_one(&mut *tx)
-                .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("dict.create", format!("dict:{}:{}", kind.as_str(), v.code))
-            );
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(id)
-        }
-        .await
-        });
-        match res {
-            Ok(id) => Ok(DictEntryId(id)),
-            Err(e) if StoreError::is_unique(&e) => {
-                Err(StoreError::field("code", Code::DuplicateCode))
-            }
-            Err(e) => Err(e.into()),
-        }
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let (id,): (i64,) = sqlx::query_as("INSERT INTO dict_entries (kind, code, name, sort, active) VALUES ($1,$2,$3,$4,$5) RETURNING id")
+                    .bind(kind.as_str())
+                    .bind(&v.code)
+                    .bind(&v.name)
+                    .bind(v.sort)
+                    .bind(v.active)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                Some(id)
+            },
+            |_id| AuditEntry::ok("dict.create", format!("dict:{}:{}", kind.as_str(), v.code)),
+            unique = StoreError::field("code", Code::DuplicateCode)
+        )
+        .map(DictEntryId)
     }
 
     /// Renames, re-sorts or (de)activates an entry. The code is fixed once used, so records keep their meaning.
@@ -111,31 +100,31 @@ impl Store {
         v: &ValidDictEntry,
     ) -> StoreResult<()> {
         let current = self.get_dict_entry(id).await?;
-        wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            sqlx::query("UPDATE dict_entries SET name = $1, sort = $2, active = $3 WHERE id = $4")
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                sqlx::query(
+                    "UPDATE dict_entries SET name = $1, sort = $2, active = $3 WHERE id = $4",
+                )
                 .bind(&v.name)
                 .bind(v.sort)
                 .bind(v.active)
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok(
-                    "dict.update",
-                    format!("dict:{}:{}", current.kind, current.code)
-                )
-            );
-            tx.commit().await?;
-        });
-        Ok(())
+                Some(())
+            },
+            |_done| AuditEntry::ok(
+                "dict.update",
+                format!("dict:{}:{}", current.kind, current.code)
+            )
+        )
     }
 
     /// Inserts the seed dictionary where missing (idempotent).
     pub async fn seed_dictionaries(&self) -> StoreResult<()> {
+        // Not `audited_write!`: seeding at start-up is no one's action and writes no audit row.
         wr!(self, |p| {
             let mut tx = p.begin().await?;
             for (i, (kind, code, name)) in seed_dictionary().into_iter().enumerate() {

@@ -85,39 +85,43 @@ macro_rules! unit_visible {
 /// `conflict`: the record changed meanwhile); the audit row `$entry` (which may read `$out`) is appended; commit.
 /// A database error rolls everything back and becomes a stable code: a unique violation `unique` (by default
 /// `conflict`), text PostgreSQL refuses `invalid_characters`, anything else an internal error.
+///
+/// Options, after the entry, in this order, each optional:
+/// - `guard = <expr>`: the error when the guard matched nothing; or `guard = optional`: a guard that matches
+///   nothing is no error (an idempotent write: nothing written, no audit row) and the result is `Option<out>`.
+/// - `unique = <expr>`: the error for any unique violation; or `unique = |e| <expr>`: the error computed from the
+///   violating `sqlx::Error` `e` (to tell constraints apart; `StoreError::from(e)` keeps it internal).
 macro_rules! audited_write {
-    ($store:expr, $actor:expr, |$tx:ident| $change:expr, |$out:ident| $entry:expr) => {
-        audited_write!(
-            $store,
-            $actor,
-            |$tx| $change,
-            |$out| $entry,
-            guard = $crate::error::StoreError::Refused(shanzhi_domain::Code::Conflict),
-            unique = $crate::error::StoreError::Refused(shanzhi_domain::Code::Conflict)
-        )
+    // Internal: fold the options into `[guard] [|e| unique]`, then expand.
+    (@opts $head:tt $guard:tt $unique:tt guard = optional $(, $($rest:tt)*)?) => {
+        audited_write!(@opts $head [optional] $unique $($($rest)*)?)
     };
-    ($store:expr, $actor:expr, |$tx:ident| $change:expr, |$out:ident| $entry:expr, guard = $guard:expr) => {
-        audited_write!(
-            $store,
-            $actor,
-            |$tx| $change,
-            |$out| $entry,
-            guard = $guard,
-            unique = $crate::error::StoreError::Refused(shanzhi_domain::Code::Conflict)
-        )
+    (@opts $head:tt $guard:tt $unique:tt guard = $g:expr $(, $($rest:tt)*)?) => {
+        audited_write!(@opts $head [$g] $unique $($($rest)*)?)
     };
-    ($store:expr, $actor:expr, |$tx:ident| $change:expr, |$out:ident| $entry:expr, unique = $unique:expr) => {
-        audited_write!(
-            $store,
-            $actor,
-            |$tx| $change,
-            |$out| $entry,
-            guard = $crate::error::StoreError::Refused(shanzhi_domain::Code::Conflict),
-            unique = $unique
-        )
+    (@opts $head:tt $guard:tt $unique:tt unique = |$e:ident| $u:expr $(, $($rest:tt)*)?) => {
+        audited_write!(@opts $head $guard [|$e| $u] $($($rest)*)?)
     };
-    ($store:expr, $actor:expr, |$tx:ident| $change:expr, |$out:ident| $entry:expr,
-     guard = $guard:expr, unique = $unique:expr) => {{
+    (@opts $head:tt $guard:tt $unique:tt unique = $u:expr $(, $($rest:tt)*)?) => {
+        audited_write!(@opts $head $guard [|_e| $u] $($($rest)*)?)
+    };
+    (@opts $head:tt [optional] [|$e:ident| $unique:expr]) => {
+        match audited_write!(@run $head) {
+            Ok(out) => Ok(out),
+            Err($e) if $crate::error::StoreError::is_unique(&$e) => Err($unique),
+            Err(e) => Err($crate::error::StoreError::from(e)),
+        }
+    };
+    (@opts $head:tt [$guard:expr] [|$e:ident| $unique:expr]) => {
+        match audited_write!(@run $head) {
+            Ok(Some(out)) => Ok(out),
+            Ok(None) => Err($guard),
+            Err($e) if $crate::error::StoreError::is_unique(&$e) => Err($unique),
+            Err(e) => Err($crate::error::StoreError::from(e)),
+        }
+    };
+    // Internal: the transaction itself, `Result<Option<out>, sqlx::Error>`.
+    (@run ($store:expr, $actor:expr, |$tx:ident| $change:expr, |$out:ident| $entry:expr)) => {{
         let res: Result<Option<_>, sqlx::Error> = wr!($store, |p| {
             async {
                 let mut $tx = p.begin().await?;
@@ -132,11 +136,12 @@ macro_rules! audited_write {
             }
             .await
         });
-        match res {
-            Ok(Some(out)) => Ok(out),
-            Ok(None) => Err($guard),
-            Err(e) if $crate::error::StoreError::is_unique(&e) => Err($unique),
-            Err(e) => Err($crate::error::StoreError::from(e)),
-        }
+        res
     }};
+    ($store:expr, $actor:expr, |$tx:ident| $change:expr, |$out:ident| $entry:expr $(, $($opt:tt)*)?) => {
+        audited_write!(@opts ($store, $actor, |$tx| $change, |$out| $entry)
+            [$crate::error::StoreError::Refused(shanzhi_domain::Code::Conflict)]
+            [|_e| $crate::error::StoreError::Refused(shanzhi_domain::Code::Conflict)]
+            $($($opt)*)?)
+    };
 }

@@ -254,44 +254,33 @@ impl Store {
         self.require_dict("unit_kind", &v.kind, "kind").await?;
         let (phone_enc, phone_masked) = phone_cols(self, v.contact_phone.as_deref())?;
         let now = Timestamp::now().0;
-        let res: Result<i64, sqlx::Error> = wr!(self, |p| {
-            async {
-            let mut tx = p.begin().await?;
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO units (name, kind, credit_code, place_id, place_path, party_org_name, party_org_level, contact_name, \
-                 contact_phone_enc, contact_phone_masked, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11) RETURNING id",
-            )
-            .bind(&v.name)
-            .bind(&v.kind)
-            .bind(&v.credit_code)
-            .bind(place.id)
-            .bind(&place.path)
-            .bind(&v.party_org_name)
-            .bind(v.party_org_level.as_str())
-            .bind(v.contact_name.as_deref())
-            .bind(phone_enc.as_deref())
-            .bind(phone_masked.as_deref())
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("unit.create", format!("unit:{id}")).with_detail(v.name.clone())
-            );
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(id)
-        }
-        .await
-        });
-        match res {
-            Ok(id) => Ok(UnitId(id)),
-            Err(e) if StoreError::is_unique(&e) => {
-                Err(StoreError::field("credit_code", Code::DuplicateCreditCode))
-            }
-            Err(e) => Err(e.into()),
-        }
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO units (name, kind, credit_code, place_id, place_path, party_org_name, party_org_level, contact_name, \
+                     contact_phone_enc, contact_phone_masked, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11) RETURNING id",
+                )
+                .bind(&v.name)
+                .bind(&v.kind)
+                .bind(&v.credit_code)
+                .bind(place.id)
+                .bind(&place.path)
+                .bind(&v.party_org_name)
+                .bind(v.party_org_level.as_str())
+                .bind(v.contact_name.as_deref())
+                .bind(phone_enc.as_deref())
+                .bind(phone_masked.as_deref())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                Some(id)
+            },
+            |id| AuditEntry::ok("unit.create", format!("unit:{id}")).with_detail(v.name.clone()),
+            unique = StoreError::field("credit_code", Code::DuplicateCreditCode)
+        )
+        .map(UnitId)
     }
 
     pub async fn update_unit(
@@ -310,45 +299,33 @@ impl Store {
         self.require_dict("unit_kind", &v.kind, "kind").await?;
         let (phone_enc, phone_masked) = phone_cols(self, v.contact_phone.as_deref())?;
         let now = Timestamp::now().0;
-        let res: Result<(), sqlx::Error> = wr!(self, |p| {
-            async {
-            let mut tx = p.begin().await?;
-            sqlx::query(
-                "UPDATE units SET name = $1, kind = $2, credit_code = $3, place_id = $4, place_path = $5, party_org_name = $6, \
-                 party_org_level = $7, contact_name = $8, contact_phone_enc = COALESCE($9, contact_phone_enc), contact_phone_masked = COALESCE($10, contact_phone_masked), updated_at = $11 WHERE id = $12",
-            )
-            .bind(&v.name)
-            .bind(&v.kind)
-            .bind(&v.credit_code)
-            .bind(place.id)
-            .bind(&place.path)
-            .bind(&v.party_org_name)
-            .bind(v.party_org_level.as_str())
-            .bind(v.contact_name.as_deref())
-            .bind(phone_enc.as_deref())
-            .bind(phone_masked.as_deref())
-            .bind(now)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("unit.update", format!("unit:{id}"))
-            );
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(())
-        }
-        .await
-        });
-        match res {
-            Ok(()) => Ok(()),
-            Err(e) if StoreError::is_unique(&e) => {
-                Err(StoreError::field("credit_code", Code::DuplicateCreditCode))
-            }
-            Err(e) => Err(e.into()),
-        }
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                sqlx::query(
+                    "UPDATE units SET name = $1, kind = $2, credit_code = $3, place_id = $4, place_path = $5, party_org_name = $6, \
+                     party_org_level = $7, contact_name = $8, contact_phone_enc = COALESCE($9, contact_phone_enc), contact_phone_masked = COALESCE($10, contact_phone_masked), updated_at = $11 WHERE id = $12",
+                )
+                .bind(&v.name)
+                .bind(&v.kind)
+                .bind(&v.credit_code)
+                .bind(place.id)
+                .bind(&place.path)
+                .bind(&v.party_org_name)
+                .bind(v.party_org_level.as_str())
+                .bind(v.contact_name.as_deref())
+                .bind(phone_enc.as_deref())
+                .bind(phone_masked.as_deref())
+                .bind(now)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+                Some(())
+            },
+            |_done| AuditEntry::ok("unit.update", format!("unit:{id}")),
+            unique = StoreError::field("credit_code", Code::DuplicateCreditCode)
+        )
     }
 
     // ---------------------------------------------------------------- members
@@ -516,47 +493,42 @@ impl Store {
         let id_hash = v.id_card.as_deref().map(|i| self.vault.search_hash(i));
         let id_masked = v.id_card.as_deref().map(mask::id_card);
         let now = Timestamp::now().0;
-        let res: Result<i64, sqlx::Error> = wr!(self, |p| {
-            async {
-            let mut tx = p.begin().await?;
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO members (name, mobile_enc, mobile_hash, mobile_masked, id_card_enc, id_card_hash, id_card_masked, unit_id, \
-                 community_id, grid_id, place_path, separated_residence, card_public, created_at, updated_at) \
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,$10,$11,TRUE,$12,$12) RETURNING id",
-            )
-            .bind(&v.name)
-            .bind(&mobile_enc)
-            .bind(&mobile_hash)
-            .bind(mask::mobile(&v.mobile))
-            .bind(id_enc.as_deref())
-            .bind(id_hash.as_deref())
-            .bind(id_masked.as_deref())
-            .bind(v.unit_id.0)
-            .bind(community.id)
-            .bind(&community.path)
-            .bind(v.separated_residence)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            for s in &v.skills {
-                sqlx::query("INSERT INTO member_skills (member_id, skill) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(s)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("member.create", format!("member:{id}"))
-            );
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(id)
-        }
-        .await
-        });
-        res.map(MemberId).map_err(Self::map_member_unique)
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO members (name, mobile_enc, mobile_hash, mobile_masked, id_card_enc, id_card_hash, id_card_masked, unit_id, \
+                     community_id, grid_id, place_path, separated_residence, card_public, created_at, updated_at) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,$10,$11,TRUE,$12,$12) RETURNING id",
+                )
+                .bind(&v.name)
+                .bind(&mobile_enc)
+                .bind(&mobile_hash)
+                .bind(mask::mobile(&v.mobile))
+                .bind(id_enc.as_deref())
+                .bind(id_hash.as_deref())
+                .bind(id_masked.as_deref())
+                .bind(v.unit_id.0)
+                .bind(community.id)
+                .bind(&community.path)
+                .bind(v.separated_residence)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                for s in &v.skills {
+                    sqlx::query("INSERT INTO member_skills (member_id, skill) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(s)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Some(id)
+            },
+            |id| AuditEntry::ok("member.create", format!("member:{id}")),
+            unique = |e| Self::map_member_unique(e)
+        )
+        .map(MemberId)
     }
 
     /// Updates `current` to live in `community` (looked up by [`Store::member_refs`]). A `None` mobile or ID
@@ -590,54 +562,48 @@ impl Store {
         let id_hash = v.id_card.as_deref().map(|i| self.vault.search_hash(i));
         let id_masked = v.id_card.as_deref().map(mask::id_card);
         let now = Timestamp::now().0;
-        let res: Result<(), sqlx::Error> = wr!(self, |p| {
-            async {
-            let mut tx = p.begin().await?;
-            sqlx::query(
-                "UPDATE members SET name = $1, mobile_enc = COALESCE($2, mobile_enc), mobile_hash = COALESCE($3, mobile_hash), \
-                 mobile_masked = COALESCE($4, mobile_masked), id_card_enc = COALESCE($5, id_card_enc), id_card_hash = COALESCE($6, id_card_hash), \
-                 id_card_masked = COALESCE($7, id_card_masked), unit_id = $8, community_id = $9, grid_id = $10, place_path = $11, separated_residence = $12, \
-                 updated_at = $13 WHERE id = $14",
-            )
-            .bind(&v.name)
-            .bind(mobile_enc.as_deref())
-            .bind(mobile_hash.as_deref())
-            .bind(mobile_masked.as_deref())
-            .bind(id_enc.as_deref())
-            .bind(id_hash.as_deref())
-            .bind(id_masked.as_deref())
-            .bind(v.unit_id.0)
-            .bind(community.id)
-            .bind(grid_id)
-            .bind(&path)
-            .bind(v.separated_residence)
-            .bind(now)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM member_skills WHERE member_id = $1")
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                sqlx::query(
+                    "UPDATE members SET name = $1, mobile_enc = COALESCE($2, mobile_enc), mobile_hash = COALESCE($3, mobile_hash), \
+                     mobile_masked = COALESCE($4, mobile_masked), id_card_enc = COALESCE($5, id_card_enc), id_card_hash = COALESCE($6, id_card_hash), \
+                     id_card_masked = COALESCE($7, id_card_masked), unit_id = $8, community_id = $9, grid_id = $10, place_path = $11, separated_residence = $12, \
+                     updated_at = $13 WHERE id = $14",
+                )
+                .bind(&v.name)
+                .bind(mobile_enc.as_deref())
+                .bind(mobile_hash.as_deref())
+                .bind(mobile_masked.as_deref())
+                .bind(id_enc.as_deref())
+                .bind(id_hash.as_deref())
+                .bind(id_masked.as_deref())
+                .bind(v.unit_id.0)
+                .bind(community.id)
+                .bind(grid_id)
+                .bind(&path)
+                .bind(v.separated_residence)
+                .bind(now)
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
-            for s in &v.skills {
-                sqlx::query("INSERT INTO member_skills (member_id, skill) VALUES ($1, $2)")
+                sqlx::query("DELETE FROM member_skills WHERE member_id = $1")
                     .bind(id.0)
-                    .bind(s)
                     .execute(&mut *tx)
                     .await?;
-            }
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("member.update", format!("member:{id}"))
-            );
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(())
-        }
-        .await
-        });
-        res.map_err(Self::map_member_unique)
+                for s in &v.skills {
+                    sqlx::query("INSERT INTO member_skills (member_id, skill) VALUES ($1, $2)")
+                        .bind(id.0)
+                        .bind(s)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Some(())
+            },
+            |_done| AuditEntry::ok("member.update", format!("member:{id}")),
+            unique = |e| Self::map_member_unique(e)
+        )
     }
 
     /// Decrypts a member's numbers for a role that needs them, and audits the view.
@@ -735,10 +701,10 @@ impl Store {
         let place = self.place_for_write(scope, v.place_id, "place_id").await?;
         let (phone_enc, phone_masked) = phone_cols(self, v.contact_phone.as_deref())?;
         let now = Timestamp::now().0;
-        let res: Result<i64, sqlx::Error> = wr!(self, |p| {
-            async {
-            let mut tx = p.begin().await?;
-            let id = match id {
+        audited_write!(
+            self,
+            actor,
+            |tx| Some(match id {
                 None => {
                     let (id,): (i64,) = sqlx::query_as(
                         "INSERT INTO social_orgs (name, credit_code, place_id, place_path, contact_name, contact_phone_enc, contact_phone_masked, \
@@ -754,13 +720,6 @@ impl Store {
                     .bind(now)
                     .fetch_one(&mut *tx)
                     .await?;
-                    audit_in_tx!(
-                        self,
-                        tx,
-                        actor,
-                        &AuditEntry::ok("social_org.create", format!("social_org:{id}"))
-                            .with_detail(v.name.clone())
-                    );
                     id
                 }
                 Some(id) => {
@@ -779,27 +738,17 @@ impl Store {
                     .bind(id.0)
                     .execute(&mut *tx)
                     .await?;
-                    audit_in_tx!(
-                        self,
-                        tx,
-                        actor,
-                        &AuditEntry::ok("social_org.update", format!("social_org:{id}"))
-                    );
                     id.0
                 }
-            };
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(id)
-        }
-        .await
-        });
-        match res {
-            Ok(id) => Ok(SocialOrgId(id)),
-            Err(e) if StoreError::is_unique(&e) => {
-                Err(StoreError::field("credit_code", Code::DuplicateCreditCode))
-            }
-            Err(e) => Err(e.into()),
-        }
+            }),
+            |saved| match id {
+                None => AuditEntry::ok("social_org.create", format!("social_org:{saved}"))
+                    .with_detail(v.name.clone()),
+                Some(id) => AuditEntry::ok("social_org.update", format!("social_org:{id}")),
+            },
+            unique = StoreError::field("credit_code", Code::DuplicateCreditCode)
+        )
+        .map(SocialOrgId)
     }
 }
 

@@ -258,50 +258,39 @@ impl Store {
             }
         };
         let now = Timestamp::now().0;
-        let res: Result<i64, sqlx::Error> = wr!(self, |p| {
-            async {
-            let mut tx = p.begin().await?;
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO places (parent_id, level, code, name, path, party_org_name, party_org_level, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
-            )
-            .bind(parent_row.as_ref().map(|p| p.id))
-            .bind(level.as_str())
-            .bind(&v.code)
-            .bind(&v.name)
-            .bind(format!("#{}", v.code))
-            .bind(v.party_org_name.as_deref())
-            .bind(v.party_org_level.map(|l| l.as_str()))
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            let path = match &parent_row {
-                Some(parent) => place::child_path(&parent.path, PlaceId(id)),
-                None => place::root_path(PlaceId(id)),
-            };
-            sqlx::query("UPDATE places SET path = $1 WHERE id = $2")
-                .bind(&path)
-                .bind(id)
-                .execute(&mut *tx)
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO places (parent_id, level, code, name, path, party_org_name, party_org_level, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+                )
+                .bind(parent_row.as_ref().map(|p| p.id))
+                .bind(level.as_str())
+                .bind(&v.code)
+                .bind(&v.name)
+                .bind(format!("#{}", v.code))
+                .bind(v.party_org_name.as_deref())
+                .bind(v.party_org_level.map(|l| l.as_str()))
+                .bind(now)
+                .fetch_one(&mut *tx)
                 .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("place.create", format!("place:{id}")).with_detail(v.name.clone())
-            );
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(id)
-        }
-        .await
-        });
-        match res {
-            Ok(id) => Ok(PlaceId(id)),
-            Err(e) if StoreError::is_unique(&e) => {
-                Err(StoreError::field("code", Code::DuplicateCode))
-            }
-            Err(e) => Err(e.into()),
-        }
+                let path = match &parent_row {
+                    Some(parent) => place::child_path(&parent.path, PlaceId(id)),
+                    None => place::root_path(PlaceId(id)),
+                };
+                sqlx::query("UPDATE places SET path = $1 WHERE id = $2")
+                    .bind(&path)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                Some(id)
+            },
+            |id| AuditEntry::ok("place.create", format!("place:{id}")).with_detail(v.name.clone()),
+            unique = StoreError::field("code", Code::DuplicateCode)
+        )
+        .map(PlaceId)
     }
 
     pub async fn update_place(
@@ -313,10 +302,11 @@ impl Store {
     ) -> StoreResult<()> {
         self.get_place(scope, id).await?;
         let now = Timestamp::now().0;
-        let res: Result<(), sqlx::Error> = wr!(self, |p| {
-            async {
-            let mut tx = p.begin().await?;
-            sqlx::query("UPDATE places SET code = $1, name = $2, party_org_name = $3, party_org_level = $4, updated_at = $5 WHERE id = $6")
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                sqlx::query("UPDATE places SET code = $1, name = $2, party_org_name = $3, party_org_level = $4, updated_at = $5 WHERE id = $6")
                 .bind(&v.code)
                 .bind(&v.name)
                 .bind(v.party_org_name.as_deref())
@@ -325,24 +315,11 @@ impl Store {
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("place.update", format!("place:{id}"))
-            );
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(())
-        }
-        .await
-        });
-        match res {
-            Ok(()) => Ok(()),
-            Err(e) if StoreError::is_unique(&e) => {
-                Err(StoreError::field("code", Code::DuplicateCode))
-            }
-            Err(e) => Err(e.into()),
-        }
+                Some(())
+            },
+            |_done| AuditEntry::ok("place.update", format!("place:{id}")),
+            unique = StoreError::field("code", Code::DuplicateCode)
+        )
     }
 }
 

@@ -113,29 +113,26 @@ impl Store {
         }
         let token = shanzhi_secure::token::random_token();
         let now = Timestamp::now().0;
-        let _: u64 = wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(
-                "INSERT INTO member_cards (member_id, token, created_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (member_id) DO NOTHING",
-            )
-            .bind(member.0)
-            .bind(&token)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("member_card.issue", format!("member:{member}"))
-                );
-            }
-            tx.commit().await?;
-            n
-        });
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let n = sqlx::query(
+                    "INSERT INTO member_cards (member_id, token, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (member_id) DO NOTHING",
+                )
+                .bind(member.0)
+                .bind(&token)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                (n == 1).then_some(())
+            },
+            |_issued| AuditEntry::ok("member_card.issue", format!("member:{member}")),
+            guard = optional,
+            unique = |e| StoreError::from(e)
+        )?;
         // A concurrent request may have issued it first: read back whichever token won.
         let (t,): (String,) = rd!(self, |p| sqlx::query_as(
             "SELECT token FROM member_cards WHERE member_id = $1"
@@ -160,33 +157,27 @@ impl Store {
             return Err(StoreError::Refused(Code::Forbidden));
         }
         let now = Timestamp::now().0;
-        let _: u64 = wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let n =
+        audited_write!(
+            self,
+            actor,
+            |tx| {
                 sqlx::query("UPDATE members SET card_public = $1, updated_at = $2 WHERE id = $3")
                     .bind(public)
                     .bind(now)
                     .bind(member.0)
                     .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok(
-                    if public {
-                        "member_card.on"
-                    } else {
-                        "member_card.off"
-                    },
-                    format!("member:{member}")
-                )
-            );
-            tx.commit().await?;
-            n
-        });
-        Ok(())
+                    .await?;
+                Some(())
+            },
+            |_done| AuditEntry::ok(
+                if public {
+                    "member_card.on"
+                } else {
+                    "member_card.off"
+                },
+                format!("member:{member}")
+            )
+        )
     }
 
     /// The public card behind a token: not found for an unknown token, a card switched off, or a member without

@@ -209,32 +209,29 @@ impl Store {
         let targets =
             serde_json::to_string(&v.targets).map_err(|e| StoreError::Other(e.to_string()))?;
         let now = Timestamp::now().0;
-        let id: i64 = wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO pairings (unit_id, community_id, place_path, term_start, term_end, targets, status, created_at, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $7) RETURNING id",
-            )
-            .bind(v.unit_id.0)
-            .bind(c.id)
-            .bind(&c.path)
-            .bind(&v.term_start)
-            .bind(&v.term_end)
-            .bind(&targets)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("pairing.create", format!("pairing:{id}"))
-                    .with_detail(format!("unit:{} community:{}", v.unit_id, c.id))
-            );
-            tx.commit().await?;
-            id
-        });
-        Ok(PairingId(id))
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO pairings (unit_id, community_id, place_path, term_start, term_end, targets, status, created_at, \
+                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $7) RETURNING id",
+                )
+                .bind(v.unit_id.0)
+                .bind(c.id)
+                .bind(&c.path)
+                .bind(&v.term_start)
+                .bind(&v.term_end)
+                .bind(&targets)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                Some(id)
+            },
+            |id| AuditEntry::ok("pairing.create", format!("pairing:{id}"))
+                .with_detail(format!("unit:{} community:{}", v.unit_id, c.id))
+        )
+        .map(PairingId)
     }
 
     /// One pairing, if in scope.
@@ -320,37 +317,31 @@ impl Store {
             None
         };
         let now = Timestamp::now().0;
-        let n: u64 = wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(
-                "UPDATE pairings SET status = $1, signed_on = COALESCE($2, signed_on), updated_at = $3 \
-                 WHERE id = $4 AND status = $5",
-            )
-            .bind(to.as_str())
-            .bind(signed.as_deref())
-            .bind(now)
-            .bind(id.0)
-            .bind(from.as_str())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("pairing.status", format!("pairing:{id}"))
-                        .with_detail(format!("{} -> {}", from.as_str(), to.as_str()))
-                );
-                tx.commit().await?;
-            }
-            n
-        });
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(super::changed_meanwhile())
-        }
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let n = sqlx::query(
+                    "UPDATE pairings SET status = $1, signed_on = COALESCE($2, signed_on), updated_at = $3 \
+                     WHERE id = $4 AND status = $5",
+                )
+                .bind(to.as_str())
+                .bind(signed.as_deref())
+                .bind(now)
+                .bind(id.0)
+                .bind(from.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                (n == 1).then_some(())
+            },
+            |_done| AuditEntry::ok("pairing.status", format!("pairing:{id}")).with_detail(format!(
+                "{} -> {}",
+                from.as_str(),
+                to.as_str()
+            )),
+            guard = super::changed_meanwhile()
+        )
     }
 
     /// Activities done against the pairing's targets over its term (from the projects linked to it).
@@ -408,9 +399,10 @@ impl Store {
             return Err(StoreError::field("town_id", Code::InvalidPlaceLevel));
         }
         let now = Timestamp::now().0;
-        let res: Result<i64, sqlx::Error> = wr!(self, |p| {
-            async {
-                let mut tx = p.begin().await?;
+        audited_write!(
+            self,
+            actor,
+            |tx| {
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO alliances (name, town_id, place_path, description, created_at) VALUES ($1, $2, $3, $4, $5) \
                      RETURNING id",
@@ -422,24 +414,12 @@ impl Store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("alliance.create", format!("alliance:{id}")).with_detail(v.name.clone())
-                );
-                tx.commit().await?;
-                Ok::<_, sqlx::Error>(id)
-            }
-            .await
-        });
-        match res {
-            Ok(id) => Ok(AllianceId(id)),
-            Err(e) if StoreError::is_unique(&e) => {
-                Err(StoreError::field("name", Code::DuplicateCode))
-            }
-            Err(e) => Err(e.into()),
-        }
+                Some(id)
+            },
+            |id| AuditEntry::ok("alliance.create", format!("alliance:{id}")).with_detail(v.name.clone()),
+            unique = StoreError::field("name", Code::DuplicateCode)
+        )
+        .map(AllianceId)
     }
 
     /// Adds a unit to an alliance in scope (adding twice changes nothing).
@@ -458,29 +438,26 @@ impl Store {
             return Err(StoreError::field("unit_id", Code::InvalidUnit));
         }
         let now = Timestamp::now().0;
-        wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(
-                "INSERT INTO alliance_units (alliance_id, unit_id, joined_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (alliance_id, unit_id) DO NOTHING",
-            )
-            .bind(alliance.0)
-            .bind(unit.0)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("alliance.add_unit", format!("alliance:{alliance}"))
-                        .with_detail(format!("unit:{unit}"))
-                );
-            }
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let n = sqlx::query(
+                    "INSERT INTO alliance_units (alliance_id, unit_id, joined_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (alliance_id, unit_id) DO NOTHING",
+                )
+                .bind(alliance.0)
+                .bind(unit.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                (n == 1).then_some(())
+            },
+            |_added| AuditEntry::ok("alliance.add_unit", format!("alliance:{alliance}"))
+                .with_detail(format!("unit:{unit}")),
+            guard = optional
+        )?;
         Ok(())
     }
 
@@ -568,35 +545,31 @@ impl Store {
             }
         }
         let now = Timestamp::now().0;
-        let id: i64 = wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO projects (name, category, pairing_id, unit_id, community_id, place_path, goals, period_start, \
-                 period_end, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-            )
-            .bind(&v.name)
-            .bind(&v.category)
-            .bind(v.pairing_id.map(|p| p.0))
-            .bind(v.unit_id.0)
-            .bind(c.id)
-            .bind(&c.path)
-            .bind(v.goals.as_deref())
-            .bind(&v.period_start)
-            .bind(&v.period_end)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("project.create", format!("project:{id}"))
-                    .with_detail(v.name.clone())
-            );
-            tx.commit().await?;
-            id
-        });
-        Ok(ProjectId(id))
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO projects (name, category, pairing_id, unit_id, community_id, place_path, goals, period_start, \
+                     period_end, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+                )
+                .bind(&v.name)
+                .bind(&v.category)
+                .bind(v.pairing_id.map(|p| p.0))
+                .bind(v.unit_id.0)
+                .bind(c.id)
+                .bind(&c.path)
+                .bind(v.goals.as_deref())
+                .bind(&v.period_start)
+                .bind(&v.period_end)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                Some(id)
+            },
+            |id| AuditEntry::ok("project.create", format!("project:{id}")).with_detail(v.name.clone())
+        )
+        .map(ProjectId)
     }
 
     /// One project, if in scope.
@@ -668,28 +641,25 @@ impl Store {
         }
         self.get_project(scope, project).await?;
         let now = Timestamp::now().0;
-        let id: i64 = wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO project_activities (project_id, title, planned_on, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-            )
-            .bind(project.0)
-            .bind(&v.title)
-            .bind(&v.planned_on)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("project.add_activity", format!("project:{project}"))
-                    .with_detail(format!("activity:{id}"))
-            );
-            tx.commit().await?;
-            id
-        });
-        Ok(ActivityId(id))
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO project_activities (project_id, title, planned_on, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(project.0)
+                .bind(&v.title)
+                .bind(&v.planned_on)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                Some(id)
+            },
+            |id| AuditEntry::ok("project.add_activity", format!("project:{project}"))
+                .with_detail(format!("activity:{id}"))
+        )
+        .map(ActivityId)
     }
 
     /// The planned activities of a project in scope, by date.
@@ -734,33 +704,24 @@ impl Store {
         if done.is_some() {
             return Err(StoreError::Refused(Code::IllegalTransition));
         }
-        let n: u64 = wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(
-                "UPDATE project_activities SET done_on = $1 WHERE id = $2 AND done_on IS NULL",
-            )
-            .bind(&done_on)
-            .bind(activity.0)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("project.activity_done", format!("project:{project}"))
-                        .with_detail(format!("activity:{activity} on {done_on}"))
-                );
-                tx.commit().await?;
-            }
-            n
-        });
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Refused(Code::IllegalTransition))
-        }
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let n = sqlx::query(
+                    "UPDATE project_activities SET done_on = $1 WHERE id = $2 AND done_on IS NULL",
+                )
+                .bind(&done_on)
+                .bind(activity.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                (n == 1).then_some(())
+            },
+            |_done| AuditEntry::ok("project.activity_done", format!("project:{project}"))
+                .with_detail(format!("activity:{activity} on {done_on}")),
+            guard = StoreError::Refused(Code::IllegalTransition)
+        )
     }
 
     /// The community grades a project at its end (优/中/差), once (`illegal_transition` after); place scope only.
@@ -779,34 +740,25 @@ impl Store {
             return Err(StoreError::Refused(Code::IllegalTransition));
         }
         let now = Timestamp::now().0;
-        let n: u64 = wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(
-                "UPDATE projects SET grade = $1, graded_at = $2, graded_by = $3, updated_at = $2 WHERE id = $4 AND grade IS NULL",
-            )
-            .bind(grade.as_str())
-            .bind(now)
-            .bind(&actor.name)
-            .bind(project.0)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("project.grade", format!("project:{project}"))
-                        .with_detail(grade.as_str())
-                );
-                tx.commit().await?;
-            }
-            n
-        });
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Refused(Code::IllegalTransition))
-        }
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let n = sqlx::query(
+                    "UPDATE projects SET grade = $1, graded_at = $2, graded_by = $3, updated_at = $2 WHERE id = $4 AND grade IS NULL",
+                )
+                .bind(grade.as_str())
+                .bind(now)
+                .bind(&actor.name)
+                .bind(project.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                (n == 1).then_some(())
+            },
+            |_done| AuditEntry::ok("project.grade", format!("project:{project}"))
+                .with_detail(grade.as_str()),
+            guard = StoreError::Refused(Code::IllegalTransition)
+        )
     }
 }

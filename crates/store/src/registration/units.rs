@@ -205,9 +205,10 @@ impl Store {
             .transpose()?;
         let phone_masked = v.contact_phone.as_deref().map(mask::mobile);
         let now = Timestamp::now().0;
-        let res: Result<i64, sqlx::Error> = wr!(self, |p| {
-            async {
-                let mut tx = p.begin().await?;
+        audited_write!(
+            self,
+            actor,
+            |tx| {
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO unit_registrations (round_id, unit_id, place_id, place_path, status, contact_name, \
                      contact_phone_enc, contact_phone_masked, note, submitted_at, updated_at) \
@@ -224,25 +225,13 @@ impl Store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("unit_registration.submit", format!("unit_registration:{id}"))
-                        .with_detail(format!("unit:{unit} place:{}", place.id))
-                );
-                tx.commit().await?;
-                Ok::<_, sqlx::Error>(id)
-            }
-            .await
-        });
-        match res {
-            Ok(id) => Ok(UnitRegistrationId(id)),
-            Err(e) if StoreError::is_unique(&e) => {
-                Err(StoreError::Refused(Code::AlreadyRegistered))
-            }
-            Err(e) => Err(e.into()),
-        }
+                Some(id)
+            },
+            |id| AuditEntry::ok("unit_registration.submit", format!("unit_registration:{id}"))
+                .with_detail(format!("unit:{unit} place:{}", place.id)),
+            unique = StoreError::Refused(Code::AlreadyRegistered)
+        )
+        .map(UnitRegistrationId)
     }
 
     /// Applies an event to a unit registration, guarded by the status that was read.
@@ -256,9 +245,10 @@ impl Store {
     ) -> StoreResult<()> {
         let to = r.status().next(event).map_err(refusal)?;
         let now = Timestamp::now().0;
-        let res: Result<u64, sqlx::Error> = wr!(self, |p| {
-            async {
-                let mut tx = p.begin().await?;
+        audited_write!(
+            self,
+            actor,
+            |tx| {
                 let n = sqlx::query(
                     "UPDATE unit_registrations SET status = $1, return_reason = COALESCE($2, return_reason), decided_at = $3, \
                      decided_by = $4, updated_at = $3 WHERE id = $5 AND status = $6",
@@ -272,27 +262,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                if n == 1 {
-                    audit_in_tx!(
-                        self,
-                        tx,
-                        actor,
-                        &AuditEntry::ok(action, format!("unit_registration:{}", r.id))
-                    );
-                    tx.commit().await?;
-                }
-                Ok::<_, sqlx::Error>(n)
-            }
-            .await
-        });
-        match res {
-            Ok(1) => Ok(()),
-            Ok(_) => Err(changed_meanwhile()),
-            Err(e) if StoreError::is_unique(&e) => {
-                Err(StoreError::Refused(Code::AlreadyRegistered))
-            }
-            Err(e) => Err(e.into()),
-        }
+                (n == 1).then_some(())
+            },
+            |_done| AuditEntry::ok(action, format!("unit_registration:{}", r.id)),
+            guard = changed_meanwhile(),
+            unique = StoreError::Refused(Code::AlreadyRegistered)
+        )
     }
 
     async fn reviewed_unit_registration(
@@ -464,9 +439,10 @@ impl Store {
             None => u.place_path,
         };
         let now = Timestamp::now().0;
-        let id: i64 = wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let id = match id {
+        audited_write!(
+            self,
+            actor,
+            |tx| Some(match id {
                 None => {
                     let (id,): (i64,) = sqlx::query_as(
                         "INSERT INTO resources (unit_id, unit_registration_id, place_path, title, description, capacity, \
@@ -501,18 +477,10 @@ impl Store {
                     .await?;
                     id.0
                 }
-            };
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("resource.save", format!("resource:{id}"))
-                    .with_detail(v.title.clone())
-            );
-            tx.commit().await?;
-            id
-        });
-        Ok(ResourceId(id))
+            }),
+            |id| AuditEntry::ok("resource.save", format!("resource:{id}")).with_detail(v.title.clone())
+        )
+        .map(ResourceId)
     }
 
     /// Retires a resource: it leaves the lists but stays on record.
@@ -527,22 +495,19 @@ impl Store {
         }
         self.get_resource(scope, id).await?;
         let now = Timestamp::now().0;
-        wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            sqlx::query("UPDATE resources SET active = FALSE, updated_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            audit_in_tx!(
-                self,
-                tx,
-                actor,
-                &AuditEntry::ok("resource.delete", format!("resource:{id}"))
-            );
-            tx.commit().await?;
-        });
-        Ok(())
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                sqlx::query("UPDATE resources SET active = FALSE, updated_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                Some(())
+            },
+            |_done| AuditEntry::ok("resource.delete", format!("resource:{id}"))
+        )
     }
 
     // ------------------------------------------------------------ grid partners
@@ -580,30 +545,27 @@ impl Store {
             return Err(StoreError::field("unit_id", Code::InvalidUnit));
         }
         let now = Timestamp::now().0;
-        wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(
-                "INSERT INTO grid_partners (unit_id, grid_id, place_path, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (unit_id, grid_id) DO NOTHING",
-            )
-            .bind(unit.0)
-            .bind(g.id)
-            .bind(&g.path)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("grid_partner.link", format!("unit:{unit}"))
-                        .with_detail(format!("grid:{}", g.id))
-                );
-            }
-            tx.commit().await?;
-        });
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let n = sqlx::query(
+                    "INSERT INTO grid_partners (unit_id, grid_id, place_path, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (unit_id, grid_id) DO NOTHING",
+                )
+                .bind(unit.0)
+                .bind(g.id)
+                .bind(&g.path)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                (n == 1).then_some(())
+            },
+            |_linked| AuditEntry::ok("grid_partner.link", format!("unit:{unit}"))
+                .with_detail(format!("grid:{}", g.id)),
+            guard = optional
+        )?;
         Ok(())
     }
 
@@ -619,31 +581,23 @@ impl Store {
             return Err(StoreError::Refused(Code::Forbidden));
         }
         let g = self.get_place(scope, grid).await?;
-        let n: u64 = wr!(self, |p| {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query("DELETE FROM grid_partners WHERE unit_id = $1 AND grid_id = $2")
-                .bind(unit.0)
-                .bind(g.id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if n == 1 {
-                audit_in_tx!(
-                    self,
-                    tx,
-                    actor,
-                    &AuditEntry::ok("grid_partner.unlink", format!("unit:{unit}"))
-                        .with_detail(format!("grid:{}", g.id))
-                );
-                tx.commit().await?;
-            }
-            n
-        });
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let n =
+                    sqlx::query("DELETE FROM grid_partners WHERE unit_id = $1 AND grid_id = $2")
+                        .bind(unit.0)
+                        .bind(g.id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                (n == 1).then_some(())
+            },
+            |_unlinked| AuditEntry::ok("grid_partner.unlink", format!("unit:{unit}"))
+                .with_detail(format!("grid:{}", g.id)),
+            guard = StoreError::NotFound
+        )
     }
 
     /// Grid partners in scope (place admins: grids in their subtree; unit admins: their unit's links).
