@@ -5,12 +5,14 @@
 
 use std::future::Future;
 
+use shanzhi_domain::registration::RegistrationStatus;
 use shanzhi_domain::role::{Action, Role, RoleBinding, Scope};
 use shanzhi_domain::{AccountId, Code, FieldErrors, RoleAssignmentId, Timestamp};
 use shanzhi_store::accounts::{AccountSummary, NewAccount, NewBinding};
 use shanzhi_store::orgs::{Member, Unit};
 use shanzhi_store::own_data::OwnData;
 use shanzhi_store::places::PlaceSummary;
+use shanzhi_store::registration::RegistrationFilter;
 use shanzhi_store::{Page, PageReq, SessionStage};
 
 use crate::{AppError, Caller, CaseResult, Cases};
@@ -80,6 +82,26 @@ pub struct Home {
     pub accounts_total: i64,
     /// Auditors: how many audit entries there are.
     pub audit_total: i64,
+    /// What waits for the caller (待办), each with where to do it.
+    pub todo: Vec<Todo>,
+    /// The place tiles the caller may open (no tile that leads to a 403 or to nothing).
+    pub tiles: Tiles,
+}
+
+/// One kind of work waiting for the caller on their home page.
+#[derive(Debug, Clone)]
+pub struct Todo {
+    pub label: &'static str,
+    pub count: i64,
+    pub href: String,
+}
+
+/// Which figures of a place summary lead somewhere for this caller.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tiles {
+    pub children: bool,
+    pub units: bool,
+    pub members: bool,
 }
 
 impl Accounts<'_> {
@@ -307,7 +329,65 @@ impl Accounts<'_> {
             }
             _ => {}
         }
+        home.tiles = Tiles {
+            children: c.may(Action::PlaceView) && home.summaries.iter().any(|s| s.children > 0),
+            units: c.may(Action::UnitView),
+            members: c.may(Action::MemberView),
+        };
+        home.todo = self.todo(c).await?;
         Ok(home)
+    }
+
+    /// The caller's work list: registrations waiting for the reviewing community (新报到 and 转入), the member's
+    /// own registration waiting or returned. Counts in scope; an empty list when nothing waits.
+    async fn todo(&self, c: &Caller) -> CaseResult<Vec<Todo>> {
+        let mut todo = Vec::new();
+        if c.may(Action::RegistrationReview) {
+            let f = RegistrationFilter {
+                status: Some(RegistrationStatus::Submitted.as_str().into()),
+                ..Default::default()
+            };
+            let waiting = self
+                .store()
+                .list_registrations(c.scope(), &f, PageReq::new(Some(1), Some(1)))
+                .await?
+                .total;
+            if waiting > 0 {
+                todo.push(Todo {
+                    label: "待接收的党员报到",
+                    count: waiting,
+                    href: "/registrations?status=submitted".into(),
+                });
+            }
+        }
+        if c.may(Action::RegistrationSubmit)
+            && let Some(round) = self.store().current_round().await?
+        {
+            let f = RegistrationFilter {
+                round_id: Some(round.id),
+                ..Default::default()
+            };
+            let mine = self
+                .store()
+                .list_registrations(c.scope(), &f, PageReq::new(Some(1), Some(50)))
+                .await?
+                .items;
+            if !mine.iter().any(|r| r.status().is_active()) {
+                let returned = mine
+                    .iter()
+                    .any(|r| r.status() == RegistrationStatus::Returned);
+                todo.push(Todo {
+                    label: if returned {
+                        "报到被退回,请修改后重新提交"
+                    } else {
+                        "本轮次尚未报到"
+                    },
+                    count: 1,
+                    href: "/my/registration".into(),
+                });
+            }
+        }
+        Ok(todo)
     }
 
     /// The caller's own mobile, masked (`None` when none is recorded).

@@ -24,3 +24,4 @@ mod schemathesis;
 mod scope;
 mod store_contract;
 mod text_input;
+mod workbench;

@@ -37,6 +37,8 @@ struct HomePage {
     member: Option<shanzhi_store::orgs::Member>,
     accounts_total: i64,
     audit_total: i64,
+    todo: Vec<shanzhi_cases::accounts::Todo>,
+    tiles: shanzhi_cases::accounts::Tiles,
 }
 
 async fn home(
@@ -53,6 +55,8 @@ async fn home(
         member: home.member,
         accounts_total: home.accounts_total,
         audit_total: home.audit_total,
+        todo: home.todo,
+        tiles: home.tiles,
     }))
 }
 

@@ -159,7 +159,10 @@ pub struct Layout {
     pub role_label: &'static str,
     pub scope_name: String,
     pub csrf: String,
+    /// At most five destinations (首页, three by the role's priority, 我的): fits a 360 px phone.
     pub nav: Vec<NavItem>,
+    /// The role's other destinations, listed on 我的 (/account).
+    pub more: Vec<NavItem>,
     pub flash: Option<&'static str>,
     /// Other role bindings the user can switch to: (id, label, current).
     pub roles: Vec<(i64, String, bool)>,
@@ -167,28 +170,25 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(ctx: &Ctx, title: impl Into<String>, current: &str) -> Layout {
-        let mut nav = vec![NavItem {
-            href: "/",
-            label: "首页",
-            active: current == "/",
-        }];
+        // Destinations in order of priority; a role sees those its table allows.
         let items: [(&'static str, &'static str, Action); 12] = [
             ("/my/registration", "我的报到", Action::RegistrationSubmit),
-            ("/places", "地区", Action::PlaceView),
             ("/registrations", "报到接收", Action::RegistrationView),
-            ("/rounds", "报到轮次", Action::RoundManage),
-            ("/pairings", "结对共建", Action::PairingView),
-            ("/imports", "导入导出", Action::Import),
-            ("/units", "驻区单位", Action::UnitView),
             ("/members", "在职党员", Action::MemberView),
+            ("/units", "驻区单位", Action::UnitView),
+            ("/pairings", "结对共建", Action::PairingView),
+            ("/places", "地区", Action::PlaceView),
+            ("/rounds", "报到轮次", Action::RoundManage),
+            ("/imports", "导入导出", Action::Import),
             ("/social-orgs", "社会组织", Action::SocialOrgView),
             ("/dictionaries", "字典", Action::DictionaryEdit),
-            ("/audit", "审计日志", Action::AuditView),
             ("/accounts", "账号", Action::AccountManage),
+            ("/audit", "审计日志", Action::AuditView),
         ];
         // A member's "报到接收" only leads back to 我的报到 and "在职党员" only to their own record:
         // one entry each, named for what the member sees.
         let member = ctx.role() == shanzhi_domain::role::Role::Member;
+        let mut allowed: Vec<NavItem> = Vec::new();
         for (href, label, action) in items {
             if member && href == "/registrations" {
                 continue;
@@ -199,25 +199,34 @@ impl Layout {
                 label
             };
             if ctx.may(action) {
-                nav.push(NavItem {
+                allowed.push(NavItem {
                     href,
                     label,
                     active: current == href,
                 });
             }
         }
-        // Importers reach 后台任务 from 导入导出; the security admin, who does not import, from the menu.
+        // Importers reach 后台任务 from 导入导出; the security admin, who does not import, from 我的.
         if ctx.may(Action::JobView) && !ctx.may(Action::Import) {
-            nav.push(NavItem {
+            allowed.push(NavItem {
                 href: "/jobs",
                 label: "后台任务",
                 active: current == "/jobs",
             });
         }
+        const IN_BAR: usize = 3;
+        let more = allowed.split_off(allowed.len().min(IN_BAR));
+        let in_more = more.iter().any(|n| n.active);
+        let mut nav = vec![NavItem {
+            href: "/",
+            label: "首页",
+            active: current == "/",
+        }];
+        nav.extend(allowed);
         nav.push(NavItem {
             href: "/account",
-            label: "我的账号",
-            active: current == "/account",
+            label: "我的",
+            active: current == "/account" || in_more,
         });
         Layout {
             title: title.into(),
@@ -226,6 +235,7 @@ impl Layout {
             scope_name: ctx.binding().scope_name.clone(),
             csrf: ctx.csrf.clone(),
             nav,
+            more,
             flash: None,
             roles: ctx
                 .bindings()

@@ -1,0 +1,124 @@
+//! Every home page is a to-do list, and the phone navigation fits: at most five destinations per role (the rest
+//! on 我的), no 返回 on top-level pages, no home tile that leads to a 403, and 待办 counts that follow the work.
+
+use serde_json::json;
+
+use crate::both;
+use crate::support::{Db, PASSWORD, TestApp, two_towns};
+
+async fn signed_in(app: &TestApp, username: &str) -> reqwest::Client {
+    let c = app.browser();
+    let (status, _) = app.web_login(&c, username, PASSWORD).await;
+    assert_eq!(status, 303, "login {username}");
+    c
+}
+
+/// GETs a page, following one redirect (e.g. /places leads to the caller's own place).
+async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let res = client.get(app.url(path)).send().await.unwrap();
+    if res.status().as_u16() == 303
+        && let Some(to) = res.headers().get("location")
+    {
+        let to = to.to_str().unwrap().to_string();
+        let res = client.get(app.url(&to)).send().await.unwrap();
+        return (res.status().as_u16(), res.text().await.unwrap());
+    }
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// The `href`s of the links inside the first element that starts with `open` (up to its closing `close`).
+fn links_in(html: &str, open: &str, close: &str) -> Vec<String> {
+    let Some(start) = html.find(open) else {
+        return Vec::new();
+    };
+    let end = html[start..].find(close).map_or(html.len(), |e| start + e);
+    html[start..end]
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+async fn navigation_fits_and_leads_somewhere(db: Db) {
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
+    let accounts = [
+        &w.district_admin,
+        &w.town_admin_a,
+        &w.community_admin_a1,
+        &w.grid_leader_a1,
+        &w.unit_admin_a1,
+        &w.member_a1,
+        &w.resident_a1,
+        &w.security_admin,
+        &w.auditor,
+    ];
+    for a in accounts {
+        let c = signed_in(&app, &a.username).await;
+        let (status, home) = page(&c, &app, "/").await;
+        assert_eq!(status, 200, "{}", a.username);
+        let nav = links_in(&home, "<nav class=\"nav\"", "</nav>");
+        assert!(
+            (2..=5).contains(&nav.len()),
+            "{}: {} destinations {nav:?}",
+            a.username,
+            nav.len()
+        );
+        assert_eq!(nav.first().map(String::as_str), Some("/"));
+        assert_eq!(nav.last().map(String::as_str), Some("/account"));
+        // Every destination, in the bar or under 我的, opens for this role, and a top-level page has no 返回.
+        let (_, mine) = page(&c, &app, "/account").await;
+        let more = links_in(&mine, "<nav class=\"card more\"", "</nav>");
+        for href in nav.iter().chain(more.iter()) {
+            let (status, html) = page(&c, &app, href).await;
+            assert_eq!(status, 200, "{}: {href}", a.username);
+            assert!(!html.contains("‹ 返回"), "{}: {href} is top-level", a.username);
+        }
+        // Home tiles and 待办 lead somewhere this role may go.
+        for open in ["<ul class=\"stats\"", "<ul class=\"todo-list\""] {
+            for href in links_in(&home, open, "</ul>") {
+                let status = page(&c, &app, &href).await.0;
+                assert_eq!(status, 200, "{}: home link {href}", a.username);
+            }
+        }
+    }
+}
+both!(navigation_fits_and_leads_somewhere);
+
+async fn home_pages_list_what_waits(db: Db) {
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
+    let admin = signed_in(&app, &w.community_admin_a1.username).await;
+    let (_, home) = page(&admin, &app, "/").await;
+    assert!(home.contains("待办") && home.contains("目前没有等待您处理的事项"));
+    let member = signed_in(&app, &w.member_a1.username).await;
+    let (_, home) = page(&member, &app, "/").await;
+    assert!(home.contains("本轮次尚未报到"), "the member is told to register");
+
+    // The member registers; the community's home shows 待接收 1, the member's nothing to do.
+    let token = app.token(&w.member_a1.username).await;
+    let res = app
+        .api()
+        .post(app.url("/api/v1/registrations"))
+        .bearer_auth(&token)
+        .json(&json!({"community_id": w.a1.id.0.to_string(), "availability": ["weekend_morning"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    let (_, home) = page(&admin, &app, "/").await;
+    let todo = &home[home.find("id=\"todo\"").unwrap()..];
+    assert!(
+        todo.contains("待接收的党员报到<strong>1</strong>"),
+        "{}",
+        &todo[..todo.len().min(600)]
+    );
+    let (_, home) = page(&member, &app, "/").await;
+    assert!(!home.contains("本轮次尚未报到"));
+    // Another community sees nothing waiting.
+    let other = signed_in(&app, &w.community_admin_b1.username).await;
+    let (_, home) = page(&other, &app, "/").await;
+    assert!(home.contains("目前没有等待您处理的事项"));
+}
+both!(home_pages_list_what_waits);
