@@ -399,7 +399,9 @@ async fn page_upload_with_progress_page(db: Db) {
     );
     assert!(html.contains("未导入任何数据"), "{html}");
     assert!(html.contains("第3行"));
-    assert!(html.contains("invalid_mobile"));
+    // The page gives the reason in Chinese, never the code (the CSV report and the API keep the code).
+    assert!(html.contains(shanzhi_domain::Code::InvalidMobile.message()));
+    assert!(!html.contains("invalid_mobile"));
     assert_eq!(count_mobile(&app, "13700000031").await, 0);
     // The full list downloads as CSV; another community's admin gets 404.
     let csv = browser

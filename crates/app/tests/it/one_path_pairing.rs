@@ -156,8 +156,11 @@ async fn unit_registration_submit_and_accept(db: Db) {
         .get_json(&unit_t, &format!("/api/v1/unit-registrations/{by_api}"))
         .await;
     assert_eq!(a["status"], "accepted");
-    assert_eq!(a["decided_by"], "community_admin_a1");
-    assert_eq!(b["decided_by"], "community_admin_b1");
+    // Who decided is shown by display name, never by login name.
+    for (row, username) in [(&a, "community_admin_a1"), (&b, "community_admin_b1")] {
+        let account = app.store.find_login(username).await.unwrap().unwrap();
+        assert_eq!(row["decided_by"], account.display_name.as_str());
+    }
     assert_eq!(without(a, &differ), without(b, &differ));
 
     // The same audit entries (the reviewers differ only by name).

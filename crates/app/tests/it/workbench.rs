@@ -73,7 +73,11 @@ async fn navigation_fits_and_leads_somewhere(db: Db) {
         for href in nav.iter().chain(more.iter()) {
             let (status, html) = page(&c, &app, href).await;
             assert_eq!(status, 200, "{}: {href}", a.username);
-            assert!(!html.contains("‹ 返回"), "{}: {href} is top-level", a.username);
+            assert!(
+                !html.contains("‹ 返回"),
+                "{}: {href} is top-level",
+                a.username
+            );
         }
         // Home tiles and 待办 lead somewhere this role may go.
         for open in ["<ul class=\"stats\"", "<ul class=\"todo-list\""] {
@@ -94,7 +98,10 @@ async fn home_pages_list_what_waits(db: Db) {
     assert!(home.contains("待办") && home.contains("目前没有等待您处理的事项"));
     let member = signed_in(&app, &w.member_a1.username).await;
     let (_, home) = page(&member, &app, "/").await;
-    assert!(home.contains("本轮次尚未报到"), "the member is told to register");
+    assert!(
+        home.contains("本轮次尚未报到"),
+        "the member is told to register"
+    );
 
     // The member registers; the community's home shows 待接收 1, the member's nothing to do.
     let token = app.token(&w.member_a1.username).await;

@@ -37,6 +37,7 @@ pub struct UnitRegistration {
     pub return_reason: Option<String>,
     pub submitted_at: i64,
     pub decided_at: Option<i64>,
+    /// Who decided, by display name (never a login name).
     pub decided_by: Option<String>,
     pub updated_at: i64,
 }
@@ -58,9 +59,10 @@ macro_rules! unit_reg_select {
     () => {
         "SELECT ur.id, ur.round_id, rd.name AS round_name, ur.unit_id, u.name AS unit_name, u.party_org_name, \
          ur.place_id, pl.name AS place_name, pl.level AS place_level, ur.place_path, ur.status, ur.contact_name, \
-         ur.contact_phone_masked, ur.note, ur.return_reason, ur.submitted_at, ur.decided_at, ur.decided_by, ur.updated_at \
+         ur.contact_phone_masked, ur.note, ur.return_reason, ur.submitted_at, ur.decided_at, \
+         COALESCE(da.display_name, ur.decided_by) AS decided_by, ur.updated_at \
          FROM unit_registrations ur JOIN rounds rd ON rd.id = ur.round_id JOIN units u ON u.id = ur.unit_id \
-         JOIN places pl ON pl.id = ur.place_id WHERE 1 = 1"
+         JOIN places pl ON pl.id = ur.place_id LEFT JOIN accounts da ON da.username = ur.decided_by WHERE 1 = 1"
     };
 }
 
