@@ -302,6 +302,58 @@ impl Registrations<'_> {
             .await?)
     }
 
+    /// The grids of the reviewing community, to accept into (bulk accept on the queue).
+    pub async fn own_grids(&self, c: &Caller) -> CaseResult<Vec<(i64, String)>> {
+        let community = self.own_community(c).await?;
+        Ok(self
+            .store()
+            .list_places(
+                c.scope(),
+                &PlaceFilter {
+                    parent_id: Some(community.id),
+                    level: Some(shanzhi_domain::place::PlaceLevel::Grid.as_str().into()),
+                    q: None,
+                },
+                PageReq::new(Some(1), Some(100)),
+            )
+            .await?
+            .items
+            .into_iter()
+            .map(|g: Place| (g.id, g.name))
+            .collect())
+    }
+
+    /// Accepts several waiting registrations into one grid (批量接收), each in its own transaction with its own
+    /// history row, receipt and audit entry, exactly as one by one. Returns how many were accepted and how many
+    /// could not be (changed meanwhile, not this community's, not waiting).
+    pub async fn accept_many(
+        &self,
+        c: &Caller,
+        ids: &[RegistrationId],
+        grid: PlaceId,
+    ) -> CaseResult<(usize, usize)> {
+        c.require(Action::RegistrationReview)?;
+        reviewer(c)?;
+        if ids.len() > 200 {
+            return Err(AppError::new(Code::TooManyFields));
+        }
+        let (mut accepted, mut refused) = (0, 0);
+        for id in ids {
+            match self
+                .store()
+                .accept_registration(c.actor(), c.scope(), *id, Some(grid))
+                .await
+            {
+                Ok(_) => accepted += 1,
+                Err(shanzhi_store::StoreError::Db(e)) => {
+                    return Err(shanzhi_store::StoreError::Db(e).into());
+                }
+                Err(_) => refused += 1,
+            }
+        }
+        Ok((accepted, refused))
+    }
+
     /// The community returns a submitted registration with a reason the member sees.
     pub async fn return_(&self, c: &Caller, id: RegistrationId, reason: &str) -> CaseResult<()> {
         c.require(Action::RegistrationReview)?;

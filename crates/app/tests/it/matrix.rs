@@ -123,6 +123,7 @@ pub const UI: &[(&str, &str, Gate)] = &[
     ("GET", "/join/{code}", Public),
     ("GET", "/registrations", All(&[A::RegistrationView], No)),
     ("GET", "/registrations/qr", All(&[A::RegistrationReview], No)),
+    ("POST", "/registrations/accept", All(&[A::RegistrationReview], No)),
     ("GET", "/registrations/qr.svg", All(&[A::RegistrationReview], No)),
     ("GET", "/registrations/qr.png", All(&[A::RegistrationReview], No)),
     ("GET", "/registrations/{id}", All(&[A::RegistrationView], Registration)),

@@ -129,3 +129,91 @@ async fn home_pages_list_what_waits(db: Db) {
     assert!(home.contains("目前没有等待您处理的事项"));
 }
 both!(home_pages_list_what_waits);
+
+fn csrf_of(html: &str) -> String {
+    let key = "name=\"_csrf\" value=\"";
+    let start = html.find(key).expect("page has a CSRF field") + key.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+async fn community_accepts_in_bulk(db: Db) {
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
+    let mut ids = Vec::new();
+    for member in [&w.member_a1, &w.member_b1] {
+        let token = app.token(&member.username).await;
+        let res = app
+            .api()
+            .post(app.url("/api/v1/registrations"))
+            .bearer_auth(&token)
+            .json(&json!({"community_id": w.a1.id.0.to_string(), "availability": ["weekend_morning"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 201);
+        let body: serde_json::Value = res.json().await.unwrap();
+        ids.push(body["id"].as_i64().unwrap());
+    }
+    let admin = signed_in(&app, &w.community_admin_a1.username).await;
+    let (status, html) = page(&admin, &app, "/registrations").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("批量接收") && html.contains("form=\"bulk\""));
+    let csrf = csrf_of(&html);
+    let grid = w.grid_a1.id.0.to_string();
+    let mut form: Vec<(&str, String)> = vec![("_csrf", csrf.clone()), ("grid_id", grid.clone())];
+    for id in &ids {
+        form.push(("ids", id.to_string()));
+    }
+    let res = admin
+        .post(app.url("/registrations/accept"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["location"], "/registrations?ok=bulk_accepted");
+    let reviewer = app.token(&w.community_admin_a1.username).await;
+    for id in &ids {
+        let (_, r) = app
+            .get_json(&reviewer, &format!("/api/v1/registrations/{id}"))
+            .await;
+        assert_eq!(r["registration"]["status"], "accepted");
+        assert_eq!(r["registration"]["grid_id"], w.grid_a1.id.0);
+        assert!(r["registration"]["receipt_no"].is_string());
+        // Each is audited as if accepted one by one.
+        let audit = app
+            .db
+            .raw_strings(&format!(
+                "SELECT action FROM audit_log WHERE target = 'registration:{id}' ORDER BY id"
+            ))
+            .await;
+        assert_eq!(audit, ["registration.submit", "registration.accept"]);
+    }
+    // Again: nothing waits any more, so every one is refused and said so.
+    let form: Vec<(&str, String)> = vec![
+        ("_csrf", csrf),
+        ("grid_id", grid),
+        ("ids", ids[0].to_string()),
+    ];
+    let res = admin
+        .post(app.url("/registrations/accept"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/registrations?ok=bulk_partial");
+    // Another community's admin cannot accept them (404 each, reported as not accepted); a member is refused.
+    let member = signed_in(&app, &w.member_a1.username).await;
+    let (_, html) = page(&member, &app, "/account").await;
+    let res = member
+        .post(app.url("/registrations/accept"))
+        .form(&[
+            ("_csrf", csrf_of(&html)),
+            ("grid_id", w.grid_a1.id.0.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+}
+both!(community_accepts_in_bulk);

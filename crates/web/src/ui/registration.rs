@@ -46,6 +46,7 @@ pub fn routes() -> super::Routes {
         .route("/registrations/qr", get(join_qr))
         .route("/registrations/qr.svg", get(join_qr_svg))
         .route("/registrations/qr.png", get(join_qr_png))
+        .route("/registrations/accept", post(accept_many))
         .route("/registrations/{id}", get(detail))
         .route("/registrations/{id}/accept", post(accept))
         .route("/registrations/{id}/return", post(return_))
@@ -667,6 +668,8 @@ struct QueuePage {
     statuses: Vec<(&'static str, &'static str)>,
     rounds: Vec<Round>,
     is_community: bool,
+    /// The community's grids for 批量接收 (empty: no bulk accept offered).
+    bulk_grids: Vec<(i64, String)>,
 }
 
 async fn queue(
@@ -713,6 +716,11 @@ async fn queue(
     }
     // The QR code link is offered to the reviewing community the QR page serves.
     let is_community = can_review && cases.own_community(&ctx).await.is_ok();
+    let bulk_grids = if is_community && items.iter().any(|v| v.r.status().is_waiting()) {
+        cases.own_grids(&ctx).await?
+    } else {
+        Vec::new()
+    };
     Ok(render(&QueuePage {
         l: Layout::new(&ctx, "报到接收", "/registrations").flash(q.ok.as_deref()),
         items,
@@ -726,6 +734,7 @@ async fn queue(
             .collect(),
         rounds,
         is_community,
+        bulk_grids,
     }))
 }
 
@@ -850,6 +859,36 @@ async fn accept(
             Err(e) => Err(e.into()),
         },
     }
+}
+
+/// 批量接收: the ticked registrations of the queue into one grid.
+async fn accept_many(
+    State(state): State<AppState>,
+    UiCtx(ctx): UiCtx,
+    form: Form,
+) -> Result<Response, UiError> {
+    let ids: Vec<RegistrationId> = form
+        .all("ids")
+        .iter()
+        .filter_map(|s| parse_id(s))
+        .map(RegistrationId)
+        .collect();
+    let grid = parse_id(&form.get("grid_id")).map(PlaceId);
+    let Some(grid) = grid.filter(|_| !ids.is_empty()) else {
+        // Still a reviewer's action: refuse others before telling them what is missing.
+        state.cases.registration().own_community(&ctx).await?;
+        return Ok(see_other("/registrations?ok=bulk_none"));
+    };
+    let (_, refused) = state
+        .cases
+        .registration()
+        .accept_many(&ctx, &ids, grid)
+        .await?;
+    Ok(see_other(if refused == 0 {
+        "/registrations?ok=bulk_accepted"
+    } else {
+        "/registrations?ok=bulk_partial"
+    }))
 }
 
 async fn return_(
