@@ -46,8 +46,25 @@ pub struct PlaceSummary {
     #[serde(flatten)]
     pub place: Place,
     pub children: i64,
+    /// Units located in this place and below.
     pub units: i64,
+    /// Members living in this place and below.
     pub members: i64,
+    /// Of those members, how many have an accepted registration in the latest round (已报到).
+    pub registered: i64,
+    /// Units with an accepted 组团报到 in this place or below in the latest round, wherever they are located.
+    pub units_registered: i64,
+}
+
+impl PlaceSummary {
+    /// 未报到: members living here without an accepted registration in the latest round.
+    pub fn unregistered(&self) -> i64 {
+        (self.members - self.registered).max(0)
+    }
+    /// 报到率 as people read it (`62.5%`), or `—` without members.
+    pub fn rate_label(&self) -> String {
+        shanzhi_domain::registration::rate_label(self.registered, self.members)
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -199,21 +216,35 @@ impl Store {
     /// Counts for a place's subtree: child places, units and members located within it.
     pub async fn place_summary(&self, place: Place) -> StoreResult<PlaceSummary> {
         let (lo, hi) = place::subtree_range(&place.path);
-        let (children, units, members): (i64, i64, i64) = rd!(self, |p| sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM places WHERE parent_id = $1), \
+        // 已报到 counts members by where they live: accepting a registration moves the member into the grid, so a
+        // member counts where they registered. The latest round is the one reported.
+        let (children, units, members, registered, units_registered): (i64, i64, i64, i64, i64) = rd!(
+            self,
+            |p| {
+                sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM places WHERE parent_id = $1), \
                     (SELECT COUNT(*) FROM units WHERE place_path >= $2 AND place_path < $3), \
-                    (SELECT COUNT(*) FROM members WHERE place_path >= $2 AND place_path < $3)"
-        )
-        .bind(place.id)
-        .bind(&lo)
-        .bind(&hi)
-        .fetch_one(p)
-        .await?);
+                    (SELECT COUNT(*) FROM members WHERE place_path >= $2 AND place_path < $3), \
+                    (SELECT COUNT(*) FROM members m WHERE m.place_path >= $2 AND m.place_path < $3 \
+                       AND EXISTS (SELECT 1 FROM registrations r WHERE r.member_id = m.id AND r.status = 'accepted' \
+                         AND r.round_id = (SELECT MAX(id) FROM rounds))), \
+                    (SELECT COUNT(DISTINCT ur.unit_id) FROM unit_registrations ur WHERE ur.place_path >= $2 \
+                       AND ur.place_path < $3 AND ur.status = 'accepted' AND ur.round_id = (SELECT MAX(id) FROM rounds))"
+            )
+            .bind(place.id)
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_one(p)
+            .await?
+            }
+        );
         Ok(PlaceSummary {
             place,
             children,
             units,
             members,
+            registered,
+            units_registered,
         })
     }
 

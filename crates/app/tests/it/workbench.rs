@@ -217,3 +217,87 @@ async fn community_accepts_in_bulk(db: Db) {
     assert_eq!(res.status().as_u16(), 403);
 }
 both!(community_accepts_in_bulk);
+
+async fn place_tree_shows_registration_rates(db: Db) {
+    let (app, w) = two_towns(db).await;
+    w.world.open_round("2026年度", 2026).await;
+    // One member of 甲一村 registers and is accepted; another registers and waits.
+    for (member, accept) in [(&w.member_a1, true), (&w.member_b1, false)] {
+        let token = app.token(&member.username).await;
+        let community = if accept { &w.a1 } else { &w.b1 };
+        let res = app
+            .api()
+            .post(app.url("/api/v1/registrations"))
+            .bearer_auth(&token)
+            .json(&json!({"community_id": community.id.0.to_string(), "availability": ["weekend_morning"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 201);
+        let id = res.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        if accept {
+            let admin = app.token(&w.community_admin_a1.username).await;
+            let res = app
+                .api()
+                .post(app.url(&format!("/api/v1/registrations/{id}/accept")))
+                .bearer_auth(&admin)
+                .json(&json!({"grid_id": w.grid_a1.id.0}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status().as_u16(), 200);
+        }
+    }
+    let district = app.token(&w.district_admin.username).await;
+    let mut total = 0;
+    for (place, expected) in [
+        (&w.district, 1),
+        (&w.town_a, 1),
+        (&w.town_b, 0),
+        (&w.a1, 1),
+        (&w.a2, 0),
+        (&w.b1, 0),
+        (&w.b2, 0),
+    ] {
+        let (status, s) = app
+            .get_json(&district, &format!("/api/v1/places/{}", place.id.0))
+            .await;
+        assert_eq!(status, 200);
+        // Recomputed from the rows: members living here with an accepted registration in the latest round.
+        let recomputed = app
+            .db
+            .raw_strings(&format!(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM members m WHERE m.place_path LIKE '{}%' AND EXISTS \
+                 (SELECT 1 FROM registrations r WHERE r.member_id = m.id AND r.status = 'accepted' \
+                 AND r.round_id = (SELECT MAX(id) FROM rounds))",
+                s["path"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(s["registered"], expected, "{}", place.name);
+        assert_eq!(
+            recomputed,
+            [expected.to_string()],
+            "{} recomputed",
+            place.name
+        );
+        if place.id == w.district.id {
+            total = s["members"].as_i64().unwrap();
+        }
+    }
+    // The district page shows the same figures per town, with the rate.
+    let c = signed_in(&app, &w.district_admin.username).await;
+    let (_, html) = page(&c, &app, &format!("/places/{}", w.district.id.0)).await;
+    let expected_rate = shanzhi_domain::registration::rate_label(1, total);
+    assert!(
+        html.contains(&expected_rate),
+        "district rate {expected_rate}"
+    );
+    assert!(html.contains("报到率") && html.contains("未报到"));
+    // A town admin's home shows its own rate.
+    let c = signed_in(&app, &w.town_admin_b.username).await;
+    let (_, html) = page(&c, &app, "/").await;
+    assert!(html.contains("<strong>0.0%</strong>报到率"));
+}
+both!(place_tree_shows_registration_rates);

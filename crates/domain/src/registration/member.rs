@@ -174,6 +174,17 @@ pub fn has_card(status: RegistrationStatus) -> bool {
     )
 }
 
+/// A registration rate as people read it: `62.5%`, or `—` when there is nobody to count.
+pub fn rate_label(registered: i64, of: i64) -> String {
+    if of <= 0 {
+        "—".into()
+    } else {
+        // Integer arithmetic on tenths of a percent, rounded half up.
+        let tenths = (registered.max(0) * 2000 + of) / (2 * of);
+        format!("{}.{}%", tenths / 10, tenths % 10)
+    }
+}
+
 /// The receipt (回执) number for an accepted registration: `HZ2026-000123`.
 pub fn receipt_no(round_year: i32, registration_id: i64) -> String {
     format!("HZ{round_year}-{registration_id:06}")

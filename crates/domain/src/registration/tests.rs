@@ -351,3 +351,12 @@ fn a_resubmission_never_starts_with_the_returning_community() {
     assert_eq!(resubmission_community(returner, None, Some(returner)), None);
     assert_eq!(resubmission_community(returner, None, None), None);
 }
+
+#[test]
+fn rates_read_as_percentages() {
+    assert_eq!(rate_label(0, 0), "—");
+    assert_eq!(rate_label(0, 8), "0.0%");
+    assert_eq!(rate_label(1, 8), "12.5%");
+    assert_eq!(rate_label(2, 3), "66.7%");
+    assert_eq!(rate_label(8, 8), "100.0%");
+}
