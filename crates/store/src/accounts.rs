@@ -372,9 +372,26 @@ impl Store {
                 account_cols!(),
                 " WHERE a.mobile_hash = $1"
             ))
-            .bind(hash)
+            .bind(&hash)
             .fetch_optional(p)
             .await?);
+            if a.is_some() {
+                return Ok(a);
+            }
+            // A member logs in with the mobile registered on their member record too (the account may have
+            // been created without one).
+            let a: Option<Account> = rd!(self, |p| {
+                sqlx::query_as(concat!(
+                "SELECT ",
+                account_cols!(),
+                " WHERE a.active AND (a.member_id = (SELECT id FROM members WHERE mobile_hash = $1) \
+                   OR a.id IN (SELECT ra.account_id FROM role_assignments ra JOIN members m ON m.id = ra.member_id \
+                     WHERE m.mobile_hash = $1)) ORDER BY a.id LIMIT 1"
+            ))
+            .bind(&hash)
+            .fetch_optional(p)
+            .await?
+            });
             if a.is_some() {
                 return Ok(a);
             }

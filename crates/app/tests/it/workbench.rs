@@ -301,3 +301,39 @@ async fn place_tree_shows_registration_rates(db: Db) {
     assert!(html.contains("<strong>0.0%</strong>报到率"));
 }
 both!(place_tree_shows_registration_rates);
+
+async fn member_logs_in_with_the_mobile_on_record(db: Db) {
+    let (app, w) = two_towns(db).await;
+    let full = app
+        .store
+        .reveal_member_personal(
+            &shanzhi_store::Actor::system("test"),
+            &shanzhi_domain::role::Scope::Everything,
+            w.members_a1[0].id,
+        )
+        .await
+        .unwrap();
+    let res = app.api_login(&full.mobile, PASSWORD, None).await;
+    assert_eq!(
+        res.status().as_u16(),
+        200,
+        "the registered mobile logs the member in"
+    );
+    let body: serde_json::Value = res.json().await.unwrap();
+    let token = body["token"].as_str().unwrap().to_string();
+    let (_, me) = app.get_json(&token, "/api/v1/me").await;
+    assert_eq!(me["username"], w.member_a1.username.as_str());
+    // A member record without an account logs nobody in (and answers like any wrong name).
+    let other = app
+        .store
+        .reveal_member_personal(
+            &shanzhi_store::Actor::system("test"),
+            &shanzhi_domain::role::Scope::Everything,
+            w.members_a2[0].id,
+        )
+        .await
+        .unwrap();
+    let res = app.api_login(&other.mobile, PASSWORD, None).await;
+    assert_eq!(res.status().as_u16(), 401);
+}
+both!(member_logs_in_with_the_mobile_on_record);
