@@ -540,6 +540,8 @@ pub async fn ensure(
                     password_hash: hash.clone(),
                     member_id,
                     bindings: vec![b],
+                    // Demo passwords are printed for trying the product out.
+                    must_change_password: false,
                 },
             )
             .await?;

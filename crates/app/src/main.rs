@@ -356,6 +356,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     unit_id: unit_id.map(shanzhi_domain::UnitId),
                     member_id: member_id.map(shanzhi_domain::MemberId),
                 }],
+                // The operator chose this password for the person it is for; they change it at first login.
+                must_change_password: true,
             };
             store
                 .create_account(&Actor::system("cli"), &account)

@@ -229,12 +229,10 @@ impl Accounts<'_> {
             password_hash: hasher.hash(&password).await?,
             member_id: binding.member_id,
             bindings: vec![binding],
+            // An initial password is temporary: whoever receives it replaces it at the first login.
+            must_change_password: true,
         };
         let id = self.store().create_account(c.actor(), &account).await?;
-        // An initial password is temporary: admins must replace it at first login.
-        self.store()
-            .set_password_changed_at(id, Timestamp(0))
-            .await?;
         Ok(InitialPassword {
             account_id: id,
             username: account.username.to_ascii_lowercase(),
@@ -283,9 +281,9 @@ impl Accounts<'_> {
         let account = self.store().get_account(id).await?;
         let password = shanzhi_secure::password::initial_password();
         let hash = hasher.hash(&password).await?;
-        self.store().set_password(c.actor(), id, &hash).await?;
+        // Given by the security admin: its owner replaces it at the next login.
         self.store()
-            .set_password_changed_at(id, Timestamp(0))
+            .set_password(c.actor(), id, &hash, true)
             .await?;
         Ok(InitialPassword {
             account_id: id,
@@ -418,7 +416,10 @@ impl Accounts<'_> {
         }
         shanzhi_domain::password::check_policy(new).map_err(AppError::new)?;
         let hash = hasher.hash(new).await?;
-        Ok(self.store().set_password(c.actor(), id, &hash).await?)
+        Ok(self
+            .store()
+            .set_password(c.actor(), id, &hash, false)
+            .await?)
     }
 
     /// Switches the session `token_hash` (the caller's) to another of the caller's role bindings.

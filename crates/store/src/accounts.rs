@@ -26,6 +26,8 @@ pub struct Account {
     pub member_id: Option<i64>,
     pub active: bool,
     pub created_at: i64,
+    /// Given by someone else (created or reset by the security admin): changed at the next login.
+    pub must_change_password: bool,
 }
 
 impl std::fmt::Debug for Account {
@@ -74,6 +76,8 @@ pub struct NewAccount {
     pub password_hash: String,
     pub member_id: Option<MemberId>,
     pub bindings: Vec<NewBinding>,
+    /// The password was chosen by someone else: its owner changes it at the first login.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +169,7 @@ struct BindingRow {
 macro_rules! account_cols {
     () => {
         "a.id, a.username, a.display_name, a.password_hash, a.password_changed_at, COALESCE(la.failures, 0) AS failed_logins, \
-         la.locked_until, a.totp_secret_enc, a.totp_enabled, a.member_id, a.active, a.created_at \
+         la.locked_until, a.totp_secret_enc, a.totp_enabled, a.member_id, a.active, a.created_at, a.must_change_password \
          FROM accounts a LEFT JOIN login_attempts la ON la.account_id = a.id"
     };
 }
@@ -206,8 +210,8 @@ impl Store {
             actor,
             |tx| {
                 let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO accounts (username, display_name, mobile_enc, mobile_hash, password_hash, password_changed_at, member_id, active, created_at) \
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,TRUE,$6) RETURNING id",
+                    "INSERT INTO accounts (username, display_name, mobile_enc, mobile_hash, password_hash, password_changed_at, member_id, active, created_at, must_change_password) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,TRUE,$6,$8) RETURNING id",
                 )
                 .bind(&username)
                 .bind(&a.display_name)
@@ -216,6 +220,7 @@ impl Store {
                 .bind(&a.password_hash)
                 .bind(now)
                 .bind(a.member_id.map(|m| m.0))
+                .bind(a.must_change_password)
                 .fetch_one(&mut *tx)
                 .await?;
                 for b in &a.bindings {
@@ -470,19 +475,28 @@ impl Store {
             .collect())
     }
 
-    /// Sets a new password hash and ends every session of the account.
-    pub async fn set_password(&self, actor: &Actor, id: AccountId, hash: &str) -> StoreResult<()> {
+    /// Sets a new password hash and ends every session of the account. `must_change`: the password was set by
+    /// someone else (a reset), so its owner changes it at the next login.
+    pub async fn set_password(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        hash: &str,
+        must_change: bool,
+    ) -> StoreResult<()> {
         let now = Timestamp::now().0;
         audited_write!(
             self,
             actor,
             |tx| {
                 sqlx::query(
-                    "UPDATE accounts SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+                    "UPDATE accounts SET password_hash = $1, password_changed_at = $2, must_change_password = $4 \
+                     WHERE id = $3",
                 )
                 .bind(hash)
                 .bind(now)
                 .bind(id.0)
+                .bind(must_change)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query("DELETE FROM login_attempts WHERE account_id = $1")

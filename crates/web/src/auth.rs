@@ -236,14 +236,15 @@ pub async fn check_password(
     })
 }
 
-/// The stage after the second factor (or right after the password when none is needed).
+/// The stage after the second factor (or right after the password when none is needed): a password given by
+/// someone else, or an admin's password older than 90 days, is changed first.
 pub fn after_second_factor(account: &Account, is_admin: bool) -> SessionStage {
-    if is_admin
+    let expired = is_admin
         && shanzhi_domain::password::expired(
             Timestamp(account.password_changed_at),
             Timestamp::now(),
-        )
-    {
+        );
+    if account.must_change_password || expired {
         SessionStage::PasswordChange
     } else {
         SessionStage::Full

@@ -337,3 +337,53 @@ async fn member_logs_in_with_the_mobile_on_record(db: Db) {
     assert_eq!(res.status().as_u16(), 401);
 }
 both!(member_logs_in_with_the_mobile_on_record);
+
+async fn a_password_given_by_someone_else_is_changed_first(db: Db) {
+    let (app, w) = two_towns(db).await;
+    let security = signed_in(&app, &w.security_admin.username).await;
+    let path = format!("/accounts/{}", w.member_a1.id.0);
+    let (_, html) = page(&security, &app, &path).await;
+    let res = security
+        .post(app.url(&format!("{path}/reset-password")))
+        .form(&[("_csrf", csrf_of(&html))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    let start = html
+        .find("id=\"initial-password\">")
+        .expect("the new password is shown once")
+        + "id=\"initial-password\">".len();
+    let password: String = html[start..].chars().take_while(|c| *c != '<').collect();
+    // The API refuses a session until the member has chosen their own password …
+    let res = app.api_login(&w.member_a1.username, &password, None).await;
+    assert_eq!(res.status().as_u16(), 403);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "password_change_required");
+    // … and the page login leads to the password change first.
+    let member = app.browser();
+    let (status, to) = app
+        .web_login(&member, &w.member_a1.username, &password)
+        .await;
+    assert_eq!((status, to.as_str()), (303, "/login/password"));
+    let (_, html) = page(&member, &app, "/login/password").await;
+    let res = member
+        .post(app.url("/login/password"))
+        .form(&[
+            ("_csrf", csrf_of(&html).as_str()),
+            ("current", password.as_str()),
+            ("new", "Mine#Own2026x"),
+            ("confirm", "Mine#Own2026x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    // Their own password logs in straight away.
+    let res = app
+        .api_login(&w.member_a1.username, "Mine#Own2026x", None)
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+}
+both!(a_password_given_by_someone_else_is_changed_first);

@@ -311,7 +311,7 @@ pub async fn change_password(
     let new_hash = state.hasher.hash(new).await?;
     state
         .store
-        .set_password(actor, account_id, &new_hash)
+        .set_password(actor, account_id, &new_hash, false)
         .await?;
     Ok(())
 }

@@ -370,6 +370,7 @@ impl World {
                     password_hash: self.hash.clone(),
                     member_id,
                     bindings: vec![binding],
+                    must_change_password: false,
                 },
             )
             .await
