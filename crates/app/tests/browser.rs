@@ -145,6 +145,16 @@ async fn member_registers_and_unit_admin_sees_receipt() -> anyhow::Result<()> {
         .map_err(|_| anyhow!("browser test took longer than {BUDGET:?}"))?
 }
 
+/// Every page every role can reach by following links from its home page, at 375 px: no horizontal scrolling,
+/// no link that answers 403 or 404, and no snake_case code (an error code or a login name) in the visible text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_of_every_role_fits_a_phone() -> anyhow::Result<()> {
+    tools_present()?;
+    tokio::time::timeout(BUDGET * 5, run(walk_steps))
+        .await
+        .map_err(|_| anyhow!("the page walk took longer than {:?}", BUDGET * 5))?
+}
+
 fn tools_present() -> anyhow::Result<()> {
     for tool in [CHROMIUM, CHROMEDRIVER] {
         ensure!(
@@ -643,4 +653,109 @@ async fn reveal_mobile(base: &str, member_id: i64) -> anyhow::Result<String> {
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| anyhow!("reveal answered without a mobile: {numbers}"))
+}
+
+/// Pages a role may reach per walk (breadth first from 首页), so lists with many rows stay bounded.
+const WALK_PAGES: usize = 30;
+
+/// Whether a word of visible text looks like a code meant for programs: `invalid_mobile`, `fanjia_admin`.
+fn looks_like_code(word: &str) -> bool {
+    word.len() > 3
+        && word.contains('_')
+        && word.starts_with(|c: char| c.is_ascii_lowercase())
+        && word.ends_with(|c: char| c.is_ascii_lowercase())
+}
+
+/// Links worth following: same-site pages, not downloads, logout or the public card.
+fn walkable(href: &str) -> Option<String> {
+    let href = href.split('#').next()?;
+    if !href.starts_with('/')
+        || href.starts_with("//")
+        || href.starts_with("/static/")
+        || href.starts_with("/card/")
+    {
+        return None;
+    }
+    let path = href.split('?').next()?;
+    let download = [".xlsx", ".csv", ".json", ".png", ".svg", ".pdf"]
+        .iter()
+        .any(|ext| path.ends_with(ext));
+    (!download && path != "/logout").then(|| href.to_string())
+}
+
+async fn walk_steps(c: Client, base: String) -> anyhow::Result<()> {
+    let (c, base) = (&c, base.as_str());
+    let mut problems: Vec<String> = Vec::new();
+    let mut pages = 0;
+    for user in [
+        "qu_admin",
+        "malu_admin",
+        "fanjia_admin",
+        "fanjia_grid1",
+        "linye_admin",
+        "member_wang",
+        "resident_zhao",
+        "security",
+        "auditor",
+    ] {
+        login(c, base, user).await?;
+        let mut seen = std::collections::HashSet::new();
+        let mut queue = std::collections::VecDeque::from([("/".to_string(), "/".to_string())]);
+        while let Some((path, from)) = queue.pop_front() {
+            if seen.len() >= WALK_PAGES {
+                break;
+            }
+            if !seen.insert(path.clone()) {
+                continue;
+            }
+            c.goto(&format!("{base}{path}")).await?;
+            pages += 1;
+            if let Ok(e) = c.find(Locator::Css("p.error[data-code]")).await {
+                let code = e.attr("data-code").await?.unwrap_or_default();
+                problems.push(format!(
+                    "{user}: {path} (linked from {from}) answers {code}"
+                ));
+                continue;
+            }
+            let scroll = c
+                .execute("return document.documentElement.scrollWidth", vec![])
+                .await?;
+            if scroll.as_i64().is_some_and(|w| w > 375) {
+                problems.push(format!("{user}: {path} is {scroll} px wide at 375 px"));
+            }
+            // People manage login names on the account pages (the security admin, one's own account).
+            if !path.starts_with("/account") {
+                let text = c.execute("return document.body.innerText", vec![]).await?;
+                let text = text.as_str().unwrap_or_default();
+                let codes: Vec<&str> = text
+                    .split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+                    .filter(|w| looks_like_code(w))
+                    .collect();
+                if !codes.is_empty() {
+                    problems.push(format!("{user}: {path} shows {codes:?}"));
+                }
+            }
+            let hrefs = c
+                .execute(
+                    "return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))",
+                    vec![],
+                )
+                .await?;
+            for h in hrefs.as_array().into_iter().flatten() {
+                if let Some(next) = h.as_str().and_then(walkable)
+                    && !seen.contains(&next)
+                {
+                    queue.push_back((next, path.clone()));
+                }
+            }
+        }
+    }
+    println!("walked {pages} pages at 375 px");
+    ensure!(
+        problems.is_empty(),
+        "{} problems on {pages} pages:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    Ok(())
 }

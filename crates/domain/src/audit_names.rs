@@ -72,6 +72,25 @@ const VERBS: &[(&str, &str)] = &[
     ("withdraw", "撤回"),
 ];
 
+/// The object of an entry as people read it: `unit_registration:12` → `单位报到 #12`, `account:unknown` → `账号`;
+/// an unknown kind is shown as it is.
+pub fn target_label(target: &str) -> String {
+    let (kind, id) = target.split_once(':').unwrap_or((target, ""));
+    let kind_label = match kind {
+        "grid" => Some("网格"),
+        "activity" => Some("项目活动"),
+        "client" => Some("客户端"),
+        other => lookup(OBJECTS, other),
+    };
+    match (kind_label, id) {
+        (Some(k), id) if !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) => {
+            format!("{k} #{id}")
+        }
+        (Some(k), _) => k.to_string(),
+        (None, _) => target.to_string(),
+    }
+}
+
 fn lookup(table: &[(&str, &'static str)], key: &str) -> Option<&'static str> {
     table.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
@@ -145,6 +164,14 @@ pub fn result_label(result: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(super::target_label("unit_registration:12"), "单位报到 #12");
+        assert_eq!(super::target_label("account:unknown"), "账号");
+        assert_eq!(super::target_label("social_org:3"), "社会组织 #3");
+        assert_eq!(super::target_label("weird"), "weird");
+    }
 
     #[test]
     fn labels() {

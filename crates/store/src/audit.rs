@@ -110,6 +110,13 @@ impl AuditRow {
     pub fn action_label(&self) -> String {
         shanzhi_domain::audit_names::action_label(&self.action)
     }
+    /// The object in Chinese (`单位报到 #12`).
+    pub fn target_label(&self) -> String {
+        self.target
+            .as_deref()
+            .map(shanzhi_domain::audit_names::target_label)
+            .unwrap_or_default()
+    }
     /// The result in Chinese (`成功`, `拒绝:用户名或密码错误`).
     pub fn result_label(&self) -> String {
         shanzhi_domain::audit_names::result_label(&self.result)
@@ -228,7 +235,7 @@ macro_rules! audit_in_tx {
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditFilter {
-    /// Actor username contains.
+    /// Actor username or display name contains.
     pub actor: Option<String>,
     /// Action starts with, e.g. `login` or `member.`.
     pub action: Option<String>,
@@ -291,10 +298,13 @@ impl Store {
             let mut count = crate::qb(p, "SELECT COUNT(*) FROM audit_log WHERE 1 = 1");
             let mut list = crate::qb(p, "SELECT * FROM audit_log WHERE 1 = 1");
             for qb in [&mut count, &mut list] {
+                // A login name or a person's name (the account's display name).
                 if let Some(a) = &actor {
-                    qb.push(" AND actor LIKE ")
+                    qb.push(" AND (actor LIKE ")
                         .push_bind(a.clone())
-                        .push(" ESCAPE '\\'");
+                        .push(" ESCAPE '\\' OR actor_id IN (SELECT id FROM accounts WHERE display_name LIKE ")
+                        .push_bind(a.clone())
+                        .push(" ESCAPE '\\'))");
                 }
                 if let Some(a) = &action {
                     qb.push(" AND action LIKE ")

@@ -245,7 +245,8 @@ struct AuditQuery {
 #[template(path = "audit.html")]
 struct AuditPage {
     l: Layout,
-    items: Vec<AuditRow>,
+    /// Each entry with who did it, by display name.
+    items: Vec<(AuditRow, String)>,
     pager: Pager,
     f: AuditFilter,
 }
@@ -267,6 +268,11 @@ async fn audit_page(
         .audit()
         .list(&ctx.caller, &f, PageReq::new(q.page, Some(50)))
         .await?;
+    let names = state
+        .cases
+        .audit()
+        .actor_names(&ctx.caller, &page.items)
+        .await?;
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let pager = Pager::new(
         &page,
@@ -281,7 +287,7 @@ async fn audit_page(
     );
     Ok(render(&AuditPage {
         l: Layout::new(&ctx, "审计日志", "/audit"),
-        items: page.items,
+        items: page.items.into_iter().zip(names).collect(),
         pager,
         f,
     }))

@@ -33,6 +33,8 @@ struct ListPage {
     kind: String,
     /// Something is still pending: the page refreshes itself.
     live: bool,
+    /// Links to the imports behind jobs only for those who may open them.
+    can_import: bool,
 }
 
 /// (value, label) of the state filter.
@@ -89,5 +91,6 @@ async fn list(
         status,
         kind,
         live,
+        can_import: ctx.may(shanzhi_domain::role::Action::Import),
     }))
 }

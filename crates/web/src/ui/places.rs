@@ -52,6 +52,9 @@ struct PlacePage {
     q: String,
     pager: Pager,
     can_edit: bool,
+    /// The unit and member lists open for this role (no link that leads to a 403).
+    can_units: bool,
+    can_members: bool,
     can_export: bool,
 }
 
@@ -89,6 +92,8 @@ async fn place_page(
         q: search,
         pager,
         can_edit: ctx.may(Action::PlaceEdit),
+        can_units: ctx.may(Action::UnitView),
+        can_members: ctx.may(Action::MemberView),
         can_export: ctx.may(Action::Export),
     }))
 }
