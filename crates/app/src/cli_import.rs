@@ -29,8 +29,8 @@ pub async fn run(
     file: &PathBuf,
     valid_only: bool,
 ) -> anyhow::Result<ExitCode> {
-    let bytes =
-        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    // Read as a stream by the import, never loaded whole.
+    std::fs::metadata(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -43,7 +43,7 @@ pub async fn run(
         &Scope::Everything,
         kind,
         &name,
-        bytes,
+        &shanzhi_imports::Source::File(file.clone()),
         Options { valid_only },
     )
     .await;

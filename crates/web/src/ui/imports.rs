@@ -193,11 +193,12 @@ pub(crate) async fn read_multipart(mut mp: Multipart) -> Result<Upload, ImportEr
     Ok(up)
 }
 
-/// At most this many uploads are checked at once (checking reads the whole file and its cells into memory).
+/// At most this many uploads are checked at once (each check streams the file through the sheet reader).
 static CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
-/// Checks the upload off the async threads (a broken file is refused before anything is recorded), then records
-/// the import and its job with the file; a worker of the job runner runs it. Returns the import id.
+/// Checks the upload off the async threads, streaming it from its temporary file without keeping any row (a
+/// broken or hostile file is refused before anything is recorded), then records the import and its job with the
+/// file; a worker of the job runner reads the rows. Returns the import id.
 pub(crate) async fn start_import(
     state: &AppState,
     ctx: &Ctx,
@@ -215,9 +216,7 @@ pub(crate) async fn start_import(
         let name = up.file_name.clone();
         let path = spool.tmp.path().to_path_buf();
         tokio::task::spawn_blocking(move || {
-            let bytes = std::fs::read(&path).map_err(spool_error)?;
-            let table = shanzhi_imports::parse(kind, &name, &bytes)?;
-            Ok::<usize, ImportError>(table.rows.len())
+            shanzhi_imports::check(kind, &name, shanzhi_sheets::Input::File(&path))
         })
         .await
         .map_err(|_| ImportError::Refused(Code::Internal))??
