@@ -6,12 +6,19 @@
 //!    batch against the database (registered already: skipped; a conflicting ID card: error). Only the report is
 //!    kept: bad and skipped rows with their reasons, and the counters. Then the all-or-nothing decision.
 //! 2. Second pass, only when rows are to be written: the file is read again and every row that the first pass
-//!    found good and new is checked again (same lookups, same answer) and handed, batch by batch, to the store's
-//!    streamed write, which inserts them in one transaction together with the import's outcome. If the second
-//!    pass does not give exactly the rows the first one counted, the write is rolled back.
+//!    found good and new is checked again (same lookups, same answer) and staged, as the store's rows, one JSON
+//!    line each, in a temporary file only this process can read (0600, deleted at the end). If the second pass
+//!    does not give exactly the rows the first one counted, nothing is written.
+//! 3. The write: the staged rows are handed, batch by batch, to the store's streamed write, which inserts them in
+//!    one transaction together with the import's outcome. The transaction lasts as long as the inserts, not as
+//!    long as the reading of the sheet: on SQLite it holds the only writer, which the job's heartbeat needs too.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter};
 
 use shanzhi_domain::role::Scope;
 use shanzhi_sheets::{Row, RowSink, SheetError};
@@ -88,8 +95,8 @@ fn interrupted() -> ImportError {
 pub(crate) trait Importer: Sized + Sync {
     /// A row that passed every check.
     type Good: Send;
-    /// The store's row type.
-    type Row: Send;
+    /// The store's row type (staged as JSON between the second pass and the write).
+    type Row: Send + Serialize + DeserializeOwned;
     /// Keys seen so far in the file (to report duplicates within it).
     type Seen: Default + Send;
 
@@ -118,7 +125,7 @@ pub(crate) trait Importer: Sized + Sync {
     fn write(
         store: &Store,
         actor: &Actor,
-        rows: &mut SecondPass<'_, Self>,
+        rows: &mut Staged<Self::Row>,
         finish: Option<&ImportFinish<'_>>,
     ) -> impl Future<Output = StoreResult<(usize, usize)>> + Send;
 }
@@ -219,9 +226,12 @@ async fn run<I: Importer>(
         return Ok((report, false));
     }
 
-    // Second pass: write the rows the first pass found good and new.
+    // Second pass: stage the rows the first pass found good and new.
     let n = report.ok_rows;
     let skip: HashSet<usize> = report.rows.iter().map(|r| r.line).collect();
+    let staged = stage(&importer, read(I::KIND, file_name, source), skip, n).await?;
+
+    // The write, in one transaction with the outcome.
     let outcome = |inserted: usize| {
         let mut r = report.clone();
         written(&mut r, n, inserted);
@@ -232,63 +242,96 @@ async fn run<I: Importer>(
         lease: j.lease,
         outcome: &outcome,
     });
-    let mut rows = SecondPass {
-        rx: read(I::KIND, file_name, source),
-        importer: &importer,
-        skip,
-        expected: n,
-        given: 0,
-    };
+    let mut rows = Staged::<I::Row>::open(&staged).await?;
     let (_, inserted) = I::write(store, actor, &mut rows, finish.as_ref()).await?;
     drop(rows);
+    drop(staged);
     let recorded = finish.is_some();
     // Rows someone else registered meanwhile were skipped by the database.
     written(&mut report, n, inserted);
     Ok((report, recorded))
 }
 
-/// The second pass over the file, as the store's source of rows to write.
-pub(crate) struct SecondPass<'a, I: Importer> {
-    rx: mpsc::Receiver<Piece>,
-    importer: &'a I,
-    /// Lines not to write: bad or skipped in the first pass.
+fn staging_error(e: std::io::Error) -> ImportError {
+    ImportError::Store(StoreError::Other(format!("导入暂存文件: {e}")))
+}
+
+/// The second pass: every row not in `skip` is checked again and written to a staging file as a JSON line.
+async fn stage<I: Importer>(
+    importer: &I,
+    mut rx: mpsc::Receiver<Piece>,
     skip: HashSet<usize>,
     expected: usize,
-    given: usize,
+) -> Result<tempfile::NamedTempFile, ImportError> {
+    let staged = tempfile::NamedTempFile::new().map_err(staging_error)?;
+    let mut out = BufWriter::new(tokio::fs::File::from_std(
+        staged.reopen().map_err(staging_error)?,
+    ));
+    let mut given = 0usize;
+    loop {
+        let rows = match rx.recv().await {
+            Some(Piece::Rows(rows)) => rows,
+            Some(Piece::Headers(_)) => continue,
+            Some(Piece::End) => break,
+            Some(Piece::Failed(e)) => return Err(ImportError::Store(disagrees(e.code()))),
+            None => return Err(interrupted()),
+        };
+        let mut lines = Vec::new();
+        for row in &rows {
+            if skip.contains(&row.line) {
+                continue;
+            }
+            let good = importer
+                .check(row, None)
+                .map_err(|_| ImportError::Store(disagrees("行检查")))?;
+            serde_json::to_writer(&mut lines, &I::into_row(good))
+                .map_err(|e| ImportError::Store(StoreError::Other(e.to_string())))?;
+            lines.push(b'\n');
+            given += 1;
+        }
+        out.write_all(&lines).await.map_err(staging_error)?;
+    }
+    out.flush().await.map_err(staging_error)?;
+    if given != expected {
+        return Err(ImportError::Store(disagrees("行数")));
+    }
+    Ok(staged)
+}
+
+/// Staged rows read back batch by batch, as the store's source of rows to write.
+pub(crate) struct Staged<T> {
+    lines: tokio::io::Lines<BufReader<tokio::fs::File>>,
+    _rows: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned + Send> Staged<T> {
+    async fn open(file: &tempfile::NamedTempFile) -> Result<Self, ImportError> {
+        let f = tokio::fs::File::open(file.path())
+            .await
+            .map_err(staging_error)?;
+        Ok(Staged {
+            lines: BufReader::new(f).lines(),
+            _rows: std::marker::PhantomData,
+        })
+    }
+}
+
+impl<T: DeserializeOwned + Send> shanzhi_store::bulk::RowBatches<T> for Staged<T> {
+    async fn next_batch(&mut self) -> StoreResult<Option<Vec<T>>> {
+        let mut batch = Vec::new();
+        while batch.len() < BATCH {
+            let line = self
+                .lines
+                .next_line()
+                .await
+                .map_err(|e| StoreError::Other(format!("导入暂存文件: {e}")))?;
+            let Some(line) = line else { break };
+            batch.push(serde_json::from_str(&line).map_err(|e| StoreError::Other(e.to_string()))?);
+        }
+        Ok((!batch.is_empty()).then_some(batch))
+    }
 }
 
 fn disagrees(what: &str) -> StoreError {
     StoreError::Other(format!("导入的第二遍读取与第一遍不一致({what})"))
-}
-
-impl<I: Importer> shanzhi_store::bulk::RowBatches<I::Row> for SecondPass<'_, I> {
-    async fn next_batch(&mut self) -> StoreResult<Option<Vec<I::Row>>> {
-        loop {
-            let rows = match self.rx.recv().await {
-                Some(Piece::Rows(rows)) => rows,
-                Some(Piece::Headers(_)) => continue,
-                Some(Piece::End) if self.given == self.expected => return Ok(None),
-                Some(Piece::End) => return Err(disagrees("行数")),
-                Some(Piece::Failed(e)) => return Err(disagrees(e.code())),
-                None => return Err(StoreError::Other("读取文件的任务中断".into())),
-            };
-            let mut out = Vec::with_capacity(rows.len());
-            for row in &rows {
-                if self.skip.contains(&row.line) {
-                    continue;
-                }
-                match self.importer.check(row, None) {
-                    Ok(good) => out.push(I::into_row(good)),
-                    Err(_) => return Err(disagrees("行检查")),
-                }
-            }
-            self.given += out.len();
-            if self.given > self.expected {
-                return Err(disagrees("行数"));
-            }
-            if !out.is_empty() {
-                return Ok(Some(out));
-            }
-        }
-    }
 }

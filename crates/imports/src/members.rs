@@ -10,7 +10,7 @@ use shanzhi_store::bulk::MemberRow;
 use shanzhi_store::imports::ImportFinish;
 use shanzhi_store::{Actor, Store, StoreResult};
 
-use crate::engine::{Importer, SecondPass};
+use crate::engine::{Importer, Staged};
 use crate::{Found, ImportError, Kind, NameIndex, RowProblems, RowReport, skipped_row};
 
 struct Cols {
@@ -292,7 +292,7 @@ impl Importer for Members {
     async fn write(
         store: &Store,
         actor: &Actor,
-        rows: &mut SecondPass<'_, Self>,
+        rows: &mut Staged<MemberRow>,
         finish: Option<&ImportFinish<'_>>,
     ) -> StoreResult<(usize, usize)> {
         store

@@ -11,7 +11,7 @@ use shanzhi_store::bulk::UnitRow;
 use shanzhi_store::imports::ImportFinish;
 use shanzhi_store::{Actor, Store, StoreResult};
 
-use crate::engine::{Importer, SecondPass};
+use crate::engine::{Importer, Staged};
 use crate::{Found, ImportError, Kind, NameIndex, RowProblems, RowReport, skipped_row};
 
 struct Cols {
@@ -242,7 +242,7 @@ impl Importer for Units {
     async fn write(
         store: &Store,
         actor: &Actor,
-        rows: &mut SecondPass<'_, Self>,
+        rows: &mut Staged<UnitRow>,
         finish: Option<&ImportFinish<'_>>,
     ) -> StoreResult<(usize, usize)> {
         store

@@ -66,12 +66,14 @@ pub struct BulkUnit<'a> {
 }
 
 /// An owned member row, for a streamed write ([`Store::bulk_insert_members_stream`]).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct MemberRow {
     pub member: ValidMember,
     pub community_path: String,
 }
 
 /// An owned unit row, for a streamed write ([`Store::bulk_insert_units_stream`]).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct UnitRow {
     pub unit: ValidUnit,
     pub place_path: String,
