@@ -30,8 +30,8 @@ pub async fn run(
     file: &PathBuf,
     valid_only: bool,
 ) -> anyhow::Result<ExitCode> {
-    let bytes =
-        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    // Read as a stream by the import, never loaded whole.
+    std::fs::metadata(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -40,7 +40,13 @@ pub async fn run(
     let started = std::time::Instant::now();
     let result = Cases::new(store.clone())
         .imports()
-        .import_file(&caller, kind, &name, bytes, Options { valid_only })
+        .import_file(
+            &caller,
+            kind,
+            &name,
+            &shanzhi_imports::Source::File(file.clone()),
+            Options { valid_only },
+        )
         .await;
     let report = match result {
         Ok(r) => r,

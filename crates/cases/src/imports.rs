@@ -42,7 +42,7 @@ pub struct Ledger {
     pub bytes: Vec<u8>,
 }
 
-/// At most this many uploads are checked at once (checking reads the whole file and its cells into memory).
+/// At most this many uploads are checked at once (each check streams the file through the sheet reader).
 static CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 fn action_of(kind: Kind) -> Action {
@@ -115,14 +115,10 @@ impl Imports<'_> {
                 .map_err(|_| ImportError::Refused(Code::Internal))?;
             let name = file_name.to_string();
             let path = file.to_path_buf();
+            // Streams the spooled file through the sheet reader keeping no row: a broken or hostile file is
+            // refused before anything is recorded; a worker of the job runner reads the rows.
             tokio::task::spawn_blocking(move || {
-                let bytes = std::fs::read(&path).map_err(|e| {
-                    ImportError::Store(shanzhi_store::StoreError::Other(format!(
-                        "upload spool: {e}"
-                    )))
-                })?;
-                let table = shanzhi_imports::parse(kind, &name, &bytes)?;
-                Ok::<usize, ImportError>(table.rows.len())
+                shanzhi_imports::check(kind, &name, shanzhi_sheets::Input::File(&path))
             })
             .await
             .map_err(|_| ImportError::Refused(Code::Internal))??
@@ -147,7 +143,7 @@ impl Imports<'_> {
         c: &Caller,
         kind: Kind,
         file_name: &str,
-        bytes: Vec<u8>,
+        source: &shanzhi_imports::Source,
         opts: Options,
     ) -> Result<Report, ImportError> {
         if !c.may(action_of(kind)) {
@@ -159,7 +155,7 @@ impl Imports<'_> {
             c.scope(),
             kind,
             file_name,
-            bytes,
+            source,
             opts,
         )
         .await

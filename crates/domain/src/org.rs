@@ -134,7 +134,7 @@ pub struct UnitInput {
     pub contact_phone: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidUnit {
     pub name: String,
     pub kind: String,
@@ -228,7 +228,7 @@ pub struct MemberInput {
     pub separated_residence: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidMember {
     pub name: String,
     pub mobile: String,

@@ -1,6 +1,7 @@
 //! Writes a member import sheet with N valid rows for the demo data (`shanzhi demo`, small scale):
-//! `cargo run --release -p shanzhi-imports --example gen_members -- OUT.xlsx [ROWS]` (.csv also works).
-//! Mobile numbers use the 138 0xxx block, so they never collide with the demo's 1990 block.
+//! `cargo run --release -p shanzhi-imports --example gen_members -- OUT.xlsx [ROWS] [START]` (.csv also works).
+//! Mobile numbers use the 138 0xxx block, so they never collide with the demo's 1990 block. Row numbers start at
+//! START (default 0): files for START = 0, 30000, 60000 … hold different members.
 
 use shanzhi_domain::validate::id_card_check_char;
 use shanzhi_sheets::{Column, Format};
@@ -35,8 +36,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(50_000);
+    let start: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(0);
     let headers = shanzhi_imports::MEMBER_HEADERS;
-    let data: Vec<Vec<String>> = (0..rows)
+    let data: Vec<Vec<String>> = (start..start + rows)
         .map(|i| {
             let name: String = [
                 SURNAMES[i % 10],
@@ -54,7 +56,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     i % 1000
                 );
                 let check = id_card_check_char(&first).unwrap_or('0');
-                // Unique for up to 50,000 rows: the year carries i / 1000, the sequence i % 1000.
+                // Unique for up to 1,050,000 rows: i % 1000 and (i / 1000) % 50 give i mod 50,000, the month and
+                // day i mod 84.
                 format!("{first}{check}")
             } else {
                 String::new()

@@ -1,9 +1,10 @@
-//! Imports run as background jobs on the job runner (`shanzhi_store::runner`): the upload is checked (a broken
-//! file is refused before anything is recorded), then the import row, its job and the file itself (encrypted, in
-//! the database, so any app instance can run it) are recorded in one transaction. A worker claims the job, reads
-//! and checks the rows, and writes them together with the import's counters, report and the job's end in one
-//! transaction — never rows without the status, nor the reverse. An interrupted attempt (the process died) is
-//! retried by another worker; nothing of it was committed.
+//! Imports run as background jobs on the job runner (`shanzhi_store::runner`): the upload is checked as a stream
+//! without keeping its rows ([`crate::check`]: a broken file is refused before anything is recorded), then the
+//! import row, its job and the file itself (encrypted, in the database, so any app instance can run it) are
+//! recorded in one transaction. A worker claims the job, decrypts the file chunk by chunk into a private temporary
+//! file, streams and checks the rows, and writes them together with the import's counters, report and the job's
+//! end in one transaction — never rows without the status, nor the reverse. An interrupted attempt (the process
+//! died) is retried by another worker; nothing of it was committed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,7 +16,7 @@ use shanzhi_store::imports::{ImportOutcome, JobActor, NewImportJob};
 use shanzhi_store::runner::{JobCtx, JobError, Runner};
 use shanzhi_store::{Actor, Store, StoreError};
 
-use crate::{ForJob, ImportError, Kind, Options, Report, import_table_for, outcome_of};
+use crate::{ForJob, ImportError, Kind, Options, Report, Source, import_source, outcome_of};
 
 /// Job kinds of imports.
 pub const KIND_MEMBERS: &str = "import_members";
@@ -88,18 +89,19 @@ async fn run(ctx: JobCtx) -> Result<(), JobError> {
         .set_import_progress(id, 0)
         .await
         .map_err(|e| store_failure(&e))?;
-    let bytes = store
-        .job_file(ctx.job.id)
-        .await
-        .map_err(|e| store_failure(&e))?;
-    let name = import.file_name.clone();
-    let parsed = tokio::task::spawn_blocking(move || crate::parse(kind, &name, &bytes))
-        .await
-        .map_err(|_| JobError::retry("读取文件的任务中断"))?;
-    let table = match parsed {
-        Ok(t) => t,
-        Err(e) => return give_up(store, &actor, id, lease, &ImportError::Sheet(e)).await,
-    };
+    // The file goes to a temporary file only this process can read (0600), deleted when the attempt ends.
+    let file = tempfile::NamedTempFile::new().map_err(|_| JobError::retry("无法创建临时文件"))?;
+    {
+        let mut out = tokio::fs::File::from_std(
+            file.reopen()
+                .map_err(|_| JobError::retry("无法创建临时文件"))?,
+        );
+        store
+            .write_job_file(ctx.job.id, &mut out)
+            .await
+            .map_err(|e| store_failure(&e))?;
+    }
+    let source = Source::File(file.path().to_path_buf());
 
     let done = Arc::new(AtomicUsize::new(0));
     let ticker = {
@@ -129,19 +131,20 @@ async fn run(ctx: JobCtx) -> Result<(), JobError> {
         import_id: id,
         lease: Some(lease),
     };
-    let result = import_table_for(
+    let result = import_source(
         store,
         &actor,
         &scope,
         kind,
-        &table,
+        &import.file_name,
+        &source,
         opts,
         &progress,
         Some(job),
     )
     .await;
     ticker.abort();
-    drop(table);
+    drop(file);
     match result {
         // Rows, counters and the job's end were committed together.
         Ok((_, true)) => Ok(()),

@@ -1,27 +1,42 @@
 //! Bulk import of members and units from .csv/.xlsx, and ledger (台账) exports. Used by the CLI and the web.
 //!
-//! An import reads the sheet with [`shanzhi_sheets::read_table`] (limits, hostile files), resolves names in bulk
-//! (communities and places among the importer's scope; units by name or credit code; skills and unit kinds from
-//! the dictionaries), validates every row and produces a [`Report`]. By default it is all-or-nothing: one bad row
-//! and nothing is written ([`Code::ImportHasErrors`]). With [`Options::valid_only`] only the good rows are written.
-//! Rows already in the database (members by mobile, units by credit code) are reported as "已登记,跳过" and
-//! never overwritten, so importing the same file twice changes nothing. Writes go through one transaction
-//! (`Store::bulk_insert_members` / `bulk_insert_units`).
+//! An import streams the sheet row by row ([`shanzhi_sheets::read_rows`]: limits, hostile files; the text rule
+//! and the template's example row in [`scan`]), resolves names against lookups loaded once (communities and
+//! places among the importer's scope; units by name or credit code; skills and unit kinds from the dictionaries),
+//! validates every row and produces a [`Report`]. Memory does not grow with the file: rows are read, checked and
+//! written in batches of [`BATCH`] rows, and only the report (bad and skipped rows) and the keys seen so far (to
+//! find duplicates within the file) are kept.
+//!
+//! It takes two passes over the file (see [`engine`]): the first checks every row (and the good ones against the
+//! database, batch by batch) and keeps only the report; the second, run only when something is to be written,
+//! reads the file again and writes the good rows batch by batch inside one transaction
+//! (`Store::bulk_insert_members_stream` / `bulk_insert_units_stream`). By default an import is all-or-nothing:
+//! one bad row and nothing is written ([`Code::ImportHasErrors`]). With [`Options::valid_only`] only the good rows
+//! are written. Rows already in the database (members by mobile, units by credit code) are reported as
+//! "已登记,跳过" and never overwritten, so importing the same file twice changes nothing.
 
+mod engine;
 pub mod job;
 pub mod ledger;
 mod members;
 mod units;
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use shanzhi_domain::Code;
 use shanzhi_domain::jobs::quote;
 use shanzhi_domain::role::Scope;
 use shanzhi_domain::text::{self, TextKind};
-use shanzhi_sheets::{Format, Limits, SheetError, Table};
+use shanzhi_sheets::{Format, Input, Limits, Row, RowSink, SheetError, Table};
 use shanzhi_store::imports::ImportOutcome;
 use shanzhi_store::jobs::JobLease;
 use shanzhi_store::{Actor, Store, StoreError};
+
+/// Rows read, checked and written together.
+pub const BATCH: usize = 500;
 
 /// What is imported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -186,52 +201,155 @@ pub fn is_example_row(kind: Kind, headers: &[String], cells: &[String]) -> bool 
     })
 }
 
-/// Reads an upload and checks that the required columns are there; a template's example row is dropped.
-/// CPU-bound: run it off the async threads.
-pub fn parse(kind: Kind, file_name: &str, bytes: &[u8]) -> Result<Table, SheetError> {
-    let mut table = shanzhi_sheets::read_table(file_name, bytes, &Limits::default())?;
-    clean_cells(&mut table)?;
-    table.require(kind.required())?;
-    let headers = table.headers.clone();
-    table
-        .rows
-        .retain(|r| !is_example_row(kind, &headers, &r.cells));
-    Ok(table)
+/// Where an uploaded sheet is: a file (read as a stream, never loaded whole), or bytes in memory.
+#[derive(Debug, Clone)]
+pub enum Source {
+    File(PathBuf),
+    Bytes(Arc<Vec<u8>>),
 }
 
-/// Applies the one text rule (`shanzhi_domain::text`, one-line kind) to every header and cell: a cell with
-/// control characters refuses the whole file naming the cell, like a formula does; the rest is NFC and trimmed.
-pub fn clean_cells(table: &mut Table) -> Result<(), SheetError> {
-    fn one(cell: &mut String, row: usize, column: impl Fn() -> String) -> Result<(), SheetError> {
-        match text::clean(cell, TextKind::Line) {
-            Ok(c) => {
-                if c != cell.as_str() {
-                    *cell = c.into_owned();
-                }
-                Ok(())
-            }
-            Err(Code::TooLong) => Err(SheetError::CellTooLong {
-                row,
-                column: column(),
-                max_chars: TextKind::Line.max_chars(),
-            }),
-            Err(_) => Err(SheetError::InvalidCharacters {
-                row,
-                column: column(),
-            }),
+impl Source {
+    pub fn input(&self) -> Input<'_> {
+        match self {
+            Source::File(p) => Input::File(p),
+            Source::Bytes(b) => Input::Bytes(b),
         }
     }
-    for (i, h) in table.headers.iter_mut().enumerate() {
-        one(h, 0, || format!("第{}列", i + 1))?;
+}
+
+/// Streams an upload's rows into `sink` (see [`shanzhi_sheets::read_rows`]): the one text rule on every header and
+/// cell ([`clean_cells`]), the required columns checked on the header row, a template's example row dropped. No
+/// row is kept here. CPU-bound: run it off the async threads.
+pub fn scan(
+    kind: Kind,
+    file_name: &str,
+    input: Input<'_>,
+    sink: &mut dyn RowSink,
+) -> Result<(), SheetError> {
+    let mut scan = Scan {
+        kind,
+        headers: Vec::new(),
+        sink,
+    };
+    shanzhi_sheets::read_rows(file_name, input, &Limits::default(), &mut scan)
+}
+
+/// The checks of [`scan`] around the caller's sink.
+struct Scan<'a> {
+    kind: Kind,
+    headers: Vec<String>,
+    sink: &'a mut dyn RowSink,
+}
+
+impl RowSink for Scan<'_> {
+    fn headers(&mut self, headers: &[String]) -> Result<(), SheetError> {
+        let mut headers = headers.to_vec();
+        for (i, h) in headers.iter_mut().enumerate() {
+            clean_cell(h, 0, || format!("第{}列", i + 1))?;
+        }
+        shanzhi_sheets::require(&headers, self.kind.required())?;
+        self.sink.headers(&headers)?;
+        self.headers = headers;
+        Ok(())
     }
-    let headers = &table.headers;
-    let name = |i: usize| match headers.get(i) {
+
+    fn row(&mut self, mut row: Row) -> Result<ControlFlow<()>, SheetError> {
+        let headers = &self.headers;
+        for (i, cell) in row.cells.iter_mut().enumerate() {
+            clean_cell(cell, row.line, || column_name(headers, i))?;
+        }
+        if is_example_row(self.kind, headers, &row.cells) {
+            return Ok(ControlFlow::Continue(()));
+        }
+        self.sink.row(row)
+    }
+}
+
+/// Checks an upload without keeping its rows: format, size, hostile content, the text rule, the required columns
+/// — everything [`scan`] refuses a file for. Returns the number of data rows (the example row not counted).
+/// CPU-bound: run it off the async threads.
+pub fn check(kind: Kind, file_name: &str, input: Input<'_>) -> Result<usize, SheetError> {
+    struct Count(usize);
+    impl RowSink for Count {
+        fn headers(&mut self, _: &[String]) -> Result<(), SheetError> {
+            Ok(())
+        }
+        fn row(&mut self, _: Row) -> Result<ControlFlow<()>, SheetError> {
+            self.0 += 1;
+            Ok(ControlFlow::Continue(()))
+        }
+    }
+    let mut count = Count(0);
+    scan(kind, file_name, input, &mut count)?;
+    Ok(count.0)
+}
+
+/// Reads an upload whole into a [`Table`] (with the checks of [`scan`]). Imports stream instead; this is for small
+/// files and tests.
+pub fn parse(kind: Kind, file_name: &str, bytes: &[u8]) -> Result<Table, SheetError> {
+    struct Collect(Table);
+    impl RowSink for Collect {
+        fn headers(&mut self, headers: &[String]) -> Result<(), SheetError> {
+            self.0.headers = headers.to_vec();
+            Ok(())
+        }
+        fn row(&mut self, row: Row) -> Result<ControlFlow<()>, SheetError> {
+            self.0.rows.push(row);
+            Ok(ControlFlow::Continue(()))
+        }
+    }
+    let mut collect = Collect(Table {
+        headers: Vec::new(),
+        rows: Vec::new(),
+    });
+    scan(kind, file_name, Input::Bytes(bytes), &mut collect)?;
+    Ok(collect.0)
+}
+
+fn column_name(headers: &[String], i: usize) -> String {
+    match headers.get(i) {
         Some(h) if !h.is_empty() => h.clone(),
         _ => format!("第{}列", i + 1),
-    };
+    }
+}
+
+/// The one text rule (`shanzhi_domain::text`, one-line kind) on one header or cell: control characters refuse
+/// the whole file naming the cell, like a formula does; the rest is NFC and trimmed.
+fn clean_cell(
+    cell: &mut String,
+    row: usize,
+    column: impl Fn() -> String,
+) -> Result<(), SheetError> {
+    match text::clean(cell, TextKind::Line) {
+        Ok(c) => {
+            if c != cell.as_str() {
+                *cell = c.into_owned();
+            }
+            Ok(())
+        }
+        Err(Code::TooLong) => Err(SheetError::CellTooLong {
+            row,
+            column: column(),
+            max_chars: TextKind::Line.max_chars(),
+        }),
+        Err(_) => Err(SheetError::InvalidCharacters {
+            row,
+            column: column(),
+        }),
+    }
+}
+
+/// Applies the one text rule (`shanzhi_domain::text`, one-line kind) to every header and cell of a table: a cell
+/// with control characters refuses the whole file naming the cell, like a formula does; the rest is NFC and
+/// trimmed. ([`scan`] does the same row by row.)
+pub fn clean_cells(table: &mut Table) -> Result<(), SheetError> {
+    for (i, h) in table.headers.iter_mut().enumerate() {
+        clean_cell(h, 0, || format!("第{}列", i + 1))?;
+    }
+    let headers = &table.headers;
     for row in &mut table.rows {
         for (i, cell) in row.cells.iter_mut().enumerate() {
-            one(cell, row.line, || name(i))?;
+            clean_cell(cell, row.line, || column_name(headers, i))?;
         }
     }
     Ok(())
@@ -346,48 +464,33 @@ impl ImportError {
     }
 }
 
-/// Validates every row of a parsed table and writes the good ones (see the crate docs). `progress` is called with
-/// the number of rows checked so far.
-pub async fn import_table(
-    store: &Store,
-    actor: &Actor,
-    scope: &Scope,
-    kind: Kind,
-    table: &Table,
-    opts: Options,
-    progress: &(dyn Fn(usize) + Send + Sync),
-) -> Result<Report, ImportError> {
-    Ok(
-        import_table_for(store, actor, scope, kind, table, opts, progress, None)
-            .await?
-            .0,
-    )
-}
-
-/// The import job a table is imported for: its id, and the runner's fencing token.
+/// The import job a file is imported for: its id, and the runner's fencing token.
 #[derive(Debug, Clone, Copy)]
 pub struct ForJob {
     pub import_id: i64,
     pub lease: Option<JobLease>,
 }
 
-/// [`import_table`] for an import job: when rows are written, the job's counters, report and end are written in
-/// the same transaction. Returns the report and whether the job's outcome was recorded with the rows.
+/// Validates every row of an upload and writes the good ones (see the crate docs), reading the file as a stream.
+/// `progress` is called with the number of rows checked so far. For an import job (`job`), when rows are written
+/// the job's counters, report and end are written in the same transaction. Returns the report and whether the
+/// job's outcome was recorded with the rows.
 #[allow(clippy::too_many_arguments)]
-pub async fn import_table_for(
+pub async fn import_source(
     store: &Store,
     actor: &Actor,
     scope: &Scope,
     kind: Kind,
-    table: &Table,
+    file_name: &str,
+    source: &Source,
     opts: Options,
     progress: &(dyn Fn(usize) + Send + Sync),
     job: Option<ForJob>,
 ) -> Result<(Report, bool), ImportError> {
-    match kind {
-        Kind::Members => members::import(store, actor, scope, table, opts, progress, job).await,
-        Kind::Units => units::import(store, actor, scope, table, opts, progress, job).await,
-    }
+    engine::import(
+        store, actor, scope, kind, file_name, source, opts, progress, job,
+    )
+    .await
 }
 
 /// The report once `inserted` of the `to_write` rows were written (the rest were registered meanwhile).
@@ -417,14 +520,22 @@ pub async fn import_file(
     scope: &Scope,
     kind: Kind,
     file_name: &str,
-    bytes: Vec<u8>,
+    source: &Source,
     opts: Options,
 ) -> Result<Report, ImportError> {
-    let name = file_name.to_string();
-    let table = tokio::task::spawn_blocking(move || parse(kind, &name, &bytes))
-        .await
-        .map_err(|e| ImportError::Store(StoreError::Other(format!("parse task: {e}"))))??;
-    import_table(store, actor, scope, kind, &table, opts, &|_| {}).await
+    Ok(import_source(
+        store,
+        actor,
+        scope,
+        kind,
+        file_name,
+        source,
+        opts,
+        &|_| {},
+        None,
+    )
+    .await?
+    .0)
 }
 
 /// Row checks shared by both kinds: collects every problem of one row.

@@ -5,15 +5,13 @@ use std::collections::HashMap;
 use shanzhi_domain::org::{DictKind, ValidMember};
 use shanzhi_domain::role::Scope;
 use shanzhi_domain::{Code, PlaceId, UnitId, validate};
-use shanzhi_sheets::Table;
-use shanzhi_store::bulk::BulkMember;
+use shanzhi_sheets::Row;
+use shanzhi_store::bulk::MemberRow;
 use shanzhi_store::imports::ImportFinish;
-use shanzhi_store::{Actor, Store};
+use shanzhi_store::{Actor, Store, StoreResult};
 
-use crate::{
-    ForJob, Found, ImportError, NameIndex, Options, Report, RowProblems, decide, outcome_of,
-    skipped_row, written,
-};
+use crate::engine::{Importer, Staged};
+use crate::{Found, ImportError, Kind, NameIndex, RowProblems, RowReport, skipped_row};
 
 struct Cols {
     name: usize,
@@ -25,11 +23,28 @@ struct Cols {
     separated: Option<usize>,
 }
 
+/// The member import: columns and lookups of one file.
+pub(crate) struct Members {
+    cols: Cols,
+    communities: NameIndex<(i64, String)>,
+    units_by_name: NameIndex<i64>,
+    units_by_code: HashMap<String, i64>,
+    skills: HashMap<String, String>,
+    /// For the vault's search hashes.
+    store: Store,
+}
+
+/// Mobiles and ID-card numbers seen so far in the file, with the first line of each.
+#[derive(Default)]
+pub(crate) struct Seen {
+    mobile: HashMap<String, usize>,
+    id: HashMap<String, usize>,
+}
+
 /// A row that passed every check.
-struct Good {
+pub(crate) struct Good {
     line: usize,
-    member: ValidMember,
-    path: String,
+    row: MemberRow,
     mobile_hash: String,
     id_hash: Option<String>,
 }
@@ -49,79 +64,72 @@ fn yes_no(s: &str) -> Option<bool> {
     }
 }
 
-pub(crate) async fn import(
-    store: &Store,
-    actor: &Actor,
-    scope: &Scope,
-    table: &Table,
-    opts: Options,
-    progress: &(dyn Fn(usize) + Send + Sync),
-    job: Option<ForJob>,
-) -> Result<(Report, bool), ImportError> {
-    let req = table.require(&["姓名", "手机号", "所在单位", "居住社区"])?;
-    let (Some(&name), Some(&mobile), Some(&unit), Some(&community)) =
-        (req.first(), req.get(1), req.get(2), req.get(3))
-    else {
-        return Err(ImportError::Refused(Code::BadRequest));
-    };
-    let cols = Cols {
-        name,
-        mobile,
-        id_card: table.column("身份证号"),
-        unit,
-        community,
-        skills: table.column("专长"),
-        separated: table.column("户居分离"),
-    };
+impl Importer for Members {
+    type Good = Good;
+    type Row = MemberRow;
+    type Seen = Seen;
+    const KIND: Kind = Kind::Members;
 
-    // Communities among the importer's scope; a unit admin's members may live anywhere.
-    let place_scope = match scope {
-        Scope::Unit(_) => Scope::Everything,
-        Scope::Subtree(_) | Scope::Everything => scope.clone(),
-        Scope::Member(_) | Scope::Oversight | Scope::Nothing => {
-            return Err(ImportError::Refused(Code::Forbidden));
+    async fn prepare(
+        store: &Store,
+        scope: &Scope,
+        headers: &[String],
+    ) -> Result<Self, ImportError> {
+        // Communities among the importer's scope; a unit admin's members may live anywhere.
+        let place_scope = match scope {
+            Scope::Unit(_) => Scope::Everything,
+            Scope::Subtree(_) | Scope::Everything => scope.clone(),
+            Scope::Member(_) | Scope::Oversight | Scope::Nothing => {
+                return Err(ImportError::Refused(Code::Forbidden));
+            }
+        };
+        let req = shanzhi_sheets::require(headers, &["姓名", "手机号", "所在单位", "居住社区"])?;
+        let (Some(&name), Some(&mobile), Some(&unit), Some(&community)) =
+            (req.first(), req.get(1), req.get(2), req.get(3))
+        else {
+            return Err(ImportError::Refused(Code::BadRequest));
+        };
+        let column = |h: &str| shanzhi_sheets::column(headers, h);
+        let cols = Cols {
+            name,
+            mobile,
+            id_card: column("身份证号"),
+            unit,
+            community,
+            skills: column("专长"),
+            separated: column("户居分离"),
+        };
+
+        let mut communities: NameIndex<(i64, String)> = NameIndex::default();
+        for p in store.import_places(&place_scope, &["community"]).await? {
+            communities.insert(&p.name, (p.id, p.path.clone()));
+            if let Some(parent) = &p.parent_name {
+                communities.insert(&format!("{parent}/{}", p.name), (p.id, p.path.clone()));
+            }
         }
-    };
-    let mut communities: NameIndex<(i64, String)> = NameIndex::default();
-    for p in store.import_places(&place_scope, &["community"]).await? {
-        communities.insert(&p.name, (p.id, p.path.clone()));
-        if let Some(parent) = &p.parent_name {
-            communities.insert(&format!("{parent}/{}", p.name), (p.id, p.path.clone()));
+        let mut units_by_name: NameIndex<i64> = NameIndex::default();
+        let mut units_by_code: HashMap<String, i64> = HashMap::new();
+        for u in store.import_units(scope).await? {
+            units_by_name.insert(&u.name, u.id);
+            units_by_code.insert(u.credit_code.to_ascii_uppercase(), u.id);
         }
-    }
-    let mut units_by_name: NameIndex<i64> = NameIndex::default();
-    let mut units_by_code: HashMap<String, i64> = HashMap::new();
-    for u in store.import_units(scope).await? {
-        units_by_name.insert(&u.name, u.id);
-        units_by_code.insert(u.credit_code.to_ascii_uppercase(), u.id);
-    }
-    let mut skills: HashMap<String, String> = HashMap::new();
-    for d in store.list_dict(DictKind::Skill, true).await? {
-        skills.insert(d.name.clone(), d.code.clone());
-        skills.insert(d.code.clone(), d.code);
+        let mut skills: HashMap<String, String> = HashMap::new();
+        for d in store.list_dict(DictKind::Skill, true).await? {
+            skills.insert(d.name.clone(), d.code.clone());
+            skills.insert(d.code.clone(), d.code);
+        }
+        Ok(Members {
+            cols,
+            communities,
+            units_by_name,
+            units_by_code,
+            skills,
+            store: store.clone(),
+        })
     }
 
-    let vault = store.vault();
-    let mut report = Report {
-        kind: "members".into(),
-        total_rows: table.rows.len(),
-        ok_rows: 0,
-        error_rows: 0,
-        skipped: 0,
-        inserted: 0,
-        written: false,
-        code: None,
-        summary: String::new(),
-        rows: Vec::new(),
-    };
-    let mut seen_mobile: HashMap<String, usize> = HashMap::new();
-    let mut seen_id: HashMap<String, usize> = HashMap::new();
-    let mut good: Vec<Good> = Vec::with_capacity(table.rows.len());
-
-    for (i, row) in table.rows.iter().enumerate() {
-        if i % 500 == 0 {
-            progress(i);
-        }
+    fn check(&self, row: &Row, mut seen: Option<&mut Seen>) -> Result<Good, RowReport> {
+        let cols = &self.cols;
         let mut e = RowProblems::default();
         let name = validate::text(row.get(cols.name), 40)
             .map_err(|c| e.add("姓名", c))
@@ -129,15 +137,15 @@ pub(crate) async fn import(
         let mobile = validate::mobile(row.get(cols.mobile))
             .map_err(|c| e.add("手机号", c))
             .ok();
-        if let Some(m) = &mobile {
-            if let Some(first) = seen_mobile.get(m) {
+        if let (Some(m), Some(seen)) = (&mobile, seen.as_deref_mut()) {
+            if let Some(first) = seen.mobile.get(m) {
                 e.add_text(
                     "手机号",
                     Code::DuplicateInFile,
                     format!("与第{first}行重复"),
                 );
             } else {
-                seen_mobile.insert(m.clone(), row.line);
+                seen.mobile.insert(m.clone(), row.line);
             }
         }
         let id_raw = cols.id_card.map(|c| row.get(c)).unwrap_or("");
@@ -146,14 +154,16 @@ pub(crate) async fn import(
         } else {
             match validate::id_card(id_raw) {
                 Ok(id) => {
-                    if let Some(first) = seen_id.get(&id) {
-                        e.add_text(
-                            "身份证号",
-                            Code::DuplicateInFile,
-                            format!("与第{first}行重复"),
-                        );
-                    } else {
-                        seen_id.insert(id.clone(), row.line);
+                    if let Some(seen) = seen {
+                        if let Some(first) = seen.id.get(&id) {
+                            e.add_text(
+                                "身份证号",
+                                Code::DuplicateInFile,
+                                format!("与第{first}行重复"),
+                            );
+                        } else {
+                            seen.id.insert(id.clone(), row.line);
+                        }
                     }
                     Some(id)
                 }
@@ -167,10 +177,10 @@ pub(crate) async fn import(
         let unit_id = if unit_text.is_empty() {
             e.add("所在单位", Code::Required);
             None
-        } else if let Some(id) = units_by_code.get(&unit_text.to_ascii_uppercase()) {
+        } else if let Some(id) = self.units_by_code.get(&unit_text.to_ascii_uppercase()) {
             Some(*id)
         } else {
-            match units_by_name.find(unit_text) {
+            match self.units_by_name.find(unit_text) {
                 Found::One(id) => Some(id),
                 Found::None => {
                     e.add("所在单位", Code::UnknownUnit);
@@ -187,7 +197,7 @@ pub(crate) async fn import(
             e.add("居住社区", Code::Required);
             None
         } else {
-            match communities.find(community_text) {
+            match self.communities.find(community_text) {
                 Found::One(c) => Some(c),
                 Found::None => {
                     e.add("居住社区", Code::UnknownCommunity);
@@ -202,7 +212,7 @@ pub(crate) async fn import(
         let mut skill_codes: Vec<String> = Vec::new();
         if let Some(c) = cols.skills {
             for s in split_list(row.get(c)) {
-                match skills.get(s) {
+                match self.skills.get(s) {
                     Some(code) if !skill_codes.contains(code) => skill_codes.push(code.clone()),
                     Some(_) => {}
                     None => e.add_text(
@@ -223,81 +233,72 @@ pub(crate) async fn import(
                 false
             }),
         };
-        let display = row.get(cols.name);
         match (name, mobile, unit_id, community) {
             (Some(name), Some(mobile), Some(unit_id), Some((cid, path))) if e.is_empty() => {
-                good.push(Good {
+                Ok(Good {
                     line: row.line,
-                    mobile_hash: vault.search_hash(&mobile),
-                    id_hash: id_card.as_deref().map(|i| vault.search_hash(i)),
-                    member: ValidMember {
-                        name,
-                        mobile,
-                        id_card,
-                        unit_id: UnitId(unit_id),
-                        community_id: PlaceId(cid),
-                        skills: skill_codes,
-                        separated_residence: separated,
+                    mobile_hash: self.store.vault().search_hash(&mobile),
+                    id_hash: id_card
+                        .as_deref()
+                        .map(|i| self.store.vault().search_hash(i)),
+                    row: MemberRow {
+                        member: ValidMember {
+                            name,
+                            mobile,
+                            id_card,
+                            unit_id: UnitId(unit_id),
+                            community_id: PlaceId(cid),
+                            skills: skill_codes,
+                            separated_residence: separated,
+                        },
+                        community_path: path,
                     },
-                    path,
-                });
+                })
             }
-            _ => {
-                report.error_rows += 1;
-                report.rows.push(e.into_report(row.line, display));
-            }
+            _ => Err(e.into_report(row.line, row.get(cols.name))),
         }
     }
-    progress(table.rows.len());
 
-    // Against the database: a known mobile is skipped; a known ID card with a new mobile is an error.
-    let mobile_hashes: Vec<String> = good.iter().map(|g| g.mobile_hash.clone()).collect();
-    let existing = store.existing_member_hashes(&mobile_hashes).await?;
-    let id_hashes: Vec<String> = good.iter().filter_map(|g| g.id_hash.clone()).collect();
-    let existing_ids = store.existing_id_card_hashes(&id_hashes).await?;
-    let mut to_write: Vec<Good> = Vec::with_capacity(good.len());
-    for g in good {
-        if existing.contains(&g.mobile_hash) {
-            report.skipped += 1;
-            report.rows.push(skipped_row(g.line, &g.member.name));
-        } else if g.id_hash.as_ref().is_some_and(|h| existing_ids.contains(h)) {
-            let mut e = RowProblems::default();
-            e.add("身份证号", Code::DuplicateIdCard);
-            report.error_rows += 1;
-            report.rows.push(e.into_report(g.line, &g.member.name));
-        } else {
-            to_write.push(g);
+    /// A known mobile is skipped; a known ID card with a new mobile is an error.
+    async fn against_db(
+        &self,
+        store: &Store,
+        goods: Vec<Good>,
+    ) -> Result<(usize, Vec<RowReport>), ImportError> {
+        let mobile_hashes: Vec<String> = goods.iter().map(|g| g.mobile_hash.clone()).collect();
+        let existing = store.existing_member_hashes(&mobile_hashes).await?;
+        let id_hashes: Vec<String> = goods.iter().filter_map(|g| g.id_hash.clone()).collect();
+        let existing_ids = store.existing_id_card_hashes(&id_hashes).await?;
+        let mut ok = 0;
+        let mut others = Vec::new();
+        for g in goods {
+            if existing.contains(&g.mobile_hash) {
+                others.push(skipped_row(g.line, &g.row.member.name));
+            } else if g.id_hash.as_ref().is_some_and(|h| existing_ids.contains(h)) {
+                let mut e = RowProblems::default();
+                e.add("身份证号", Code::DuplicateIdCard);
+                others.push(e.into_report(g.line, &g.row.member.name));
+            } else {
+                ok += 1;
+            }
         }
+        Ok((ok, others))
     }
-    report.ok_rows = to_write.len();
-    let mut recorded = false;
-    if decide(&mut report, opts) {
-        let rows: Vec<BulkMember> = to_write
-            .iter()
-            .map(|g| BulkMember {
-                member: &g.member,
-                community_path: &g.path,
-            })
-            .collect();
-        let n = to_write.len();
-        let outcome = |inserted: usize| {
-            let mut r = report.clone();
-            written(&mut r, n, inserted);
-            outcome_of(&r)
-        };
-        let finish = job.map(|j| ImportFinish {
-            import_id: j.import_id,
-            lease: j.lease,
-            outcome: &outcome,
-        });
-        let inserted = store
-            .bulk_insert_members_for(actor, "import.members", &rows, finish.as_ref())
-            .await?;
-        recorded = finish.is_some();
-        // Rows someone else registered meanwhile were skipped by the database.
-        written(&mut report, n, inserted);
+
+    fn into_row(good: Good) -> MemberRow {
+        good.row
     }
-    Ok((report, recorded))
+
+    async fn write(
+        store: &Store,
+        actor: &Actor,
+        rows: &mut Staged<MemberRow>,
+        finish: Option<&ImportFinish<'_>>,
+    ) -> StoreResult<(usize, usize)> {
+        store
+            .bulk_insert_members_stream(actor, "import.members", rows, finish)
+            .await
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Spreadsheet import/export for shanzhi.
 //!
-//! * Import: `.xlsx` (first visible worksheet) and UTF-8 `.csv` uploads become a [`Table`] of
-//!   trimmed strings. Hostile uploads (zip bombs, huge sheets, formulas, wrong encodings) are
+//! * Import: `.xlsx` (first visible worksheet) and UTF-8 `.csv` uploads are read row by row into a [`RowSink`]
+//!   ([`read_rows`], from memory or from a file), or whole into a [`Table`] of trimmed strings. Hostile uploads (zip bombs, huge sheets, formulas, wrong encodings) are
 //!   refused with a [`SheetError`] carrying a Chinese message for office staff.
 //! * Export: ledger (台账) sheets as `.xlsx` or BOM-prefixed `.csv`, with every cell written as
 //!   neutralised text.
@@ -15,7 +15,7 @@ mod zipcheck;
 use std::borrow::Cow;
 
 pub use error::SheetError;
-pub use read::read_table;
+pub use read::{Input, RowSink, read_rows, read_table};
 pub use write::{template, write_csv, write_xlsx};
 
 /// Upload limits.
@@ -71,28 +71,36 @@ impl Table {
     /// Matching ignores whitespace, a leading/trailing required-marker `*`/`＊`, and treats
     /// full-width parentheses (U+FF08/U+FF09) like ASCII ones, so "姓名 *" still matches "姓名".
     pub fn require(&self, headers: &[&str]) -> Result<Vec<usize>, SheetError> {
-        let mut found = Vec::with_capacity(headers.len());
-        let mut missing = Vec::new();
-        for header in headers {
-            match self.column(header) {
-                Some(i) => found.push(i),
-                None => missing.push((*header).to_string()),
-            }
-        }
-        if missing.is_empty() {
-            Ok(found)
-        } else {
-            Err(SheetError::MissingColumns(missing))
-        }
+        require(&self.headers, headers)
     }
 
     /// Index of an optional header (first match), using the same matching as [`Table::require`].
     pub fn column(&self, header: &str) -> Option<usize> {
-        let wanted = text::header_key(header);
-        self.headers
-            .iter()
-            .position(|h| text::header_key(h) == wanted)
+        column(&self.headers, header)
     }
+}
+
+/// [`Table::require`] for a header row read by [`read_rows`].
+pub fn require(headers: &[String], wanted: &[&str]) -> Result<Vec<usize>, SheetError> {
+    let mut found = Vec::with_capacity(wanted.len());
+    let mut missing = Vec::new();
+    for header in wanted {
+        match column(headers, header) {
+            Some(i) => found.push(i),
+            None => missing.push((*header).to_string()),
+        }
+    }
+    if missing.is_empty() {
+        Ok(found)
+    } else {
+        Err(SheetError::MissingColumns(missing))
+    }
+}
+
+/// [`Table::column`] for a header row read by [`read_rows`].
+pub fn column(headers: &[String], header: &str) -> Option<usize> {
+    let wanted = text::header_key(header);
+    headers.iter().position(|h| text::header_key(h) == wanted)
 }
 
 /// File format of an upload or export.
@@ -131,6 +139,16 @@ const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0];
 /// * otherwise a name ending in `.xlsx` → xlsx (so a damaged file reports `Malformed`);
 /// * anything else → `UnsupportedFormat`.
 pub fn detect(file_name: &str, bytes: &[u8]) -> Result<Format, SheetError> {
+    detect_head(file_name, bytes, true)
+}
+
+/// [`detect`] from the first bytes of a file (`complete` when they are the whole file): a multi-byte character
+/// cut at the end of an incomplete head still counts as UTF-8.
+pub(crate) fn detect_head(
+    file_name: &str,
+    bytes: &[u8],
+    complete: bool,
+) -> Result<Format, SheetError> {
     if bytes.starts_with(ZIP_MAGIC) {
         return Ok(Format::Xlsx);
     }
@@ -138,7 +156,12 @@ pub fn detect(file_name: &str, bytes: &[u8]) -> Result<Format, SheetError> {
         return Err(SheetError::UnsupportedFormat);
     }
     let ext = extension(file_name);
-    if ext == "csv" || (std::str::from_utf8(bytes).is_ok() && !bytes.contains(&0)) {
+    let utf8 = match std::str::from_utf8(bytes) {
+        Ok(_) => true,
+        // Only the end is cut: the rest of the character is past the head.
+        Err(e) => !complete && e.error_len().is_none(),
+    };
+    if ext == "csv" || (utf8 && !bytes.contains(&0)) {
         return Ok(Format::Csv);
     }
     if ext == "xlsx" {

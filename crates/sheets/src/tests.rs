@@ -681,3 +681,162 @@ fn every_error_has_code_and_message() {
         );
     }
 }
+
+// ---------------------------------------------------------------- streaming
+
+/// Collects what `read_rows` hands over, optionally stopping after `stop_after` rows.
+#[derive(Default)]
+struct Seen {
+    headers: Vec<String>,
+    rows: Vec<Row>,
+    stop_after: Option<usize>,
+}
+
+impl RowSink for Seen {
+    fn headers(&mut self, headers: &[String]) -> Result<(), SheetError> {
+        assert!(self.rows.is_empty(), "headers come first");
+        self.headers = headers.to_vec();
+        Ok(())
+    }
+    fn row(&mut self, row: Row) -> Result<std::ops::ControlFlow<()>, SheetError> {
+        self.rows.push(row);
+        Ok(match self.stop_after {
+            Some(n) if self.rows.len() >= n => std::ops::ControlFlow::Break(()),
+            _ => std::ops::ControlFlow::Continue(()),
+        })
+    }
+}
+
+fn read_file(name: &str, bytes: &[u8]) -> Seen {
+    let dir = tempfile_dir();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let mut seen = Seen::default();
+    read_rows(name, Input::File(&path), &limits(), &mut seen).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    seen
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("shanzhi-sheets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn csv_from_a_file_keeps_excel_line_numbers_across_buffers() {
+    // Long enough to cross the readers' buffers many times; CRLF, empty lines and quoted line breaks mixed in.
+    let mut data = String::from("\u{feff}姓名,备注\r\n");
+    let mut want = Vec::new();
+    let mut line = 2;
+    for i in 0..20_000 {
+        match i % 7 {
+            0 => {
+                // One Excel row, whatever the line breaks inside the quotes.
+                data.push_str(&format!("人{i},\"两行\r\n备注\"\r\n"));
+                want.push((line, format!("人{i}")));
+                line += 1;
+            }
+            1 => {
+                data.push_str("\r\n\n");
+                line += 2;
+            }
+            2 => {
+                data.push_str(&format!("人{i},x\r"));
+                want.push((line, format!("人{i}")));
+                line += 1;
+            }
+            _ => {
+                data.push_str(&format!("人{i},{}\n", "长".repeat(i % 50)));
+                want.push((line, format!("人{i}")));
+                line += 1;
+            }
+        }
+    }
+    let from_file = read_file("big.csv", data.as_bytes());
+    let in_memory = read_table("big.csv", data.as_bytes(), &limits()).unwrap();
+    assert_eq!(from_file.headers, strings(&["姓名", "备注"]));
+    let got: Vec<(usize, String)> = from_file
+        .rows
+        .iter()
+        .map(|r| (r.line, r.cells[0].clone()))
+        .collect();
+    assert_eq!(got.len(), want.len());
+    let first_wrong = got.iter().zip(&want).find(|(g, w)| g != w);
+    assert!(first_wrong.is_none(), "{first_wrong:?}");
+    assert_eq!(
+        lines(&in_memory),
+        want.iter().map(|w| w.0).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn xlsx_from_a_file_reads_like_from_memory() {
+    let columns = vec![Column::new("姓名"), Column::new("电话")];
+    let rows: Vec<Vec<String>> = (0..3_000)
+        .map(|i| vec![format!("人{i}"), format!("1370000{i:04}")])
+        .collect();
+    let bytes = write_xlsx("s", &columns, &rows).unwrap();
+    let from_file = read_file("big.xlsx", &bytes);
+    let in_memory = read_table("big.xlsx", &bytes, &limits()).unwrap();
+    assert_eq!(from_file.headers, in_memory.headers);
+    assert_eq!(from_file.rows.len(), 3_000);
+    for (a, b) in from_file.rows.iter().zip(&in_memory.rows) {
+        assert_eq!((a.line, &a.cells), (b.line, &b.cells));
+    }
+}
+
+#[test]
+fn a_sink_can_stop_the_reading() {
+    let csv = "a\n1\n2\n3\n";
+    let xlsx = write_xlsx(
+        "s",
+        &[Column::new("a")],
+        &[strings(&["1"]), strings(&["2"]), strings(&["3"])],
+    )
+    .unwrap();
+    for (name, bytes) in [("s.csv", csv.as_bytes()), ("s.xlsx", &xlsx[..])] {
+        let mut seen = Seen {
+            stop_after: Some(2),
+            ..Seen::default()
+        };
+        read_rows(name, Input::Bytes(bytes), &limits(), &mut seen).unwrap();
+        assert_eq!(seen.rows.len(), 2, "{name}");
+    }
+}
+
+#[test]
+fn xlsx_rows_out_of_order_are_refused() {
+    let good = write_xlsx(
+        "s",
+        &[Column::new("姓名")],
+        &[strings(&["张三"]), strings(&["李四"])],
+    )
+    .unwrap();
+    let swapped = patch_entry(&good, "xl/worksheets/sheet1.xml", |xml| {
+        let start = xml.find("<row r=\"2\"").unwrap();
+        let end = xml.find("</sheetData>").unwrap();
+        let rows = &xml[start..end];
+        let second = rows.find("<row r=\"3\"").unwrap();
+        format!(
+            "{}{}{}{}",
+            &xml[..start],
+            &rows[second..],
+            &rows[..second],
+            &xml[end..]
+        )
+    });
+    let err = read_table("o.xlsx", &swapped, &limits()).unwrap_err();
+    assert!(matches!(err, SheetError::Malformed(_)), "{err:?}");
+}
+
+#[test]
+fn a_utf8_character_cut_by_the_head_is_still_csv() {
+    let text = "姓名\n张三\n".as_bytes();
+    // Cut in the middle of "名" (3 bytes in UTF-8).
+    assert_eq!(
+        detect_head("upload", &text[..4], false).unwrap(),
+        Format::Csv
+    );
+    assert!(detect_head("upload", &text[..4], true).is_err());
+}

@@ -7,7 +7,7 @@
 //!    for numeric attributes calamine uses as allocation sizes (`uniqueCount` of the shared
 //!    strings table, `si` of shared formulas) so a tiny file cannot make it reserve gigabytes.
 
-use std::io::{Cursor, Read};
+use std::io::{Read, Seek};
 
 use crate::{Limits, SheetError};
 
@@ -28,12 +28,12 @@ fn bomb() -> SheetError {
     malformed("压缩内容异常(疑似压缩炸弹)")
 }
 
-pub(crate) fn check(bytes: &[u8], limits: &Limits) -> Result<(), SheetError> {
+pub(crate) fn check(reader: impl Read + Seek, limits: &Limits) -> Result<(), SheetError> {
     let too_large = || SheetError::TooLarge {
         max_bytes: limits.max_bytes,
     };
     let budget = (limits.max_bytes as u64).saturating_mul(UNCOMPRESSED_FACTOR);
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+    let mut zip = zip::ZipArchive::new(reader)
         .map_err(|_| malformed("不是有效的 xlsx 文件(压缩包结构损坏)"))?;
     if zip.len() > MAX_ENTRIES {
         return Err(malformed("压缩包内文件数量异常"));

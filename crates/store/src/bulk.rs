@@ -65,6 +65,26 @@ pub struct BulkUnit<'a> {
     pub place_path: &'a str,
 }
 
+/// An owned member row, for a streamed write ([`Store::bulk_insert_members_stream`]).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MemberRow {
+    pub member: ValidMember,
+    pub community_path: String,
+}
+
+/// An owned unit row, for a streamed write ([`Store::bulk_insert_units_stream`]).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct UnitRow {
+    pub unit: ValidUnit,
+    pub place_path: String,
+}
+
+/// Where a streamed write pulls its rows from, one bounded batch at a time, inside its transaction.
+pub trait RowBatches<T>: Send {
+    /// The next batch; `Ok(None)` once every row was given. An error rolls the whole write back.
+    fn next_batch(&mut self) -> impl Future<Output = StoreResult<Option<Vec<T>>>> + Send;
+}
+
 const CHUNK: usize = 400;
 
 struct EncMember {
@@ -79,9 +99,140 @@ struct EncMember {
     community_id: i64,
     path: String,
     separated: bool,
+    skills: Vec<String>,
+}
+
+struct EncUnit {
+    unit: ValidUnit,
+    place_path: String,
+    phone_enc: Option<String>,
+    phone_masked: Option<String>,
+}
+
+/// Inserts one chunk of encrypted members (and their skills) in the open transaction; evaluates to the number
+/// of new members.
+macro_rules! insert_members_chunk {
+    ($p:ident, $tx:ident, $chunk:expr, $now:expr) => {{
+        let chunk_enc: &[EncMember] = $chunk;
+        let mut qb = crate::qb(
+            $p,
+            "INSERT INTO members (name, mobile_enc, mobile_hash, mobile_masked, id_card_enc, id_card_hash, id_card_masked, unit_id, \
+             community_id, place_path, separated_residence, card_public, created_at, updated_at) ",
+        );
+        qb.push_values(chunk_enc.iter(), |mut b, e| {
+            b.push_bind(e.name.clone())
+                .push_bind(e.mobile_enc.clone())
+                .push_bind(e.mobile_hash.clone())
+                .push_bind(e.mobile_masked.clone())
+                .push_bind(e.id_enc.clone())
+                .push_bind(e.id_hash.clone())
+                .push_bind(e.id_masked.clone())
+                .push_bind(e.unit_id)
+                .push_bind(e.community_id)
+                .push_bind(e.path.clone())
+                .push_bind(e.separated)
+                .push_bind(true)
+                .push_bind($now)
+                .push_bind($now);
+        });
+        qb.push(" ON CONFLICT DO NOTHING");
+        let done = qb.build().execute(&mut *$tx).await?;
+        let inserted = usize::try_from(done.rows_affected()).unwrap_or(0);
+        // Skills: resolve ids of this chunk by mobile hash.
+        if chunk_enc.iter().any(|e| !e.skills.is_empty()) {
+            let mut ids = crate::qb($p, "SELECT id, mobile_hash FROM members WHERE mobile_hash IN (");
+            let mut sep = ids.separated(", ");
+            for e in chunk_enc {
+                sep.push_bind(e.mobile_hash.clone());
+            }
+            ids.push(")");
+            let found: Vec<(i64, String)> = ids.build_query_as().fetch_all(&mut *$tx).await?;
+            let map: std::collections::HashMap<&str, i64> =
+                found.iter().map(|(id, h)| (h.as_str(), *id)).collect();
+            let pairs: Vec<(i64, &str)> = chunk_enc
+                .iter()
+                .filter_map(|e| map.get(e.mobile_hash.as_str()).map(|id| (*id, e)))
+                .flat_map(|(id, e)| e.skills.iter().map(move |s| (id, s.as_str())))
+                .collect();
+            for pc in pairs.chunks(CHUNK) {
+                let mut qb = crate::qb($p, "INSERT INTO member_skills (member_id, skill) ");
+                qb.push_values(pc.iter(), |mut b, (id, s)| {
+                    b.push_bind(*id).push_bind(s.to_string());
+                });
+                qb.push(" ON CONFLICT DO NOTHING");
+                qb.build().execute(&mut *$tx).await?;
+            }
+        }
+        inserted
+    }};
+}
+
+/// Inserts one chunk of units in the open transaction; evaluates to the number of new units.
+macro_rules! insert_units_chunk {
+    ($p:ident, $tx:ident, $chunk:expr, $now:expr) => {{
+        let chunk: &[EncUnit] = $chunk;
+        let mut qb = crate::qb(
+            $p,
+            "INSERT INTO units (name, kind, credit_code, place_id, place_path, party_org_name, party_org_level, contact_name, \
+             contact_phone_enc, contact_phone_masked, created_at, updated_at) ",
+        );
+        qb.push_values(chunk.iter(), |mut b, e| {
+            let u = &e.unit;
+            b.push_bind(u.name.clone())
+                .push_bind(u.kind.clone())
+                .push_bind(u.credit_code.clone())
+                .push_bind(u.place_id.0)
+                .push_bind(e.place_path.clone())
+                .push_bind(u.party_org_name.clone())
+                .push_bind(u.party_org_level.as_str())
+                .push_bind(u.contact_name.clone())
+                .push_bind(e.phone_enc.clone())
+                .push_bind(e.phone_masked.clone())
+                .push_bind($now)
+                .push_bind($now);
+        });
+        qb.push(" ON CONFLICT DO NOTHING");
+        usize::try_from(qb.build().execute(&mut *$tx).await?.rows_affected()).unwrap_or(0)
+    }};
 }
 
 impl Store {
+    fn enc_member(&self, m: &ValidMember, community_path: &str) -> StoreResult<EncMember> {
+        Ok(EncMember {
+            name: m.name.clone(),
+            mobile_enc: self.vault.encrypt(&m.mobile)?,
+            mobile_hash: self.vault.search_hash(&m.mobile),
+            mobile_masked: mask::mobile(&m.mobile),
+            id_enc: m
+                .id_card
+                .as_deref()
+                .map(|i| self.vault.encrypt(i))
+                .transpose()?,
+            id_hash: m.id_card.as_deref().map(|i| self.vault.search_hash(i)),
+            id_masked: m.id_card.as_deref().map(mask::id_card),
+            unit_id: m.unit_id.0,
+            community_id: m.community_id.0,
+            path: community_path.to_string(),
+            separated: m.separated_residence,
+            skills: m.skills.clone(),
+        })
+    }
+
+    fn enc_unit(&self, unit: ValidUnit, place_path: String) -> StoreResult<EncUnit> {
+        let phone_enc = unit
+            .contact_phone
+            .as_deref()
+            .map(|m| self.vault.encrypt(m))
+            .transpose()?;
+        let phone_masked = unit.contact_phone.as_deref().map(mask::mobile);
+        Ok(EncUnit {
+            unit,
+            place_path,
+            phone_enc,
+            phone_masked,
+        })
+    }
+
     /// Inserts members (skipping mobiles already registered); returns how many were new.
     pub async fn bulk_insert_members(
         &self,
@@ -102,86 +253,16 @@ impl Store {
         rows: &[BulkMember<'_>],
         finish: Option<&ImportFinish<'_>>,
     ) -> StoreResult<usize> {
-        let mut enc = Vec::with_capacity(rows.len());
-        for r in rows {
-            let m = r.member;
-            enc.push(EncMember {
-                name: m.name.clone(),
-                mobile_enc: self.vault.encrypt(&m.mobile)?,
-                mobile_hash: self.vault.search_hash(&m.mobile),
-                mobile_masked: mask::mobile(&m.mobile),
-                id_enc: m
-                    .id_card
-                    .as_deref()
-                    .map(|i| self.vault.encrypt(i))
-                    .transpose()?,
-                id_hash: m.id_card.as_deref().map(|i| self.vault.search_hash(i)),
-                id_masked: m.id_card.as_deref().map(mask::id_card),
-                unit_id: m.unit_id.0,
-                community_id: m.community_id.0,
-                path: r.community_path.to_string(),
-                separated: m.separated_residence,
-            });
-        }
+        let enc = rows
+            .iter()
+            .map(|r| self.enc_member(r.member, r.community_path))
+            .collect::<StoreResult<Vec<_>>>()?;
         let now = Timestamp::now().0;
         let inserted: usize = wr!(self, |p| {
             let mut tx = p.begin().await?;
             let mut inserted = 0usize;
-            for (chunk_rows, chunk_enc) in rows.chunks(CHUNK).zip(enc.chunks(CHUNK)) {
-                let mut qb = crate::qb(
-                    p,
-                    "INSERT INTO members (name, mobile_enc, mobile_hash, mobile_masked, id_card_enc, id_card_hash, id_card_masked, unit_id, \
-                     community_id, place_path, separated_residence, card_public, created_at, updated_at) ",
-                );
-                qb.push_values(chunk_enc.iter(), |mut b, e| {
-                    b.push_bind(e.name.clone())
-                        .push_bind(e.mobile_enc.clone())
-                        .push_bind(e.mobile_hash.clone())
-                        .push_bind(e.mobile_masked.clone())
-                        .push_bind(e.id_enc.clone())
-                        .push_bind(e.id_hash.clone())
-                        .push_bind(e.id_masked.clone())
-                        .push_bind(e.unit_id)
-                        .push_bind(e.community_id)
-                        .push_bind(e.path.clone())
-                        .push_bind(e.separated)
-                        .push_bind(true)
-                        .push_bind(now)
-                        .push_bind(now);
-                });
-                qb.push(" ON CONFLICT DO NOTHING");
-                let done = qb.build().execute(&mut *tx).await?;
-                inserted += usize::try_from(done.rows_affected()).unwrap_or(0);
-                // Skills: resolve ids of this chunk by mobile hash.
-                if chunk_rows.iter().any(|r| !r.member.skills.is_empty()) {
-                    let mut ids = crate::qb(
-                        p,
-                        "SELECT id, mobile_hash FROM members WHERE mobile_hash IN (",
-                    );
-                    let mut sep = ids.separated(", ");
-                    for e in chunk_enc {
-                        sep.push_bind(e.mobile_hash.clone());
-                    }
-                    ids.push(")");
-                    let found: Vec<(i64, String)> =
-                        ids.build_query_as().fetch_all(&mut *tx).await?;
-                    let map: std::collections::HashMap<&str, i64> =
-                        found.iter().map(|(id, h)| (h.as_str(), *id)).collect();
-                    let pairs: Vec<(i64, &str)> = chunk_rows
-                        .iter()
-                        .zip(chunk_enc)
-                        .filter_map(|(r, e)| map.get(e.mobile_hash.as_str()).map(|id| (*id, r)))
-                        .flat_map(|(id, r)| r.member.skills.iter().map(move |s| (id, s.as_str())))
-                        .collect();
-                    for pc in pairs.chunks(CHUNK) {
-                        let mut qb = crate::qb(p, "INSERT INTO member_skills (member_id, skill) ");
-                        qb.push_values(pc.iter(), |mut b, (id, s)| {
-                            b.push_bind(*id).push_bind(s.to_string());
-                        });
-                        qb.push(" ON CONFLICT DO NOTHING");
-                        qb.build().execute(&mut *tx).await?;
-                    }
-                }
+            for chunk in enc.chunks(CHUNK) {
+                inserted += insert_members_chunk!(p, tx, chunk, now);
             }
             audit_in_tx!(
                 self,
@@ -195,6 +276,45 @@ impl Store {
             inserted
         });
         Ok(inserted)
+    }
+
+    /// [`Self::bulk_insert_members_for`] with the rows pulled batch by batch from `rows` while the transaction is
+    /// open, so only one batch is in memory at a time. All-or-nothing like the slice form: an error from the
+    /// source or the database rolls every batch back. Returns (rows given, rows new).
+    pub async fn bulk_insert_members_stream(
+        &self,
+        actor: &Actor,
+        action: &str,
+        rows: &mut impl RowBatches<MemberRow>,
+        finish: Option<&ImportFinish<'_>>,
+    ) -> StoreResult<(usize, usize)> {
+        let now = Timestamp::now().0;
+        let counts: (usize, usize) = wr!(self, |p| {
+            let mut tx = p.begin().await?;
+            let (mut given, mut inserted) = (0usize, 0usize);
+            while let Some(batch) = rows.next_batch().await? {
+                given += batch.len();
+                let enc = batch
+                    .iter()
+                    .map(|r| self.enc_member(&r.member, &r.community_path))
+                    .collect::<StoreResult<Vec<_>>>()?;
+                drop(batch);
+                for chunk in enc.chunks(CHUNK) {
+                    inserted += insert_members_chunk!(p, tx, chunk, now);
+                }
+            }
+            audit_in_tx!(
+                self,
+                tx,
+                actor,
+                &AuditEntry::ok(action, "members")
+                    .with_detail(format!("rows={given} inserted={inserted}"))
+            );
+            finish_with_rows!(self, tx, actor, finish, inserted, now);
+            tx.commit().await?;
+            (given, inserted)
+        });
+        Ok(counts)
     }
 
     /// Inserts units (skipping credit codes already registered); returns how many were new.
@@ -215,44 +335,16 @@ impl Store {
         rows: &[BulkUnit<'_>],
         finish: Option<&ImportFinish<'_>>,
     ) -> StoreResult<usize> {
-        let mut phones = Vec::with_capacity(rows.len());
-        for r in rows {
-            let enc = r
-                .unit
-                .contact_phone
-                .as_deref()
-                .map(|m| self.vault.encrypt(m))
-                .transpose()?;
-            phones.push((enc, r.unit.contact_phone.as_deref().map(mask::mobile)));
-        }
+        let enc = rows
+            .iter()
+            .map(|r| self.enc_unit(r.unit.clone(), r.place_path.to_string()))
+            .collect::<StoreResult<Vec<_>>>()?;
         let now = Timestamp::now().0;
         let inserted: usize = wr!(self, |p| {
             let mut tx = p.begin().await?;
             let mut inserted = 0usize;
-            for (chunk, ph) in rows.chunks(CHUNK).zip(phones.chunks(CHUNK)) {
-                let mut qb = crate::qb(
-                    p,
-                    "INSERT INTO units (name, kind, credit_code, place_id, place_path, party_org_name, party_org_level, contact_name, \
-                     contact_phone_enc, contact_phone_masked, created_at, updated_at) ",
-                );
-                qb.push_values(chunk.iter().zip(ph), |mut b, (r, (enc, masked))| {
-                    let u = r.unit;
-                    b.push_bind(u.name.clone())
-                        .push_bind(u.kind.clone())
-                        .push_bind(u.credit_code.clone())
-                        .push_bind(u.place_id.0)
-                        .push_bind(r.place_path.to_string())
-                        .push_bind(u.party_org_name.clone())
-                        .push_bind(u.party_org_level.as_str())
-                        .push_bind(u.contact_name.clone())
-                        .push_bind(enc.clone())
-                        .push_bind(masked.clone())
-                        .push_bind(now)
-                        .push_bind(now);
-                });
-                qb.push(" ON CONFLICT DO NOTHING");
-                inserted += usize::try_from(qb.build().execute(&mut *tx).await?.rows_affected())
-                    .unwrap_or(0);
+            for chunk in enc.chunks(CHUNK) {
+                inserted += insert_units_chunk!(p, tx, chunk, now);
             }
             audit_in_tx!(
                 self,
@@ -266,6 +358,43 @@ impl Store {
             inserted
         });
         Ok(inserted)
+    }
+
+    /// [`Self::bulk_insert_units_for`] with the rows pulled batch by batch (see
+    /// [`Self::bulk_insert_members_stream`]). Returns (rows given, rows new).
+    pub async fn bulk_insert_units_stream(
+        &self,
+        actor: &Actor,
+        action: &str,
+        rows: &mut impl RowBatches<UnitRow>,
+        finish: Option<&ImportFinish<'_>>,
+    ) -> StoreResult<(usize, usize)> {
+        let now = Timestamp::now().0;
+        let counts: (usize, usize) = wr!(self, |p| {
+            let mut tx = p.begin().await?;
+            let (mut given, mut inserted) = (0usize, 0usize);
+            while let Some(batch) = rows.next_batch().await? {
+                given += batch.len();
+                let enc = batch
+                    .into_iter()
+                    .map(|r| self.enc_unit(r.unit, r.place_path))
+                    .collect::<StoreResult<Vec<_>>>()?;
+                for chunk in enc.chunks(CHUNK) {
+                    inserted += insert_units_chunk!(p, tx, chunk, now);
+                }
+            }
+            audit_in_tx!(
+                self,
+                tx,
+                actor,
+                &AuditEntry::ok(action, "units")
+                    .with_detail(format!("rows={given} inserted={inserted}"))
+            );
+            finish_with_rows!(self, tx, actor, finish, inserted, now);
+            tx.commit().await?;
+            (given, inserted)
+        });
+        Ok(counts)
     }
 
     /// Existing mobile hashes among `hashes` (for import duplicate checks).

@@ -498,9 +498,15 @@ impl Store {
         job.map(ImportJob::fill).ok_or(StoreError::NotFound)
     }
 
-    /// The uploaded file of a job, decrypted.
-    pub async fn job_file(&self, job_id: i64) -> StoreResult<Vec<u8>> {
+    /// Writes the uploaded file of a job, decrypted, to `out` one stored chunk at a time (the whole file is never in
+    /// memory). Returns the number of bytes written.
+    pub async fn write_job_file(
+        &self,
+        job_id: i64,
+        out: &mut (impl tokio::io::AsyncWrite + Unpin + Send),
+    ) -> StoreResult<u64> {
         use base64::Engine;
+        use tokio::io::AsyncWriteExt;
         let seqs: Vec<(i64,)> = rd!(self, |p| sqlx::query_as(
             "SELECT seq FROM job_files WHERE job_id = $1 ORDER BY seq"
         )
@@ -510,7 +516,8 @@ impl Store {
         if seqs.is_empty() {
             return Err(StoreError::NotFound);
         }
-        let mut out = Vec::new();
+        let io = |e: std::io::Error| StoreError::Other(format!("job file: {e}"));
+        let mut written = 0u64;
         for (seq,) in seqs {
             let (enc,): (String,) = rd!(self, |p| sqlx::query_as(
                 "SELECT data FROM job_files WHERE job_id = $1 AND seq = $2"
@@ -524,8 +531,19 @@ impl Store {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(b64.as_bytes())
                 .map_err(|e| StoreError::Other(format!("job file: {e}")))?;
-            out.extend_from_slice(&bytes);
+            drop(b64);
+            out.write_all(&bytes).await.map_err(io)?;
+            written += bytes.len() as u64;
         }
+        out.flush().await.map_err(io)?;
+        Ok(written)
+    }
+
+    /// The uploaded file of a job, decrypted, in memory (tests and small files; the worker uses
+    /// [`Self::write_job_file`]).
+    pub async fn job_file(&self, job_id: i64) -> StoreResult<Vec<u8>> {
+        let mut out = Vec::new();
+        self.write_job_file(job_id, &mut out).await?;
         Ok(out)
     }
 
