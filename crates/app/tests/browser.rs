@@ -723,6 +723,18 @@ async fn walk_steps(c: Client, base: String) -> anyhow::Result<()> {
             if scroll.as_i64().is_some_and(|w| w > 375) {
                 problems.push(format!("{user}: {path} is {scroll} px wide at 375 px"));
             }
+            // Each role's home page and first place page, for people to look at.
+            if path == "/"
+                || (path.starts_with("/places/")
+                    && !seen
+                        .iter()
+                        .any(|p: &String| p != &path && p.starts_with("/places/")))
+            {
+                let name = if path == "/" { "home" } else { "place" };
+                let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                    .join(format!("walk-{user}-{name}.png"));
+                std::fs::write(&shot, c.screenshot().await?)?;
+            }
             // People manage login names on the account pages (the security admin, one's own account).
             if !path.starts_with("/account") {
                 let text = c.execute("return document.body.innerText", vec![]).await?;

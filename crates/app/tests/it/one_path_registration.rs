@@ -4,49 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::both;
+use crate::support::web::{post_form, post_json};
 use crate::support::{Db, PASSWORD, TestApp, two_towns};
-
-fn csrf_of(html: &str) -> String {
-    let key = "name=\"_csrf\" value=\"";
-    let start = html.find(key).expect("page has a CSRF field") + key.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
-
-/// Posts a page form with the CSRF token of `from`; returns the status.
-async fn post_form(
-    client: &reqwest::Client,
-    app: &TestApp,
-    from: &str,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> u16 {
-    let html = client
-        .get(app.url(from))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_of(&html);
-    let mut form: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
-    form.extend_from_slice(fields);
-    let res = client.post(app.url(path)).form(&form).send().await.unwrap();
-    res.status().as_u16()
-}
-
-async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let res = app
-        .api()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
 
 /// The fields of a registration that an action writes (not its id, member or timestamps).
 fn written(r: &Value) -> Value {
@@ -102,7 +61,8 @@ async fn page_and_api_write_the_same(db: Db) {
             ("availability", "weekend_morning"),
         ],
     )
-    .await;
+    .await
+    .0;
     assert_eq!(status, 303);
     let li = app.token("member_b1").await;
     let (status, body) = post_json(
@@ -146,7 +106,8 @@ async fn page_and_api_write_the_same(db: Db) {
         &format!("/registrations/{wang_id}/accept"),
         &[("grid_id", grid.as_str())],
     )
-    .await;
+    .await
+    .0;
     assert_eq!(status, 303);
     let (status, body) = post_json(
         &app,
@@ -171,7 +132,8 @@ async fn page_and_api_write_the_same(db: Db) {
         &format!("/registrations/{wang_id}/accept"),
         &[("grid_id", grid.as_str())],
     )
-    .await;
+    .await
+    .0;
     let (api_status, _) = post_json(
         &app,
         &reviewer,
@@ -189,7 +151,8 @@ async fn page_and_api_write_the_same(db: Db) {
         &format!("/registrations/{wang_id}/withdraw"),
         &[],
     )
-    .await;
+    .await
+    .0;
     assert_eq!(status, 303);
     let (status, body) = post_json(
         &app,

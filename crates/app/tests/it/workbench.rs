@@ -4,17 +4,11 @@
 use serde_json::json;
 
 use crate::both;
+use crate::support::web::{csrf_of, signed_in};
 use crate::support::{Db, PASSWORD, TestApp, two_towns};
 
-async fn signed_in(app: &TestApp, username: &str) -> reqwest::Client {
-    let c = app.browser();
-    let (status, _) = app.web_login(&c, username, PASSWORD).await;
-    assert_eq!(status, 303, "login {username}");
-    c
-}
-
 /// GETs a page, following one redirect (e.g. /places leads to the caller's own place).
-async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+async fn open(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
     let res = client.get(app.url(path)).send().await.unwrap();
     if res.status().as_u16() == 303
         && let Some(to) = res.headers().get("location")
@@ -56,7 +50,7 @@ async fn navigation_fits_and_leads_somewhere(db: Db) {
     ];
     for a in accounts {
         let c = signed_in(&app, &a.username).await;
-        let (status, home) = page(&c, &app, "/").await;
+        let (status, home) = open(&c, &app, "/").await;
         assert_eq!(status, 200, "{}", a.username);
         let nav = links_in(&home, "<nav class=\"nav\"", "</nav>");
         assert!(
@@ -68,10 +62,10 @@ async fn navigation_fits_and_leads_somewhere(db: Db) {
         assert_eq!(nav.first().map(String::as_str), Some("/"));
         assert_eq!(nav.last().map(String::as_str), Some("/account"));
         // Every destination, in the bar or under 我的, opens for this role, and a top-level page has no 返回.
-        let (_, mine) = page(&c, &app, "/account").await;
+        let (_, mine) = open(&c, &app, "/account").await;
         let more = links_in(&mine, "<nav class=\"card more\"", "</nav>");
         for href in nav.iter().chain(more.iter()) {
-            let (status, html) = page(&c, &app, href).await;
+            let (status, html) = open(&c, &app, href).await;
             assert_eq!(status, 200, "{}: {href}", a.username);
             assert!(
                 !html.contains("‹ 返回"),
@@ -80,9 +74,9 @@ async fn navigation_fits_and_leads_somewhere(db: Db) {
             );
         }
         // Home tiles and 待办 lead somewhere this role may go.
-        for open in ["<ul class=\"stats\"", "<ul class=\"todo-list\""] {
-            for href in links_in(&home, open, "</ul>") {
-                let status = page(&c, &app, &href).await.0;
+        for list in ["<ul class=\"stats\"", "<ul class=\"todo-list\""] {
+            for href in links_in(&home, list, "</ul>") {
+                let status = open(&c, &app, &href).await.0;
                 assert_eq!(status, 200, "{}: home link {href}", a.username);
             }
         }
@@ -94,10 +88,10 @@ async fn home_pages_list_what_waits(db: Db) {
     let (app, w) = two_towns(db).await;
     w.world.open_round("2026年度", 2026).await;
     let admin = signed_in(&app, &w.community_admin_a1.username).await;
-    let (_, home) = page(&admin, &app, "/").await;
+    let (_, home) = open(&admin, &app, "/").await;
     assert!(home.contains("待办") && home.contains("目前没有等待您处理的事项"));
     let member = signed_in(&app, &w.member_a1.username).await;
-    let (_, home) = page(&member, &app, "/").await;
+    let (_, home) = open(&member, &app, "/").await;
     assert!(
         home.contains("本轮次尚未报到"),
         "the member is told to register"
@@ -114,27 +108,21 @@ async fn home_pages_list_what_waits(db: Db) {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 201);
-    let (_, home) = page(&admin, &app, "/").await;
+    let (_, home) = open(&admin, &app, "/").await;
     let todo = &home[home.find("id=\"todo\"").unwrap()..];
     assert!(
         todo.contains("待接收的党员报到<strong>1</strong>"),
         "{}",
         &todo[..todo.len().min(600)]
     );
-    let (_, home) = page(&member, &app, "/").await;
+    let (_, home) = open(&member, &app, "/").await;
     assert!(!home.contains("本轮次尚未报到"));
     // Another community sees nothing waiting.
     let other = signed_in(&app, &w.community_admin_b1.username).await;
-    let (_, home) = page(&other, &app, "/").await;
+    let (_, home) = open(&other, &app, "/").await;
     assert!(home.contains("目前没有等待您处理的事项"));
 }
 both!(home_pages_list_what_waits);
-
-fn csrf_of(html: &str) -> String {
-    let key = "name=\"_csrf\" value=\"";
-    let start = html.find(key).expect("page has a CSRF field") + key.len();
-    html[start..].split('"').next().unwrap().to_string()
-}
 
 async fn community_accepts_in_bulk(db: Db) {
     let (app, w) = two_towns(db).await;
@@ -155,7 +143,7 @@ async fn community_accepts_in_bulk(db: Db) {
         ids.push(body["id"].as_i64().unwrap());
     }
     let admin = signed_in(&app, &w.community_admin_a1.username).await;
-    let (status, html) = page(&admin, &app, "/registrations").await;
+    let (status, html) = open(&admin, &app, "/registrations").await;
     assert_eq!(status, 200);
     assert!(html.contains("批量接收") && html.contains("form=\"bulk\""));
     let csrf = csrf_of(&html);
@@ -204,7 +192,7 @@ async fn community_accepts_in_bulk(db: Db) {
     assert_eq!(res.headers()["location"], "/registrations?ok=bulk_partial");
     // Another community's admin cannot accept them (404 each, reported as not accepted); a member is refused.
     let member = signed_in(&app, &w.member_a1.username).await;
-    let (_, html) = page(&member, &app, "/account").await;
+    let (_, html) = open(&member, &app, "/account").await;
     let res = member
         .post(app.url("/registrations/accept"))
         .form(&[
@@ -288,7 +276,7 @@ async fn place_tree_shows_registration_rates(db: Db) {
     }
     // The district page shows the same figures per town, with the rate.
     let c = signed_in(&app, &w.district_admin.username).await;
-    let (_, html) = page(&c, &app, &format!("/places/{}", w.district.id.0)).await;
+    let (_, html) = open(&c, &app, &format!("/places/{}", w.district.id.0)).await;
     let expected_rate = shanzhi_domain::registration::rate_label(1, total);
     assert!(
         html.contains(&expected_rate),
@@ -297,7 +285,7 @@ async fn place_tree_shows_registration_rates(db: Db) {
     assert!(html.contains("报到率") && html.contains("未报到"));
     // A town admin's home shows its own rate.
     let c = signed_in(&app, &w.town_admin_b.username).await;
-    let (_, html) = page(&c, &app, "/").await;
+    let (_, html) = open(&c, &app, "/").await;
     assert!(html.contains("<strong>0.0%</strong>报到率"));
 }
 both!(place_tree_shows_registration_rates);
@@ -342,7 +330,7 @@ async fn a_password_given_by_someone_else_is_changed_first(db: Db) {
     let (app, w) = two_towns(db).await;
     let security = signed_in(&app, &w.security_admin.username).await;
     let path = format!("/accounts/{}", w.member_a1.id.0);
-    let (_, html) = page(&security, &app, &path).await;
+    let (_, html) = open(&security, &app, &path).await;
     let res = security
         .post(app.url(&format!("{path}/reset-password")))
         .form(&[("_csrf", csrf_of(&html))])
@@ -367,7 +355,7 @@ async fn a_password_given_by_someone_else_is_changed_first(db: Db) {
         .web_login(&member, &w.member_a1.username, &password)
         .await;
     assert_eq!((status, to.as_str()), (303, "/login/password"));
-    let (_, html) = page(&member, &app, "/login/password").await;
+    let (_, html) = open(&member, &app, "/login/password").await;
     let res = member
         .post(app.url("/login/password"))
         .form(&[

@@ -7,6 +7,7 @@ pub mod fixtures;
 /// The one PostgreSQL harness (`SHANZHI_TEST_PG`), shared with the store's own tests.
 #[path = "../../../../store/tests/support/pg.rs"]
 pub mod pg;
+pub mod web;
 
 use std::path::PathBuf;
 
