@@ -255,6 +255,12 @@ impl Registrations<'_> {
             .await?)
     }
 
+    /// The registration to move, for the transfer form: refused to whoever may not transfer, whatever the id.
+    pub async fn to_transfer(&self, c: &Caller, id: RegistrationId) -> CaseResult<Registration> {
+        c.require(Action::RegistrationTransfer)?;
+        Ok(self.store().get_registration(c.scope(), id).await?)
+    }
+
     /// Moves an accepted registration to another community (its owner, or the community that accepted it):
     /// the old one becomes 已转出, a new one waits in the new community's queue. Returns the new id.
     pub async fn transfer(

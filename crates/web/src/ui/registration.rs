@@ -976,10 +976,7 @@ async fn transfer_render(
     community_id: String,
     errors: FieldErrors,
 ) -> Result<Response, UiError> {
-    if !ctx.may(Action::RegistrationTransfer) {
-        return Err(UiError(AppError::new(Code::Forbidden)));
-    }
-    let r = state.cases.registration().get(ctx, id).await?;
+    let r = state.cases.registration().to_transfer(ctx, id).await?;
     let mut communities = community_choices(state, ctx, &q, &community_id).await?;
     communities.retain(|(cid, _)| *cid != r.community_id);
     let back = if ctx.own_member().is_some() {
