@@ -222,12 +222,13 @@ async fn open_sqlite(
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
-        .pragma("cache_size", "-16000");
+        .busy_timeout(Duration::from_secs(10));
+    // Page caches are per connection and fill as the database grows, so they bound the server's memory: 16 MiB for
+    // the one writer (bulk imports), 4 MiB for each of the 4 readers (the OS page cache holds the rest of the file).
     let write = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(30))
-        .connect_with(opts.clone())
+        .connect_with(opts.clone().pragma("cache_size", "-16384"))
         .await
         .map_err(|e| {
             StoreError::Other(format!("无法打开 SQLite 数据库 {}: {e}", path.display()))
@@ -235,7 +236,7 @@ async fn open_sqlite(
     let read = SqlitePoolOptions::new()
         .max_connections(4)
         .acquire_timeout(Duration::from_secs(30))
-        .connect_with(opts.create_if_missing(false))
+        .connect_with(opts.create_if_missing(false).pragma("cache_size", "-4096"))
         .await
         .map_err(|e| {
             StoreError::Other(format!("无法打开 SQLite 数据库 {}: {e}", path.display()))

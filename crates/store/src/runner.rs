@@ -9,12 +9,10 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -182,6 +180,16 @@ impl Runner {
     }
 }
 
+/// A running handler; dropping it (the worker stopped, e.g. [`RunnerHandle::abort`], or the lease was lost) stops
+/// the handler too, rolling back its open transaction, as a crash would.
+struct HandlerTask(JoinHandle<Result<(), JobError>>);
+
+impl Drop for HandlerTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -247,19 +255,20 @@ async fn run_one(s: &Shared, job: ClaimedJob, stop: &mut watch::Receiver<bool>) 
         job.attempts,
         job.max_attempts
     );
-    let fut = AssertUnwindSafe(handler(JobCtx {
+    // The handler runs as its own task, so it keeps going while a heartbeat waits: on SQLite a heartbeat waits for
+    // the one writer connection, which the handler may hold in a transaction. Polled from here (not spawned), the
+    // handler would stall for as long as the heartbeat waited, and the heartbeat for the writer it held.
+    let mut task = HandlerTask(tokio::spawn(handler(JobCtx {
         store: s.store.clone(),
         job: job.clone(),
-    }))
-    .catch_unwind();
-    tokio::pin!(fut);
+    })));
     let mut beat = tokio::time::interval(s.config.heartbeat);
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     beat.tick().await;
     let mut stopping: Option<Instant> = None;
     let outcome = loop {
         tokio::select! {
-            r = &mut fut => break Some(r),
+            r = &mut task.0 => break Some(r),
             _ = beat.tick() => {
                 match s.store.heartbeat_job(lease, lease_ms).await {
                     Ok(true) => {}
@@ -271,6 +280,7 @@ async fn run_one(s: &Shared, job: ClaimedJob, stop: &mut watch::Receiver<bool>) 
                 }
                 if stopping.is_some_and(|t| t.elapsed() >= s.config.grace) {
                     tracing::warn!("job {}: not finished at shutdown, given back", job.id);
+                    task.0.abort();
                     if let Err(e) = s.store.release_job(lease).await {
                         tracing::warn!("job {}: not released: {e}", job.id);
                     }
@@ -283,6 +293,7 @@ async fn run_one(s: &Shared, job: ClaimedJob, stop: &mut watch::Receiver<bool>) 
     let result = match outcome {
         None => return,
         Some(Ok(r)) => r,
+        // The handler panicked (or was cancelled): its transaction was rolled back when it was dropped.
         Some(Err(_)) => Err(JobError::retry("任务处理出现内部错误")),
     };
     match result {

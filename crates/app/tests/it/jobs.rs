@@ -563,3 +563,63 @@ async fn a_huge_cell_gives_a_short_report(db: Db) {
     assert!(csv.len() < 4_000);
 }
 both!(a_huge_cell_gives_a_short_report);
+
+/// Issue 7.8: a 30,000-row import runs to the end in both modes on both databases, with a heartbeat much shorter
+/// than the import's one transaction. On SQLite that heartbeat waits for the one writer connection the import holds;
+/// the runner keeps the import running meanwhile (it used to stop polling the import while the heartbeat waited for
+/// the writer the import held: neither moved, the lease ran out and the job stayed `running`). All-or-nothing with
+/// one bad row writes nothing; valid-only writes the 29,999 good rows, and the job's counts equal the committed rows.
+async fn a_30k_row_import_runs_to_the_end_in_both_modes(db: Db) {
+    const ROWS: usize = 30_000;
+    let mut app = TestApp::builder(db).without_runner().start().await;
+    let w = World::two_towns(&app.store).await;
+    app.start_runner(RunnerConfig {
+        heartbeat: Duration::from_millis(20),
+        lease: Duration::from_secs(300),
+        ..test_runner_config()
+    });
+    let token = app.token(&w.district_admin.username).await;
+    let mut file = members_csv(ROWS - 1, "三万", 13_500_000_000);
+    file.extend_from_slice("坏行,1350000,,单位甲一,甲一村,,\n".as_bytes());
+    let count = "SELECT CAST(COUNT(*) AS TEXT) FROM members WHERE name LIKE '三万%'";
+
+    let wait_end = async |id: i64| -> serde_json::Value {
+        let mut last = serde_json::Value::Null;
+        for _ in 0..3000 {
+            let (status, v) = app.get_json(&token, &format!("/api/v1/imports/{id}")).await;
+            assert_eq!(status, 200, "{v}");
+            if v["status"] == "done" || v["status"] == "failed" {
+                return v;
+            }
+            last = v;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("import {id} did not end: {last}");
+    };
+
+    let body = api_upload(&app, &token, file.clone(), false).await;
+    let r = wait_end(body["id"].as_i64().unwrap()).await;
+    assert_eq!(r["status"], "failed", "all-or-nothing: {r}");
+    assert_eq!(r["job_status"], "done", "the job itself ended: {r}");
+    assert_eq!(r["report"]["code"], "import_has_errors");
+    assert_eq!(r["report"]["error_rows"], 1);
+    assert_eq!(r["inserted"], 0);
+    assert_eq!(raw_count(&app.db, count).await, 0, "nothing written");
+
+    let body = api_upload(&app, &token, file, true).await;
+    let id = body["id"].as_i64().unwrap();
+    let r = wait_end(id).await;
+    assert_eq!(r["status"], "done", "valid-only: {r}");
+    assert_eq!(r["job_status"], "done", "{r}");
+    assert_eq!(r["inserted"], (ROWS - 1) as i64, "{r}");
+    assert_eq!(r["error_rows"], 1, "{r}");
+    assert_eq!(raw_count(&app.db, count).await, (ROWS - 1) as i64);
+    let job_id = body["job_id"].as_i64().unwrap();
+    let job = job(&app.store, job_id).await;
+    assert_eq!(
+        (job.status.as_str(), job.attempts),
+        ("done", 1),
+        "one attempt, not reaped"
+    );
+}
+both!(a_30k_row_import_runs_to_the_end_in_both_modes);
