@@ -636,7 +636,10 @@ async fn activation_steps(c: Client, base: String) -> anyhow::Result<()> {
         .context("the registration form has no community")?
         .text()
         .await?;
-    ensure!(chosen == "樊家村", "the form is prefilled with {chosen:?}, not 樊家村");
+    ensure!(
+        chosen == "樊家村",
+        "the form is prefilled with {chosen:?}, not 樊家村"
+    );
     fits_phone(c, "the prefilled registration form").await?;
     c.find(Locator::Css("input[name=intentions][value=environment]"))
         .await?
@@ -667,7 +670,9 @@ async fn activation_steps(c: Client, base: String) -> anyhow::Result<()> {
         .text()
         .await?;
     ensure!(
-        todo.contains("待接收的党员报到\n1") || todo.contains("待接收的党员报到1") || todo.contains("待接收的党员报到 1"),
+        todo.contains("待接收的党员报到\n1")
+            || todo.contains("待接收的党员报到1")
+            || todo.contains("待接收的党员报到 1"),
         "the community admin's home shows {todo:?}, not 待接收 1"
     );
     c.goto(&format!("{base}/registrations")).await?;

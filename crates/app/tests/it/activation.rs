@@ -357,3 +357,27 @@ async fn sheets_cover_only_the_admins_roster(db: Db) {
     assert!(bytes.starts_with(b"PK"), "an .xlsx file");
 }
 both!(sheets_cover_only_the_admins_roster);
+
+async fn one_account_per_member(db: Db) {
+    let (app, w, _) = world(db).await;
+    // The security admin cannot give a member who has an account a second one.
+    let c = signed_in(&app, &w.security_admin.username).await;
+    let taken = &w.members_a1[0];
+    let (status, _, html) = post_form(
+        &c,
+        &app,
+        "/accounts/new",
+        "/accounts/new",
+        &[
+            ("username", "second_account"),
+            ("display_name", "第二个账号"),
+            ("mobile", ""),
+            ("role", "member"),
+            ("target", &taken.mobile),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "the form is shown again");
+    assert!(html.contains("该党员已激活账号"), "{html}");
+}
+both!(one_account_per_member);
