@@ -553,6 +553,8 @@ pub async fn ensure(
         "  registrations accepted: {accepted} ({:.1}s)",
         started.elapsed().as_secs_f32()
     );
+    // After the registrations: the member waiting to activate her account has not registered.
+    activation_demo(store, unit_id_of("区林业站")).await?;
     println!("演示数据已生成 ({:.1}s)", started.elapsed().as_secs_f32());
     Ok(accounts
         .iter()
@@ -807,4 +809,31 @@ fn demo_account_specs() -> Vec<(&'static str, Role, &'static str)> {
         ("security", Role::SecurityAdmin, "嘉定区"),
         ("auditor", Role::Auditor, "嘉定区"),
     ]
+}
+
+/// The member of the activation walk-through (issue 8.1): imported by 区林业站, living in 樊家村, with an ID number
+/// on file and no account yet. She activates at 激活账号 with 陈晓梅 / 19890000001 / 080027 (the last six of her ID
+/// number).
+async fn activation_demo(store: &Store, linye: Option<UnitId>) -> anyhow::Result<()> {
+    let (Some(unit_id), Some(fanjia)) = (linye, store.place_by_code("fanjia").await?) else {
+        return Ok(());
+    };
+    let first = "31011419880808002";
+    let check = id_card_check_char(first).unwrap_or('0');
+    store
+        .create_member(
+            &Actor::system("demo"),
+            &fanjia,
+            &ValidMember {
+                name: "陈晓梅".into(),
+                mobile: "19890000001".into(),
+                id_card: Some(format!("{first}{check}")),
+                unit_id,
+                community_id: PlaceId(fanjia.id),
+                skills: vec![],
+                separated_residence: false,
+            },
+        )
+        .await?;
+    Ok(())
 }

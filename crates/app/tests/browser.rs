@@ -145,6 +145,17 @@ async fn member_registers_and_unit_admin_sees_receipt() -> anyhow::Result<()> {
         .map_err(|_| anyhow!("browser test took longer than {BUDGET:?}"))?
 }
 
+/// 激活账号 on a phone: a member imported by her unit, without an account, scans the community's QR code,
+/// activates her account, sets a password and lands on the prefilled registration form; the community admin sees
+/// 待接收 1 on the home page and accepts in bulk; the unit admin opens and prints the receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn member_activates_from_the_qr_page_and_registers() -> anyhow::Result<()> {
+    tools_present()?;
+    tokio::time::timeout(BUDGET * 2, run(activation_steps))
+        .await
+        .map_err(|_| anyhow!("browser test took longer than {:?}", BUDGET * 2))?
+}
+
 /// Every page every role can reach by following links from its home page, at 375 px: no horizontal scrolling,
 /// no link that answers 403 or 404, and no snake_case code (an error code or a login name) in the visible text.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -564,6 +575,166 @@ async fn registration_steps(c: Client, base: String) -> anyhow::Result<()> {
         .context("the QR poster has no code")?;
     fits_phone(c, "the QR poster").await?;
     print_check(c, "the QR poster", "browser-poster.pdf").await?;
+    Ok(())
+}
+
+/// Types `text` into the field named `name` of the current page.
+async fn type_into(c: &Client, name: &str, text: &str) -> anyhow::Result<()> {
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css(&format!("input[name={name}]")))
+        .await
+        .with_context(|| format!("no field {name}"))?
+        .send_keys(text)
+        .await?;
+    Ok(())
+}
+
+/// The demo's 陈晓梅 (区林业站, living in 樊家村, no account) activates from 樊家村's QR page and registers; the
+/// community admin accepts her in bulk; 区林业站's admin prints her receipt.
+async fn activation_steps(c: Client, base: String) -> anyhow::Result<()> {
+    let (c, base) = (&c, base.as_str());
+    c.goto(&format!("{base}/healthz")).await?;
+    c.delete_all_cookies().await?;
+    c.goto(&format!("{base}/join/fanjia")).await?;
+    fits_phone(c, "the QR join page").await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("a[href^='/activate']"))
+        .await
+        .context("the join page has no link to 激活账号")?
+        .click()
+        .await?;
+    wait_for_url(c, "/activate").await?;
+    type_into(c, "name", "陈晓梅").await?;
+    type_into(c, "mobile", "19890000001").await?;
+    type_into(c, "factor", "080027").await?;
+    fits_phone(c, "the activation form").await?;
+    c.find(Locator::Css("form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("input[name=password]"))
+        .await
+        .context("step 2 (set a password) did not appear")?
+        .send_keys("Jihuo#2026")
+        .await?;
+    type_into(c, "confirm", "Jihuo#2026").await?;
+    fits_phone(c, "the password step").await?;
+    c.find(Locator::Css("form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_for_url(c, "/my/registration").await?;
+    let chosen = c
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("select[name=community_id] option:checked"))
+        .await
+        .context("the registration form has no community")?
+        .text()
+        .await?;
+    ensure!(
+        chosen == "樊家村",
+        "the form is prefilled with {chosen:?}, not 樊家村"
+    );
+    fits_phone(c, "the prefilled registration form").await?;
+    c.find(Locator::Css("input[name=intentions][value=environment]"))
+        .await?
+        .click()
+        .await?;
+    c.find(Locator::Css(
+        "input[name=availability][value=weekend_morning]",
+    ))
+    .await?
+    .click()
+    .await?;
+    c.find(Locator::Css("#register button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_for_url(c, "ok=submitted").await?;
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-activated.png");
+    std::fs::write(&shot, c.screenshot().await?)?;
+
+    // The community admin: 待接收 1 on the home page, then 批量接收.
+    login(c, base, "fanjia_admin").await?;
+    c.goto(&format!("{base}/")).await?;
+    let todo = c
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Id("todo"))
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        todo.contains("待接收的党员报到\n1")
+            || todo.contains("待接收的党员报到1")
+            || todo.contains("待接收的党员报到 1"),
+        "the community admin's home shows {todo:?}, not 待接收 1"
+    );
+    c.goto(&format!("{base}/registrations")).await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("input[name=ids]"))
+        .await
+        .context("the queue has nothing to tick")?
+        .click()
+        .await?;
+    c.find(Locator::Css("#bulk select[name=grid_id]"))
+        .await?
+        .select_by_label("樊家村第一网格")
+        .await?;
+    fits_phone(c, "the bulk accept form").await?;
+    c.execute("window.confirm = function () { return true; };", vec![])
+        .await?;
+    c.find(Locator::Css("#bulk button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_for_url(c, "ok=bulk_accepted").await?;
+
+    // The home unit's admin: her receipt, printed.
+    login(c, base, "linye_admin").await?;
+    c.goto(&format!("{base}/units")).await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("table.list tbody a[href^='/units/']"))
+        .await
+        .context("the unit admin sees no unit")?
+        .click()
+        .await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("a[href^='/units/'][href$='/registrations']"))
+        .await
+        .context("the unit page has no link to its registrations")?
+        .click()
+        .await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::XPath(
+            "//tr[contains(., '陈晓梅')]//a[contains(@href, '/receipt')]",
+        ))
+        .await
+        .context("the unit's overview has no receipt for 陈晓梅")?
+        .click()
+        .await?;
+    let text = c
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Id("receipt"))
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        text.contains("陈晓梅") && text.contains("樊家村第一网格"),
+        "the receipt does not name her and her grid: {text:?}"
+    );
+    fits_phone(c, "her receipt").await?;
+    print_check(c, "her receipt", "browser-activation-receipt.pdf").await?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! Page and API handlers only parse, call one use case and render, so the two cannot drift.
 
 pub mod accounts;
+pub mod activation;
 pub mod audit;
 pub mod caller;
 pub mod dict;

@@ -6,6 +6,8 @@ use crate::error::Code;
 /// The things an action is done to (the part before the first `.`).
 const OBJECTS: &[(&str, &str)] = &[
     ("account", "账号"),
+    ("activation", "账号激活"),
+    ("activation_code", "激活码"),
     ("alliance", "党建联盟"),
     ("dict", "字典"),
     ("export", "导出"),
@@ -29,6 +31,7 @@ const OBJECTS: &[(&str, &str)] = &[
 /// What is done (the rest of the code).
 const VERBS: &[(&str, &str)] = &[
     ("accept", "接收"),
+    ("activate", "激活"),
     ("activity_done", "活动完成"),
     ("add_activity", "添加活动"),
     ("add_role", "添加角色"),

@@ -38,6 +38,11 @@ codes! {
     AccountDisabled = "account_disabled" => "账号已停用,请联系管理员",
     TotpRequired = "totp_required" => "请输入身份验证器中的6位动态码",
     TotpInvalid = "totp_invalid" => "动态码不正确或已过期",
+    // activation (issue 8.1): one answer for every mismatch, so a roster cannot be probed
+    ActivationFailed = "activation_failed" => "信息与名册不符,请核对姓名、手机号和身份证号后6位(或激活码);仍有问题请联系所在单位或社区",
+    ActivationCodeExpired = "activation_code_expired" => "激活码已过期,请联系所在单位或社区重新生成",
+    AlreadyActivated = "already_activated" => "该党员已激活账号,请直接用手机号和密码登录",
+    InvalidActivationFactor = "invalid_activation_factor" => "请填写身份证号后6位(数字或X)或8位激活码",
     TotpEnrollmentRequired = "totp_enrollment_required" => "管理员账号需先在网页上绑定身份验证器",
     PasswordChangeRequired = "password_change_required" => "密码已超过90天未修改,请先修改密码",
     SessionExpired = "session_expired" => "登录已超时,请重新登录",

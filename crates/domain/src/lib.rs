@@ -1,6 +1,7 @@
 //! Pure types and rules of 善治 (shanzhi): ids, places, organisations, roles and scope, validation, masking,
 //! password policy and the registration state machines. No IO lives here, so every rule can be unit-tested.
 
+pub mod activation;
 pub mod audit_names;
 pub mod error;
 pub mod ids;

@@ -245,6 +245,8 @@ pub enum Action {
     MemberCardManage,
     /// See background jobs (one's own, those in scope; all for district-wide roles).
     JobView,
+    /// Issue activation codes for the members in scope who have no account yet (activation sheets).
+    ActivationIssue,
     // Composite actions: named here so that a use case and the page offering it ask the same question. Their
     // rule is in [`composite`], in terms of the plain actions above.
     /// See the list of registration rounds: whoever manages, reviews or submits registrations.
@@ -345,6 +347,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | Import
                 | Export
                 | JobView
+                | ActivationIssue
         ),
         GridLeader => matches!(
             action,
@@ -365,6 +368,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | Import
                 | Export
                 | JobView
+                | ActivationIssue
         ),
         Member => matches!(
             action,

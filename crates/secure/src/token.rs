@@ -9,6 +9,31 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(crate::rng::bytes::<32>())
 }
 
+/// `len` characters drawn uniformly from `alphabet` (at most 256 symbols; rejection sampling, so no symbol is
+/// more likely than another). Activation codes use it.
+pub fn random_chars(alphabet: &[u8], len: usize) -> String {
+    let alphabet = alphabet.get(..alphabet.len().min(256)).unwrap_or_default();
+    let n = alphabet.len();
+    if n == 0 {
+        return String::new();
+    }
+    // The largest multiple of n that fits in a byte: bytes at or above it are drawn again.
+    let limit = 256 - 256 % n;
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        for b in crate::rng::bytes::<32>() {
+            let b = usize::from(b);
+            if b < limit
+                && out.len() < len
+                && let Some(c) = alphabet.get(b % n)
+            {
+                out.push(char::from(*c));
+            }
+        }
+    }
+    out
+}
+
 /// Lowercase hex SHA-256 of the input.
 pub fn sha256_hex(input: &str) -> String {
     hex::encode(Sha256::digest(input.as_bytes()))
@@ -28,6 +53,14 @@ pub fn ct_eq(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_chars_use_the_alphabet() {
+        let a = random_chars(b"ABC234", 40);
+        assert_eq!(a.len(), 40);
+        assert!(a.bytes().all(|b| b"ABC234".contains(&b)));
+        assert_ne!(a, random_chars(b"ABC234", 40));
+    }
 
     #[test]
     fn tokens_are_random_and_urlsafe() {

@@ -240,6 +240,11 @@ impl Store {
                 .with_detail(roles.join(",")),
             unique = |e| if StoreError::unique_on(&e, "mobile_hash") {
                 StoreError::field("mobile", Code::DuplicateMobile)
+            } else if StoreError::unique_on(&e, "accounts_member")
+                || StoreError::unique_on(&e, "accounts.member_id")
+            {
+                // One account per member record (migration 0012).
+                StoreError::field("target", Code::AlreadyActivated)
             } else {
                 StoreError::field("username", Code::UsernameTaken)
             }

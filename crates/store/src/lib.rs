@@ -11,6 +11,7 @@ pub mod audit;
 #[macro_use]
 pub mod jobs;
 pub mod accounts;
+pub mod activation;
 #[macro_use]
 pub mod bulk;
 pub mod connect;

@@ -23,14 +23,17 @@ impl HttpStatus for AppError {
             | Code::SessionExpired
             | Code::TotpRequired
             | Code::TotpInvalid
-            | Code::TotpEnrollmentRequired => StatusCode::UNAUTHORIZED,
+            | Code::TotpEnrollmentRequired
+            | Code::ActivationFailed
+            | Code::ActivationCodeExpired => StatusCode::UNAUTHORIZED,
             Code::AccountLocked | Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Code::PasswordChangeRequired | Code::AccountDisabled => StatusCode::FORBIDDEN,
             Code::Conflict
             | Code::AlreadyRegistered
             | Code::TransferAlreadyPending
             | Code::IllegalTransition
-            | Code::RoundOverlap => StatusCode::CONFLICT,
+            | Code::RoundOverlap
+            | Code::AlreadyActivated => StatusCode::CONFLICT,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::BadRequest | Code::TooManyFields | Code::InvalidCharacters => {
                 StatusCode::BAD_REQUEST

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod activation;
 mod audit;
 mod cli;
 mod http;

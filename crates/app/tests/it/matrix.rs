@@ -70,6 +70,10 @@ pub const UI: &[(&str, &str, Gate)] = &[
     ("GET", "/login/password", Public),
     ("POST", "/login/password", Public),
     ("POST", "/logout", Skip("ends the session the matrix uses")),
+    ("GET", "/activate", Public),
+    ("POST", "/activate", Public),
+    ("GET", "/activation-codes", All(&[A::ActivationIssue], No)),
+    ("POST", "/activation-codes", All(&[A::ActivationIssue], No)),
     ("GET", "/", SignedIn),
     ("GET", "/account", SignedIn),
     ("POST", "/account/password", SignedIn),
@@ -186,6 +190,7 @@ pub const UI: &[(&str, &str, Gate)] = &[
 #[rustfmt::skip]
 pub const API: &[(&str, &str, Gate)] = &[
     ("POST", "/api/v1/auth/login", Public),
+    ("POST", "/api/v1/activation", Public),
     ("POST", "/api/v1/auth/logout", Skip("ends the session the matrix uses")),
     ("GET", "/api/v1/me", SignedIn),
     ("GET", "/api/v1/me/export", SignedIn),

@@ -24,6 +24,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::extract::{ApiPath, ApiQuery};
 
+mod activation;
 mod imports;
 mod jobs;
 mod pairing;
@@ -57,6 +58,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let router = pairing::routes(router);
     let router = imports::routes(router);
     let router = jobs::routes(router);
+    let router = activation::routes(router);
     let (router, mut doc) = router
         .routes(routes!(login))
         .routes(routes!(logout))
@@ -229,10 +231,10 @@ struct LoginRequest {
 }
 
 #[derive(Serialize, ToSchema)]
-struct LoginResponse {
-    token: String,
+pub(crate) struct LoginResponse {
+    pub(crate) token: String,
     /// Idle timeout in seconds.
-    idle_timeout: i64,
+    pub(crate) idle_timeout: i64,
 }
 
 /// Log in and receive a bearer token.

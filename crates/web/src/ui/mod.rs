@@ -2,6 +2,7 @@
 //! layout carries the signed-in user, the role in use and the navigation for that role.
 
 pub mod account;
+pub mod activation;
 pub mod admin;
 pub mod imports;
 pub mod jobs;
@@ -69,6 +70,7 @@ fn all_routes() -> Routes {
     let mut all = Routes::new();
     for m in [
         login::routes(),
+        activation::routes(),
         account::routes(),
         places::routes(),
         orgs::routes(),
@@ -171,7 +173,7 @@ pub struct Layout {
 impl Layout {
     pub fn new(ctx: &Ctx, title: impl Into<String>, current: &str) -> Layout {
         // Destinations in order of priority; a role sees those its table allows.
-        let items: [(&'static str, &'static str, Action); 12] = [
+        let items: [(&'static str, &'static str, Action); 13] = [
             ("/my/registration", "我的报到", Action::RegistrationSubmit),
             ("/registrations", "报到接收", Action::RegistrationView),
             ("/members", "在职党员", Action::MemberView),
@@ -180,6 +182,7 @@ impl Layout {
             ("/places", "地区", Action::PlaceView),
             ("/rounds", "报到轮次", Action::RoundManage),
             ("/imports", "导入导出", Action::Import),
+            ("/activation-codes", "激活码", Action::ActivationIssue),
             ("/social-orgs", "社会组织", Action::SocialOrgView),
             ("/dictionaries", "字典", Action::DictionaryEdit),
             ("/accounts", "账号", Action::AccountManage),
@@ -262,6 +265,7 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "saved" => "已保存",
         "created" => "已创建",
         "password" => "密码已修改",
+        "activated" => "账号已激活,以后可用手机号和密码登录",
         "unlocked" => "账号已解锁",
         "totp" => "身份验证器已绑定",
         "role" => "已切换角色",

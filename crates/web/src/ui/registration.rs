@@ -120,7 +120,7 @@ fn parse_id(s: &str) -> Option<i64> {
 }
 
 /// `https://host` or `http://host` of this request, for links printed in QR codes.
-fn origin(state: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn origin(state: &AppState, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -137,7 +137,7 @@ fn origin(state: &AppState, headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-fn qr(url: &str) -> Result<String, UiError> {
+pub(crate) fn qr(url: &str) -> Result<String, UiError> {
     shanzhi_secure::qr::svg(url).map_err(|e| UiError(AppError::internal(e)))
 }
 

@@ -286,10 +286,23 @@ impl World {
     /// A party member of `unit` living in `community`, with a generated mobile.
     pub async fn member(&mut self, name: &str, unit: &Unit, community: &Place) -> Member {
         let n = self.next();
+        self.member_with(name, unit, community, &format!("1986{n:07}"), None)
+            .await
+    }
+
+    /// A party member with this mobile and, when given, this ID number (as an import brings them).
+    pub async fn member_with(
+        &mut self,
+        name: &str,
+        unit: &Unit,
+        community: &Place,
+        mobile: &str,
+        id_card: Option<&str>,
+    ) -> Member {
         let v = ValidMember {
             name: name.into(),
-            mobile: format!("1986{n:07}"),
-            id_card: None,
+            mobile: mobile.into(),
+            id_card: id_card.map(String::from),
             unit_id: unit.id,
             community_id: community.id,
             skills: vec![],

@@ -1,0 +1,91 @@
+//! Getting in (issue 8.1) through the API: a member on a roster activates their own account with name, mobile,
+//! the district's factor and a new password, and receives a bearer token as after a login. Same use case as the
+//! `/activate` page.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::Deserialize;
+use shanzhi_domain::activation::ActivationInput;
+use shanzhi_store::{SessionKind, SessionStage};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiError, Body, LoginResponse};
+use crate::AppState;
+use crate::auth::client_addr;
+use crate::error::ErrorBody;
+
+pub fn routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    router.routes(routes!(activate))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct ActivationRequest {
+    /// The name on the roster.
+    name: String,
+    /// The mobile registered on the member record.
+    mobile: String,
+    /// The last six characters of the ID number (when the district allows it and one is on file), or the
+    /// eight-character activation code from the activation sheet.
+    factor: String,
+    /// The new password (at least 8 characters from three of: lower case, upper case, digits, symbols).
+    password: String,
+    /// The new password again.
+    confirm: String,
+}
+
+/// Activate one's own account from the roster and receive a bearer token. Every mismatch answers the same
+/// `activation_failed`; failures are limited per mobile and per client address (`rate_limited`).
+#[utoipa::path(post, path = "/api/v1/activation", tag = "auth", request_body = ActivationRequest,
+    responses((status = 201, body = LoginResponse),
+        (status = 401, description = "No member matches (`activation_failed`), or the right code has expired (`activation_code_expired`)", body = ErrorBody),
+        (status = 409, description = "The member has an account already (`already_activated`)", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts for this mobile or from this address (`rate_limited`)", body = ErrorBody)))]
+async fn activate(
+    State(state): State<AppState>,
+    parts: Parts,
+    Body(req): Body<ActivationRequest>,
+) -> Result<(StatusCode, Json<LoginResponse>), ApiError> {
+    let input = ActivationInput {
+        name: req.name,
+        mobile: req.mobile,
+        factor: req.factor,
+    };
+    let client = client_addr(&parts);
+    let activated = state
+        .cases
+        .activation()
+        .activate(
+            &input,
+            &req.password,
+            &req.confirm,
+            client.as_deref(),
+            &*state.hasher,
+        )
+        .await?;
+    let binding = state
+        .store
+        .account_bindings(activated.account_id)
+        .await?
+        .first()
+        .map(|(id, _)| *id);
+    let token = state
+        .store
+        .create_session(
+            activated.account_id,
+            SessionKind::Api,
+            SessionStage::Full,
+            binding,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(LoginResponse {
+            token,
+            idle_timeout: shanzhi_domain::password::SESSION_IDLE_MINUTES * 60,
+        }),
+    ))
+}
