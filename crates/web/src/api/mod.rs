@@ -28,6 +28,7 @@ mod imports;
 mod jobs;
 mod pairing;
 mod registration;
+mod roster;
 use crate::auth::{Ctx, NoCtx, after_second_factor, check_password, check_totp, client_addr, load};
 use crate::error::{ApiError, AppError, ErrorBody};
 
@@ -57,6 +58,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let router = pairing::routes(router);
     let router = imports::routes(router);
     let router = jobs::routes(router);
+    let router = roster::routes(router);
     let (router, mut doc) = router
         .routes(routes!(login))
         .routes(routes!(logout))
