@@ -789,6 +789,7 @@ mod tests {
             ok_rows: 2,
             error_rows: 1,
             skipped: 0,
+            pending: 0,
             inserted: 0,
             written: false,
             code: None,
@@ -808,5 +809,32 @@ mod tests {
         r.skipped = 3;
         assert!(!decide(&mut r, Options::default()));
         assert!(!r.refused());
+    }
+
+    #[test]
+    fn rows_waiting_for_their_unit_are_reported_only_when_written() {
+        let report = |error_rows| Report {
+            kind: "members".into(),
+            total_rows: 2,
+            ok_rows: 1,
+            error_rows,
+            skipped: 0,
+            pending: 1,
+            inserted: 0,
+            written: false,
+            code: None,
+            summary: String::new(),
+            rows: vec![pending_row(2, "张三")],
+        };
+        let mut r = report(0);
+        assert!(decide(&mut r, Options::default()));
+        assert_eq!(r.rows[0].status.label(), "待单位确认");
+        assert!(r.rows[0].status.is_written());
+        assert!(r.summary.contains("待单位确认 1 行"), "{}", r.summary);
+        // An all-or-nothing import stopped by an error writes nothing, so nothing waits.
+        let mut r = report(1);
+        assert!(!decide(&mut r, Options::default()));
+        assert!(r.rows.is_empty());
+        assert_eq!(r.pending, 0);
     }
 }
