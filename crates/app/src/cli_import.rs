@@ -61,6 +61,7 @@ pub async fn run(
         match r.status {
             RowStatus::Error => println!("第{}行 {} [{code}] {}", r.line, r.name, r.reason),
             RowStatus::Skipped => println!("第{}行 {} 已登记,跳过", r.line, r.name),
+            RowStatus::Pending => println!("第{}行 {} 待单位确认", r.line, r.name),
             RowStatus::Ok => {}
         }
     }

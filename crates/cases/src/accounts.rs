@@ -336,10 +336,19 @@ impl Accounts<'_> {
         Ok(home)
     }
 
-    /// The caller's work list: registrations waiting for the reviewing community (新报到 and 转入), the member's
-    /// own registration waiting or returned. Counts in scope; an empty list when nothing waits.
+    /// The caller's work list: members a town or community named for the unit admin's unit (待确认成员),
+    /// registrations waiting for the reviewing community (新报到 and 转入), the member's own registration waiting
+    /// or returned. Counts in scope; an empty list when nothing waits.
     async fn todo(&self, c: &Caller) -> CaseResult<Vec<Todo>> {
         let mut todo = Vec::new();
+        let roster = self.0.members().pending_count(c).await?;
+        if roster > 0 {
+            todo.push(Todo {
+                label: "待确认成员",
+                count: roster,
+                href: "/unit-roster".into(),
+            });
+        }
         if c.may(Action::RegistrationReview) {
             let f = RegistrationFilter {
                 status: Some(RegistrationStatus::Submitted.as_str().into()),

@@ -7,15 +7,17 @@
 use shanzhi_domain::org::{DictKind, MemberInput, SocialOrgInput, UnitInput};
 use shanzhi_domain::place::PlaceLevel;
 use shanzhi_domain::role::{Action, Scope};
+use shanzhi_domain::roster::{UnitLink, may_confirm_unit_link, roster_write};
 use shanzhi_domain::{Code, FieldErrors, MemberId, SocialOrgId, UnitId};
 use shanzhi_store::dict::DictEntry;
 use shanzhi_store::orgs::{
-    Member, MemberFilter, PersonalNumbers, SocialOrg, SocialOrgFilter, Unit, UnitFilter,
+    Member, MemberFilter, PersonalNumbers, SocialOrg, SocialOrgFilter, UNIT_LINK_BATCH_MAX, Unit,
+    UnitFilter,
 };
 use shanzhi_store::places::{Place, PlaceOption};
 use shanzhi_store::{Page, PageReq};
 
-use crate::{Caller, CaseResult, Cases};
+use crate::{AppError, Caller, CaseResult, Cases};
 
 /// The use cases of units.
 pub struct Units<'a>(&'a Cases);
@@ -201,7 +203,25 @@ impl Members<'_> {
             .await?)
     }
 
-    /// Registers a member: home unit one the caller may name, residence a community the caller may name.
+    /// The roster rule (`shanzhi_domain::roster::roster_write`) for the caller writing a member of `unit` who lives
+    /// in `community`: refused with a field error, or the state of the unit link (pending when a town or
+    /// community names the unit).
+    async fn unit_link(&self, c: &Caller, unit: UnitId, community: &Place) -> CaseResult<UnitLink> {
+        let district = self
+            .store()
+            .root_place()
+            .await?
+            .map(|p| p.path)
+            .unwrap_or_default();
+        roster_write(c.scope(), unit, &community.path, &district).map_err(|code| match code {
+            Code::ResidenceOutOfScope => FieldErrors::single("community_id", code).into(),
+            Code::UnitOutOfScope => FieldErrors::single("unit_id", code).into(),
+            other => AppError::new(other),
+        })
+    }
+
+    /// Registers a member: home unit one the caller may name, residence a community the caller may name. A unit
+    /// named by a town or community waits for the unit's admin before the member counts for the unit.
     pub async fn create(&self, c: &Caller, input: &MemberInput) -> CaseResult<MemberId> {
         c.require(Action::MemberCreate)?;
         let v = input.validate()?;
@@ -214,9 +234,10 @@ impl Members<'_> {
                 &v.skills,
             )
             .await?;
+        let link = self.unit_link(c, v.unit_id, &community).await?;
         Ok(self
             .store()
-            .create_member(c.actor(), &community, &v)
+            .create_member(c.actor(), &community, &v, link)
             .await?)
     }
 
@@ -249,10 +270,68 @@ impl Members<'_> {
         let community = self
             .refs(c, &places, v.unit_id, v.community_id, &v.skills)
             .await?;
+        // A newly named home unit follows the roster rule; an unchanged one keeps its confirmation.
+        let link = if v.unit_id.0 == current.unit_id {
+            None
+        } else {
+            Some(self.unit_link(c, v.unit_id, &community).await?)
+        };
         self.store()
-            .update_member(c.actor(), &current, &community, &v)
+            .update_member(c.actor(), &current, &community, &v, link)
             .await?;
         Ok(self.store().get_member(c.scope(), id).await?)
+    }
+
+    /// The caller's own unit, for the confirmation queue (待确认成员): only a unit admin has one.
+    fn own_unit(c: &Caller) -> CaseResult<UnitId> {
+        c.require(Action::UnitRosterConfirm)?;
+        match c.scope() {
+            Scope::Unit(u) if may_confirm_unit_link(c.scope(), *u) => Ok(*u),
+            _ => Err(AppError::new(Code::Forbidden)),
+        }
+    }
+
+    /// Members a town or community named for the caller's unit, waiting for its confirmation.
+    pub async fn pending(
+        &self,
+        c: &Caller,
+        q: &Option<String>,
+        page: PageReq,
+    ) -> CaseResult<Page<Member>> {
+        let unit = Self::own_unit(c)?;
+        Ok(self
+            .store()
+            .pending_unit_members(c.scope(), unit, q, page)
+            .await?)
+    }
+
+    /// How many members wait for the caller's confirmation (0 for anyone who confirms nothing).
+    pub async fn pending_count(&self, c: &Caller) -> CaseResult<i64> {
+        if !c.may(Action::UnitRosterConfirm) {
+            return Ok(0);
+        }
+        Ok(self
+            .pending(c, &None, PageReq::new(Some(1), Some(1)))
+            .await?
+            .total)
+    }
+
+    /// The unit admin confirms (`confirm`) or declines members waiting for their unit; returns how many were
+    /// decided. Members not waiting for the caller's unit answer `not_found` when none of `ids` is.
+    pub async fn decide_unit_link(
+        &self,
+        c: &Caller,
+        ids: &[MemberId],
+        confirm: bool,
+    ) -> CaseResult<usize> {
+        let unit = Self::own_unit(c)?;
+        if ids.is_empty() || ids.len() > UNIT_LINK_BATCH_MAX {
+            return Err(FieldErrors::single("ids", Code::InvalidChoice).into());
+        }
+        Ok(self
+            .store()
+            .decide_unit_links(c.actor(), unit, ids, confirm)
+            .await?)
     }
 }
 

@@ -68,6 +68,8 @@ const VERBS: &[(&str, &str)] = &[
     ("transfer", "转出"),
     ("units", "驻区单位"),
     ("units.reveal", "单位台账(含完整号码)"),
+    ("unit_confirm", "单位确认"),
+    ("unit_decline", "单位不予确认"),
     ("unlink", "解除关联"),
     ("unlock", "解锁"),
     ("update", "修改"),

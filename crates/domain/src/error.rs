@@ -93,6 +93,9 @@ codes! {
     UnknownUnitKind = "unknown_unit_kind" => "单位类别不在字典中",
     AmbiguousName = "ambiguous_name" => "该名称对应多条记录,请写明上级(如“马陆镇/樊家村”)或改填统一社会信用代码",
     AlreadyImported = "already_imported" => "已登记,跳过",
+    UnitConfirmationPending = "unit_confirmation_pending" => "待单位确认:所在单位的管理员确认后才计入该单位的党员人数和报到率",
+    ResidenceOutOfScope = "residence_out_of_scope" => "居住社区不在您的管辖范围内,只能登记居住在本辖区的党员",
+    UnitOutOfScope = "unit_out_of_scope" => "只能登记本单位的党员,不能填写其他单位",
     UnsupportedFile = "unsupported_file_format" => "文件格式不支持,请上传 .xlsx 或 .csv 文件",
     // background jobs
     JobInterrupted = "job_interrupted" => "任务多次中断(处理进程停止响应),已停止重试;请重新上传文件,已登记的行会自动跳过",

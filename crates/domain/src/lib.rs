@@ -12,6 +12,7 @@ pub mod password;
 pub mod place;
 pub mod registration;
 pub mod role;
+pub mod roster;
 pub mod text;
 pub mod time;
 pub mod validate;

@@ -247,6 +247,8 @@ pub enum Action {
     JobView,
     /// Issue activation codes for the members in scope who have no account yet (activation sheets).
     ActivationIssue,
+    /// Confirm or decline members a town or community named for one's own unit (待确认成员): the unit admin.
+    UnitRosterConfirm,
     // Composite actions: named here so that a use case and the page offering it ask the same question. Their
     // rule is in [`composite`], in terms of the plain actions above.
     /// See the list of registration rounds: whoever manages, reviews or submits registrations.
@@ -369,6 +371,7 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | Export
                 | JobView
                 | ActivationIssue
+                | UnitRosterConfirm
         ),
         Member => matches!(
             action,
@@ -498,6 +501,14 @@ mod tests {
             assert!(!permits(r, Action::JobView), "{r:?}");
         }
         assert!(!permits(Role::Auditor, Action::Export));
+        // Only a unit's own admin confirms who joins its roster.
+        for r in Role::ALL {
+            assert_eq!(
+                permits(r, Action::UnitRosterConfirm),
+                r == Role::UnitAdmin,
+                "{r:?}"
+            );
+        }
     }
 
     #[test]

@@ -180,6 +180,7 @@ async fn run<I: Importer>(
         ok_rows: 0,
         error_rows: 0,
         skipped: 0,
+        pending: 0,
         inserted: 0,
         written: false,
         code: None,
@@ -213,6 +214,7 @@ async fn run<I: Importer>(
             match r.status {
                 RowStatus::Skipped => report.skipped += 1,
                 RowStatus::Error => report.error_rows += 1,
+                RowStatus::Pending => report.pending += 1,
                 RowStatus::Ok => {}
             }
             report.rows.push(r);
@@ -228,7 +230,12 @@ async fn run<I: Importer>(
 
     // Second pass: stage the rows the first pass found good and new.
     let n = report.ok_rows;
-    let skip: HashSet<usize> = report.rows.iter().map(|r| r.line).collect();
+    let skip: HashSet<usize> = report
+        .rows
+        .iter()
+        .filter(|r| !r.status.is_written())
+        .map(|r| r.line)
+        .collect();
     let staged = stage(&importer, read(I::KIND, file_name, source), skip, n).await?;
 
     // The write, in one transaction with the outcome.

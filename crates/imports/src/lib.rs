@@ -369,6 +369,9 @@ pub enum RowStatus {
     Ok,
     Error,
     Skipped,
+    /// Written, but the member counts for their unit only once the unit's admin confirms (a town or community
+    /// named the unit).
+    Pending,
 }
 
 impl RowStatus {
@@ -377,7 +380,12 @@ impl RowStatus {
             RowStatus::Ok => "正确",
             RowStatus::Error => "错误",
             RowStatus::Skipped => "跳过",
+            RowStatus::Pending => "待单位确认",
         }
+    }
+    /// Whether the row is written (or would be, in an import that errors stopped).
+    pub fn is_written(self) -> bool {
+        matches!(self, RowStatus::Ok | RowStatus::Pending)
     }
 }
 
@@ -406,6 +414,10 @@ pub struct Report {
     pub error_rows: usize,
     /// Rows already registered ("已登记,跳过").
     pub skipped: usize,
+    /// Of the correct rows, those whose member waits for their unit's confirmation ("待单位确认"): written, but
+    /// counted for the unit only once its admin confirms.
+    #[serde(default)]
+    pub pending: usize,
     /// Rows actually written.
     pub inserted: usize,
     /// Whether anything was written (false when errors stopped an all-or-nothing import).
@@ -414,7 +426,8 @@ pub struct Report {
     pub code: Option<String>,
     /// One line for people.
     pub summary: String,
-    /// The rows with errors and the skipped rows, in file order (rows that were fine are only counted).
+    /// The rows with errors, the skipped rows and the rows waiting for their unit, in file order (rows that were
+    /// fine otherwise are only counted).
     pub rows: Vec<RowReport>,
 }
 
@@ -591,6 +604,16 @@ pub(crate) fn skipped_row(line: usize, name: &str) -> RowReport {
     }
 }
 
+pub(crate) fn pending_row(line: usize, name: &str) -> RowReport {
+    RowReport {
+        line,
+        status: RowStatus::Pending,
+        code: Some(Code::UnitConfirmationPending.as_str().to_string()),
+        reason: Code::UnitConfirmationPending.message().to_string(),
+        name: quote(name),
+    }
+}
+
 /// Finishes a report: decides whether to write and builds the summary. Returns whether to write.
 pub(crate) fn decide(report: &mut Report, opts: Options) -> bool {
     report.rows.sort_by_key(|r| r.line);
@@ -603,13 +626,23 @@ pub(crate) fn decide(report: &mut Report, opts: Options) -> bool {
     } else {
         report.ok_rows > 0
     };
+    if !write {
+        // Nothing is written, so nothing waits for a unit.
+        report.rows.retain(|r| r.status != RowStatus::Pending);
+        report.pending = 0;
+    }
     report.summary = summary(report, write);
     write
 }
 
 pub(crate) fn summary(r: &Report, written: bool) -> String {
+    let pending = if r.pending > 0 {
+        format!("(其中待单位确认 {} 行)", r.pending)
+    } else {
+        String::new()
+    };
     let head = format!(
-        "共 {} 行:正确 {} 行,错误 {} 行,已登记跳过 {} 行。",
+        "共 {} 行:正确 {} 行{pending},错误 {} 行,已登记跳过 {} 行。",
         r.total_rows, r.ok_rows, r.error_rows, r.skipped
     );
     match r.code.as_deref() {
@@ -756,6 +789,7 @@ mod tests {
             ok_rows: 2,
             error_rows: 1,
             skipped: 0,
+            pending: 0,
             inserted: 0,
             written: false,
             code: None,
@@ -775,5 +809,32 @@ mod tests {
         r.skipped = 3;
         assert!(!decide(&mut r, Options::default()));
         assert!(!r.refused());
+    }
+
+    #[test]
+    fn rows_waiting_for_their_unit_are_reported_only_when_written() {
+        let report = |error_rows| Report {
+            kind: "members".into(),
+            total_rows: 2,
+            ok_rows: 1,
+            error_rows,
+            skipped: 0,
+            pending: 1,
+            inserted: 0,
+            written: false,
+            code: None,
+            summary: String::new(),
+            rows: vec![pending_row(2, "张三")],
+        };
+        let mut r = report(0);
+        assert!(decide(&mut r, Options::default()));
+        assert_eq!(r.rows[0].status.label(), "待单位确认");
+        assert!(r.rows[0].status.is_written());
+        assert!(r.summary.contains("待单位确认 1 行"), "{}", r.summary);
+        // An all-or-nothing import stopped by an error writes nothing, so nothing waits.
+        let mut r = report(1);
+        assert!(!decide(&mut r, Options::default()));
+        assert!(r.rows.is_empty());
+        assert_eq!(r.pending, 0);
     }
 }

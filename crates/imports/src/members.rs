@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use shanzhi_domain::org::{DictKind, ValidMember};
 use shanzhi_domain::role::Scope;
+use shanzhi_domain::roster::roster_write;
 use shanzhi_domain::{Code, PlaceId, UnitId, validate};
 use shanzhi_sheets::Row;
 use shanzhi_store::bulk::MemberRow;
@@ -11,7 +12,9 @@ use shanzhi_store::imports::ImportFinish;
 use shanzhi_store::{Actor, Store, StoreResult};
 
 use crate::engine::{Importer, Staged};
-use crate::{Found, ImportError, Kind, NameIndex, RowProblems, RowReport, skipped_row};
+use crate::{
+    Found, ImportError, Kind, NameIndex, RowProblems, RowReport, pending_row, skipped_row,
+};
 
 struct Cols {
     name: usize,
@@ -30,6 +33,9 @@ pub(crate) struct Members {
     units_by_name: NameIndex<i64>,
     units_by_code: HashMap<String, i64>,
     skills: HashMap<String, String>,
+    /// The importer's scope and the district's path, for the roster rule.
+    scope: Scope,
+    district: String,
     /// For the vault's search hashes.
     store: Store,
 }
@@ -75,14 +81,14 @@ impl Importer for Members {
         scope: &Scope,
         headers: &[String],
     ) -> Result<Self, ImportError> {
-        // Communities among the importer's scope; a unit admin's members may live anywhere.
-        let place_scope = match scope {
-            Scope::Unit(_) => Scope::Everything,
-            Scope::Subtree(_) | Scope::Everything => scope.clone(),
-            Scope::Member(_) | Scope::Oversight | Scope::Nothing => {
-                return Err(ImportError::Refused(Code::Forbidden));
-            }
-        };
+        // Names resolve among every community and unit of the district; whether a row may name them is the
+        // roster rule (`shanzhi_domain::roster::roster_write`), applied row by row with its own codes.
+        if !matches!(
+            scope,
+            Scope::Unit(_) | Scope::Subtree(_) | Scope::Everything
+        ) {
+            return Err(ImportError::Refused(Code::Forbidden));
+        }
         let req = shanzhi_sheets::require(headers, &["姓名", "手机号", "所在单位", "居住社区"])?;
         let (Some(&name), Some(&mobile), Some(&unit), Some(&community)) =
             (req.first(), req.get(1), req.get(2), req.get(3))
@@ -101,7 +107,10 @@ impl Importer for Members {
         };
 
         let mut communities: NameIndex<(i64, String)> = NameIndex::default();
-        for p in store.import_places(&place_scope, &["community"]).await? {
+        for p in store
+            .import_places(&Scope::Everything, &["community"])
+            .await?
+        {
             communities.insert(&p.name, (p.id, p.path.clone()));
             if let Some(parent) = &p.parent_name {
                 communities.insert(&format!("{parent}/{}", p.name), (p.id, p.path.clone()));
@@ -109,7 +118,7 @@ impl Importer for Members {
         }
         let mut units_by_name: NameIndex<i64> = NameIndex::default();
         let mut units_by_code: HashMap<String, i64> = HashMap::new();
-        for u in store.import_units(scope).await? {
+        for u in store.import_units(&Scope::Everything).await? {
             units_by_name.insert(&u.name, u.id);
             units_by_code.insert(u.credit_code.to_ascii_uppercase(), u.id);
         }
@@ -118,12 +127,19 @@ impl Importer for Members {
             skills.insert(d.name.clone(), d.code.clone());
             skills.insert(d.code.clone(), d.code);
         }
+        let district = store
+            .root_place()
+            .await?
+            .map(|p| p.path)
+            .unwrap_or_default();
         Ok(Members {
             cols,
             communities,
             units_by_name,
             units_by_code,
             skills,
+            scope: scope.clone(),
+            district,
             store: store.clone(),
         })
     }
@@ -233,6 +249,16 @@ impl Importer for Members {
                 false
             }),
         };
+        // The roster rule: the residence within a place admin's area, a unit admin's own unit only; a unit named
+        // by a town or community waits for the unit's confirmation.
+        let mut unit_pending = false;
+        if let (Some(unit), Some((_, path))) = (unit_id, &community) {
+            match roster_write(&self.scope, UnitId(unit), path, &self.district) {
+                Ok(link) => unit_pending = !link.counts(),
+                Err(c @ Code::ResidenceOutOfScope) => e.add("居住社区", c),
+                Err(c) => e.add("所在单位", c),
+            }
+        }
         match (name, mobile, unit_id, community) {
             (Some(name), Some(mobile), Some(unit_id), Some((cid, path))) if e.is_empty() => {
                 Ok(Good {
@@ -252,6 +278,7 @@ impl Importer for Members {
                             separated_residence: separated,
                         },
                         community_path: path,
+                        unit_pending,
                     },
                 })
             }
@@ -259,7 +286,8 @@ impl Importer for Members {
         }
     }
 
-    /// A known mobile is skipped; a known ID card with a new mobile is an error.
+    /// A known mobile is skipped; a known ID card with a new mobile is an error; a new member whose unit waits for
+    /// its confirmation is written and reported as 待单位确认.
     async fn against_db(
         &self,
         store: &Store,
@@ -280,6 +308,9 @@ impl Importer for Members {
                 others.push(e.into_report(g.line, &g.row.member.name));
             } else {
                 ok += 1;
+                if g.row.unit_pending {
+                    others.push(pending_row(g.line, &g.row.member.name));
+                }
             }
         }
         Ok((ok, others))

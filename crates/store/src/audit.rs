@@ -35,6 +35,12 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// Where the actor acts from, for people: the place or unit of the role binding (`甲一村`); the name only for
+    /// system work, which has no binding. Never a login name of a person.
+    pub fn place_or_name(&self) -> String {
+        self.place.clone().unwrap_or_else(|| self.name.clone())
+    }
+
     /// The operator at the command line.
     pub fn system(name: &str) -> Actor {
         Actor {

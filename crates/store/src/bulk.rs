@@ -70,6 +70,10 @@ pub struct BulkUnit<'a> {
 pub struct MemberRow {
     pub member: ValidMember,
     pub community_path: String,
+    /// The home unit was named by someone other than its admin or the district: the member waits for the unit's
+    /// confirmation (`shanzhi_domain::roster::roster_write`).
+    #[serde(default)]
+    pub unit_pending: bool,
 }
 
 /// An owned unit row, for a streamed write ([`Store::bulk_insert_units_stream`]).
@@ -100,6 +104,7 @@ struct EncMember {
     path: String,
     separated: bool,
     skills: Vec<String>,
+    unit_pending: bool,
 }
 
 struct EncUnit {
@@ -112,12 +117,14 @@ struct EncUnit {
 /// Inserts one chunk of encrypted members (and their skills) in the open transaction; evaluates to the number
 /// of new members.
 macro_rules! insert_members_chunk {
-    ($p:ident, $tx:ident, $chunk:expr, $now:expr) => {{
+    ($p:ident, $tx:ident, $chunk:expr, $now:expr, $proposer:expr) => {{
         let chunk_enc: &[EncMember] = $chunk;
+        let proposer: &str = $proposer;
         let mut qb = crate::qb(
             $p,
             "INSERT INTO members (name, mobile_enc, mobile_hash, mobile_masked, id_card_enc, id_card_hash, id_card_masked, unit_id, \
-             community_id, place_path, separated_residence, card_public, created_at, updated_at) ",
+             community_id, place_path, separated_residence, card_public, unit_confirmed, unit_proposed_by, unit_proposed_at, \
+             created_at, updated_at) ",
         );
         qb.push_values(chunk_enc.iter(), |mut b, e| {
             b.push_bind(e.name.clone())
@@ -132,6 +139,9 @@ macro_rules! insert_members_chunk {
                 .push_bind(e.path.clone())
                 .push_bind(e.separated)
                 .push_bind(true)
+                .push_bind(!e.unit_pending)
+                .push_bind(e.unit_pending.then(|| proposer.to_string()))
+                .push_bind(e.unit_pending.then_some($now))
                 .push_bind($now)
                 .push_bind($now);
         });
@@ -197,7 +207,12 @@ macro_rules! insert_units_chunk {
 }
 
 impl Store {
-    fn enc_member(&self, m: &ValidMember, community_path: &str) -> StoreResult<EncMember> {
+    fn enc_member(
+        &self,
+        m: &ValidMember,
+        community_path: &str,
+        unit_pending: bool,
+    ) -> StoreResult<EncMember> {
         Ok(EncMember {
             name: m.name.clone(),
             mobile_enc: self.vault.encrypt(&m.mobile)?,
@@ -215,6 +230,7 @@ impl Store {
             path: community_path.to_string(),
             separated: m.separated_residence,
             skills: m.skills.clone(),
+            unit_pending,
         })
     }
 
@@ -255,14 +271,15 @@ impl Store {
     ) -> StoreResult<usize> {
         let enc = rows
             .iter()
-            .map(|r| self.enc_member(r.member, r.community_path))
+            .map(|r| self.enc_member(r.member, r.community_path, false))
             .collect::<StoreResult<Vec<_>>>()?;
         let now = Timestamp::now().0;
+        let proposer = actor.place_or_name();
         let inserted: usize = wr!(self, |p| {
             let mut tx = p.begin().await?;
             let mut inserted = 0usize;
             for chunk in enc.chunks(CHUNK) {
-                inserted += insert_members_chunk!(p, tx, chunk, now);
+                inserted += insert_members_chunk!(p, tx, chunk, now, &proposer);
             }
             audit_in_tx!(
                 self,
@@ -289,6 +306,7 @@ impl Store {
         finish: Option<&ImportFinish<'_>>,
     ) -> StoreResult<(usize, usize)> {
         let now = Timestamp::now().0;
+        let proposer = actor.place_or_name();
         let counts: (usize, usize) = wr!(self, |p| {
             let mut tx = p.begin().await?;
             let (mut given, mut inserted) = (0usize, 0usize);
@@ -296,11 +314,11 @@ impl Store {
                 given += batch.len();
                 let enc = batch
                     .iter()
-                    .map(|r| self.enc_member(&r.member, &r.community_path))
+                    .map(|r| self.enc_member(&r.member, &r.community_path, r.unit_pending))
                     .collect::<StoreResult<Vec<_>>>()?;
                 drop(batch);
                 for chunk in enc.chunks(CHUNK) {
-                    inserted += insert_members_chunk!(p, tx, chunk, now);
+                    inserted += insert_members_chunk!(p, tx, chunk, now, &proposer);
                 }
             }
             audit_in_tx!(

@@ -661,6 +661,10 @@ impl Store {
                 " LEFT JOIN places rc ON rc.id = r.community_id LEFT JOIN places rg ON rg.id = r.grid_id WHERE 1 = 1",
             );
             member_visible!(qb, scope);
+            // A unit's own ledger is its roster: only the members who count for it.
+            if matches!(scope, Scope::Unit(_)) {
+                qb.push(concat!(" AND ", member_counts_for_unit!("m")));
+            }
             if let Some(path) = &within {
                 let (lo, hi) = shanzhi_domain::place::subtree_range(path);
                 qb.push(" AND m.place_path >= ")
@@ -708,13 +712,17 @@ impl Store {
         let mut rows: Vec<LedgerUnit> = rd!(self, |p| {
             let mut qb = crate::qb(
                 p,
-                "SELECT u.id, u.name, d.name AS kind_name, u.credit_code, pl.name AS place_name, u.party_org_name, \
+                concat!(
+                    "SELECT u.id, u.name, d.name AS kind_name, u.credit_code, pl.name AS place_name, u.party_org_name, \
                  u.party_org_level, u.contact_name, u.contact_phone_masked AS contact_phone, \
-                 (SELECT COUNT(*) FROM members mm WHERE mm.unit_id = u.id) AS member_count, \
+                 (SELECT COUNT(*) FROM members mm WHERE mm.unit_id = u.id AND ",
+                    member_counts_for_unit!("mm"),
+                    ") AS member_count, \
                  rp.name AS reg_place, ur.status AS reg_status, ur.submitted_at, u.contact_phone_enc \
                  FROM units u JOIN places pl ON pl.id = u.place_id \
                  LEFT JOIN dict_entries d ON d.kind = 'unit_kind' AND d.code = u.kind \
                  LEFT JOIN unit_registrations ur ON ur.unit_id = u.id AND ur.status <> 'withdrawn' AND ur.round_id = ",
+                ),
             );
             qb.push_bind(round);
             qb.push(" LEFT JOIN places rp ON rp.id = ur.place_id WHERE 1 = 1");

@@ -51,17 +51,34 @@ macro_rules! push_scope {
 }
 
 /// The one rule for which members a scope sees, in pages, API and ledgers alike: place scopes the members who live
-/// in their subtree (`m.place_path`), a unit scope its own members, a member scope themselves; nothing else. The
-/// query must alias `members` as `m`. Mirrors `Scope::sees` in the domain.
+/// in their subtree (`m.place_path`), a unit scope its own members (those waiting for its confirmation included,
+/// those it declined not), a member scope themselves; nothing else. The query must alias `members` as `m`. Mirrors
+/// `Scope::sees` in the domain (which is asked with no unit for a member the unit declined).
 macro_rules! member_visible {
-    ($qb:expr, $scope:expr) => {
+    ($qb:expr, $scope:expr) => {{
         push_scope!(
             $qb,
             $scope,
             path = "m.place_path",
             unit = "m.unit_id",
             member = "m.id"
-        )
+        );
+        if matches!($scope, shanzhi_domain::role::Scope::Unit(_)) {
+            $qb.push(" AND m.unit_declined_at IS NULL");
+        }
+    }};
+}
+
+/// The one rule for which members count for their home unit (`m.unit_id`): the unit's 报到率, member counts and
+/// ledgers, and any per-unit rollup. A member whose unit was named by a town or community counts only once the
+/// unit's admin confirmed (`shanzhi_domain::roster::roster_write`); a declined one never. Residence-based counts
+/// (by `place_path`) do not use it. Expands to an SQL condition (a string literal, for `concat!` or `push`) over
+/// the members table aliased as the given literal:
+///
+///     concat!("SELECT COUNT(*) FROM members mm WHERE mm.unit_id = u.id AND ", member_counts_for_unit!("mm"))
+macro_rules! member_counts_for_unit {
+    ($alias:literal) => {
+        concat!($alias, ".unit_confirmed")
     };
 }
 

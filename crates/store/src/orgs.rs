@@ -6,6 +6,7 @@ use serde::Serialize;
 use shanzhi_domain::org::{ValidMember, ValidMemberEdit, ValidSocialOrg, ValidUnit};
 use shanzhi_domain::place::{PartyOrgLevel, PlaceLevel};
 use shanzhi_domain::role::Scope;
+use shanzhi_domain::roster::UnitLink;
 use shanzhi_domain::{Code, MemberId, PlaceId, SocialOrgId, Timestamp, UnitId, mask};
 
 use crate::audit::{Actor, AuditEntry, like_escape};
@@ -50,11 +51,16 @@ pub struct UnitFilter {
     pub place_id: Option<i64>,
 }
 
-const UNIT_SELECT: &str = "SELECT u.id, u.name, u.kind, d.name AS kind_name, u.credit_code, u.place_id, pl.name AS place_name, \
+/// `member_count` counts the members who count for the unit (`member_counts_for_unit!`).
+const UNIT_SELECT: &str = concat!(
+    "SELECT u.id, u.name, u.kind, d.name AS kind_name, u.credit_code, u.place_id, pl.name AS place_name, \
     u.place_path, u.party_org_name, u.party_org_level, u.contact_name, u.contact_phone_masked, \
-    (SELECT COUNT(*) FROM members mm WHERE mm.unit_id = u.id) AS member_count, u.created_at, u.updated_at \
+    (SELECT COUNT(*) FROM members mm WHERE mm.unit_id = u.id AND ",
+    member_counts_for_unit!("mm"),
+    ") AS member_count, u.created_at, u.updated_at \
     FROM units u JOIN places pl ON pl.id = u.place_id \
-    LEFT JOIN dict_entries d ON d.kind = 'unit_kind' AND d.code = u.kind WHERE 1 = 1";
+    LEFT JOIN dict_entries d ON d.kind = 'unit_kind' AND d.code = u.kind WHERE 1 = 1"
+);
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Member {
@@ -72,10 +78,30 @@ pub struct Member {
     pub place_path: String,
     pub separated_residence: bool,
     pub card_public: bool,
+    /// Whether the member counts for the home unit: false while the link, named by a town or community, waits
+    /// for the unit's admin, and after the unit declined it.
+    pub unit_confirmed: bool,
+    /// Who named the home unit when it waits (or waited) for the unit: the place of the writer's role binding,
+    /// e.g. `甲一村`.
+    pub unit_proposed_by: Option<String>,
+    pub unit_proposed_at: Option<i64>,
+    /// When the unit declined the member (the member then no longer belongs to the unit's roster).
+    pub unit_declined_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
     #[sqlx(skip)]
     pub skills: Vec<String>,
+}
+
+impl Member {
+    /// 单位确认 state for people: empty when confirmed.
+    pub fn unit_link_label(&self) -> &'static str {
+        match (self.unit_confirmed, self.unit_declined_at) {
+            (true, _) => "",
+            (false, None) => "待单位确认",
+            (false, Some(_)) => "单位未确认",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -94,7 +120,8 @@ pub struct MemberFilter {
 
 const MEMBER_SELECT: &str = "SELECT m.id, m.name, m.mobile_masked, m.id_card_masked, m.unit_id, u.name AS unit_name, \
     u.party_org_name, m.community_id, c.name AS community_name, m.grid_id, g.name AS grid_name, m.place_path, \
-    m.separated_residence, m.card_public, m.created_at, m.updated_at \
+    m.separated_residence, m.card_public, m.unit_confirmed, m.unit_proposed_by, m.unit_proposed_at, m.unit_declined_at, \
+    m.created_at, m.updated_at \
     FROM members m JOIN units u ON u.id = m.unit_id JOIN places c ON c.id = m.community_id \
     LEFT JOIN places g ON g.id = m.grid_id WHERE 1 = 1";
 
@@ -476,13 +503,17 @@ impl Store {
         }
     }
 
-    /// Writes a new member living in `community` (looked up by [`Store::member_refs`]).
+    /// Writes a new member living in `community` (looked up by [`Store::member_refs`]); with a pending `link` the
+    /// member waits for the home unit's confirmation (`shanzhi_domain::roster::roster_write` decides).
     pub async fn create_member(
         &self,
         actor: &Actor,
         community: &Place,
         v: &ValidMember,
+        link: UnitLink,
     ) -> StoreResult<MemberId> {
+        let pending = !link.counts();
+        let proposer = pending.then(|| actor.place_or_name());
         let mobile_enc = self.vault.encrypt(&v.mobile)?;
         let mobile_hash = self.vault.search_hash(&v.mobile);
         let id_enc = v
@@ -499,8 +530,9 @@ impl Store {
             |tx| {
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO members (name, mobile_enc, mobile_hash, mobile_masked, id_card_enc, id_card_hash, id_card_masked, unit_id, \
-                     community_id, grid_id, place_path, separated_residence, card_public, created_at, updated_at) \
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,$10,$11,TRUE,$12,$12) RETURNING id",
+                     community_id, grid_id, place_path, separated_residence, card_public, unit_confirmed, unit_proposed_by, \
+                     unit_proposed_at, created_at, updated_at) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,$10,$11,TRUE,$13,$14,$15,$12,$12) RETURNING id",
                 )
                 .bind(&v.name)
                 .bind(&mobile_enc)
@@ -514,6 +546,9 @@ impl Store {
                 .bind(&community.path)
                 .bind(v.separated_residence)
                 .bind(now)
+                .bind(!pending)
+                .bind(proposer.as_deref())
+                .bind(pending.then_some(now))
                 .fetch_one(&mut *tx)
                 .await?;
                 for s in &v.skills {
@@ -532,14 +567,31 @@ impl Store {
     }
 
     /// Updates `current` to live in `community` (looked up by [`Store::member_refs`]). A `None` mobile or ID
-    /// number keeps the stored value; moving to another community clears the grid placement.
+    /// number keeps the stored value; moving to another community clears the grid placement. `link` is the state
+    /// of a newly named home unit (`None`: the unit is unchanged and so is its confirmation).
     pub async fn update_member(
         &self,
         actor: &Actor,
         current: &Member,
         community: &Place,
         v: &ValidMemberEdit,
+        link: Option<UnitLink>,
     ) -> StoreResult<()> {
+        let (confirmed, proposer, proposed_at, declined_at) = match link {
+            None => (
+                current.unit_confirmed,
+                current.unit_proposed_by.clone(),
+                current.unit_proposed_at,
+                current.unit_declined_at,
+            ),
+            Some(UnitLink::Confirmed) => (true, None, None, None),
+            Some(UnitLink::Pending) => (
+                false,
+                Some(actor.place_or_name()),
+                Some(Timestamp::now().0),
+                None,
+            ),
+        };
         let id = MemberId(current.id);
         let moved = current.community_id != community.id;
         let (grid_id, path) = if moved {
@@ -570,7 +622,7 @@ impl Store {
                     "UPDATE members SET name = $1, mobile_enc = COALESCE($2, mobile_enc), mobile_hash = COALESCE($3, mobile_hash), \
                      mobile_masked = COALESCE($4, mobile_masked), id_card_enc = COALESCE($5, id_card_enc), id_card_hash = COALESCE($6, id_card_hash), \
                      id_card_masked = COALESCE($7, id_card_masked), unit_id = $8, community_id = $9, grid_id = $10, place_path = $11, separated_residence = $12, \
-                     updated_at = $13 WHERE id = $14",
+                     updated_at = $13, unit_confirmed = $15, unit_proposed_by = $16, unit_proposed_at = $17, unit_declined_at = $18 WHERE id = $14",
                 )
                 .bind(&v.name)
                 .bind(mobile_enc.as_deref())
@@ -586,6 +638,10 @@ impl Store {
                 .bind(v.separated_residence)
                 .bind(now)
                 .bind(id.0)
+                .bind(confirmed)
+                .bind(proposer.as_deref())
+                .bind(proposed_at)
+                .bind(declined_at)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query("DELETE FROM member_skills WHERE member_id = $1")
@@ -788,5 +844,111 @@ impl Store {
         .fetch_optional(p)
         .await?);
         Ok(r.map(|r| MemberId(r.0)))
+    }
+}
+
+/// How many members one confirmation or decline may name (a page of the queue).
+pub const UNIT_LINK_BATCH_MAX: usize = 200;
+
+impl Store {
+    /// Members waiting for `unit`'s confirmation (named by a town or community, not yet confirmed or declined),
+    /// among those `scope` sees, name containing `q`, oldest proposal first.
+    pub async fn pending_unit_members(
+        &self,
+        scope: &Scope,
+        unit: UnitId,
+        q: &Option<String>,
+        page: PageReq,
+    ) -> StoreResult<Page<Member>> {
+        let q = like(q);
+        let mut result: Page<Member> = rd!(self, |p| {
+            let mut count = crate::qb(p, "SELECT COUNT(*) FROM members m WHERE 1 = 1");
+            let mut list = crate::qb(p, MEMBER_SELECT);
+            for qb in [&mut count, &mut list] {
+                member_visible!(qb, scope);
+                qb.push(" AND m.unit_id = ").push_bind(unit.0);
+                qb.push(" AND NOT m.unit_confirmed AND m.unit_declined_at IS NULL");
+                if let Some(q) = &q {
+                    qb.push(" AND m.name LIKE ")
+                        .push_bind(q.clone())
+                        .push(" ESCAPE '\\'");
+                }
+            }
+            list.push(" ORDER BY m.unit_proposed_at, m.id LIMIT ")
+                .push_bind(page.limit())
+                .push(" OFFSET ")
+                .push_bind(page.offset());
+            let (total,): (i64,) = count.build_query_as().fetch_one(p).await?;
+            let items: Vec<Member> = list.build_query_as().fetch_all(p).await?;
+            Page::of(items, total, page)
+        });
+        self.fill_skills(&mut result.items).await?;
+        Ok(result)
+    }
+
+    /// The unit's decision on members waiting for it: `confirm` makes them count for the unit; otherwise they are
+    /// declined (the record stays with its residence, off the unit's roster). Members of `ids` not waiting for
+    /// `unit` are left alone; none at all is `not_found`. Returns how many were decided. Who may decide is the use
+    /// case's rule (`shanzhi_domain::roster::may_confirm_unit_link`).
+    pub async fn decide_unit_links(
+        &self,
+        actor: &Actor,
+        unit: UnitId,
+        ids: &[MemberId],
+        confirm: bool,
+    ) -> StoreResult<usize> {
+        if ids.is_empty() || ids.len() > UNIT_LINK_BATCH_MAX {
+            return Err(StoreError::Refused(Code::BadRequest));
+        }
+        let now = Timestamp::now().0;
+        let action = if confirm {
+            "member.unit_confirm"
+        } else {
+            "member.unit_decline"
+        };
+        let target = match ids {
+            [one] => format!("member:{one}"),
+            _ => format!("unit:{unit}"),
+        };
+        let detail = ids
+            .iter()
+            .map(|m| m.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        audited_write!(
+            self,
+            actor,
+            |tx| {
+                let mut decided = 0usize;
+                for id in ids {
+                    let done = if confirm {
+                        sqlx::query(
+                            "UPDATE members SET unit_confirmed = TRUE, updated_at = $1 WHERE id = $2 AND unit_id = $3 \
+                             AND NOT unit_confirmed AND unit_declined_at IS NULL",
+                        )
+                        .bind(now)
+                        .bind(id.0)
+                        .bind(unit.0)
+                        .execute(&mut *tx)
+                        .await?
+                    } else {
+                        sqlx::query(
+                            "UPDATE members SET unit_declined_at = $1, updated_at = $1 WHERE id = $2 AND unit_id = $3 \
+                             AND NOT unit_confirmed AND unit_declined_at IS NULL",
+                        )
+                        .bind(now)
+                        .bind(id.0)
+                        .bind(unit.0)
+                        .execute(&mut *tx)
+                        .await?
+                    };
+                    decided += usize::try_from(done.rows_affected()).unwrap_or(0);
+                }
+                (decided > 0).then_some(decided)
+            },
+            |n| AuditEntry::ok(action, target.clone())
+                .with_detail(format!("decided={n} members={detail}")),
+            guard = StoreError::NotFound
+        )
     }
 }

@@ -1071,8 +1071,9 @@ impl Store {
         }
     }
 
-    /// For a home unit: each member's registration in a round (where, status), who has not registered, and the
-    /// rate, following the unit-rate rule (`shanzhi_domain::role::unit_rate_access`): the unit's own admin and the
+    /// For a home unit: each member who counts for it (`member_counts_for_unit!`: not those waiting for the unit's
+    /// confirmation) with their registration in a round (where, status), who has not registered, and the rate,
+    /// following the unit-rate rule (`shanzhi_domain::role::unit_rate_access`): the unit's own admin and the
     /// district see every name; a town or community where the unit is located sees the counts and the names of
     /// members who live in its area; anyone else gets `NotFound`.
     pub async fn unit_registration_rate(
@@ -1088,14 +1089,16 @@ impl Store {
                 .ok_or(StoreError::NotFound)?;
         self.get_round(round).await?;
         let members: Vec<UnitMemberRegistration> = rd!(self, |p| {
-            sqlx::query_as(
+            sqlx::query_as(concat!(
             "SELECT m.id AS member_id, m.name AS member_name, r.id AS registration_id, r.status, c.name AS community_name, \
              g.name AS grid_name, m.place_path AS member_path FROM members m \
              LEFT JOIN registrations r ON r.member_id = m.id AND r.round_id = $2 \
                AND r.status IN ('submitted', 'accepted', 'carried') \
              LEFT JOIN places c ON c.id = r.community_id LEFT JOIN places g ON g.id = r.grid_id \
-             WHERE m.unit_id = $1 ORDER BY m.id"
-        )
+             WHERE m.unit_id = $1 AND ",
+            member_counts_for_unit!("m"),
+            " ORDER BY m.id"
+        ))
         .bind(unit.0)
         .bind(round.0)
         .fetch_all(p)

@@ -14,6 +14,7 @@ use shanzhi_domain::registration::{
     ValidRegistration,
 };
 use shanzhi_domain::role::Scope;
+use shanzhi_domain::roster::UnitLink;
 use shanzhi_domain::{Code, MemberId, PlaceId, RegistrationId, RoundId, UnitId, validate};
 use shanzhi_store::registration::RegistrationFilter;
 use shanzhi_store::registration::pairing::ProjectFilter;
@@ -205,7 +206,11 @@ async fn fixture(s: &Store) -> Fx {
             .member_refs(&district, m.unit_id, m.community_id, &m.skills)
             .await
             .unwrap();
-        members.push(s.create_member(&a, &community, &m).await.unwrap());
+        members.push(
+            s.create_member(&a, &community, &m, UnitLink::Confirmed)
+                .await
+                .unwrap(),
+        );
     }
     Fx {
         district,

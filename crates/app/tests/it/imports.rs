@@ -271,8 +271,11 @@ async fn scope_of_imports(db: Db) {
     ]);
     let r = import_and_wait(&app, &fanjia, "members", "m.csv", file, true).await;
     assert_eq!(r["report"]["inserted"], 1, "{r}");
-    assert_eq!(r["report"]["rows"][0]["line"], 3);
-    assert_eq!(r["report"]["rows"][0]["code"], "unknown_community");
+    // The resident of the village is written but waits for their unit; the other village's is refused.
+    assert_eq!(r["report"]["rows"][0]["line"], 2);
+    assert_eq!(r["report"]["rows"][0]["status"], "pending");
+    assert_eq!(r["report"]["rows"][1]["line"], 3);
+    assert_eq!(r["report"]["rows"][1]["code"], "residence_out_of_scope");
     assert_eq!(count_mobile(&app, "13700000012").await, 0);
     let id = r["id"].as_i64().unwrap();
     // Another community's admin cannot see the import; the town above can.
@@ -311,7 +314,11 @@ async fn scope_of_imports(db: Db) {
     ]);
     let r = import_and_wait(&app, &linye, "members", "m.csv", file, true).await;
     assert_eq!(r["report"]["inserted"], 1, "{r}");
-    assert_eq!(r["report"]["rows"][0]["code"], "unknown_unit");
+    assert_eq!(
+        r["report"]["pending"], 0,
+        "the unit's own admin needs no confirmation"
+    );
+    assert_eq!(r["report"]["rows"][0]["code"], "unit_out_of_scope");
 }
 both!(scope_of_imports);
 

@@ -21,6 +21,7 @@ mod one_path_registration;
 mod openapi_snapshot;
 mod pairing_web;
 mod registration_web;
+mod roster;
 mod schemathesis;
 mod scope;
 mod store_contract;

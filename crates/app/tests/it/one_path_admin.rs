@@ -62,6 +62,7 @@ async fn member_by_mobile(app: &TestApp, token: &str, mobile: &str) -> serde_jso
         "mobile_masked",
         "created_at",
         "updated_at",
+        "unit_proposed_at",
         "version",
     ] {
         obj.remove(k);

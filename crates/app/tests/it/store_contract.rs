@@ -2,6 +2,7 @@
 
 use shanzhi_domain::org::{MemberInput, UnitInput};
 use shanzhi_domain::role::Scope;
+use shanzhi_domain::roster::UnitLink;
 use shanzhi_domain::validate::credit_code_check_char;
 use shanzhi_domain::{Code, MemberId, PlaceId, UnitId};
 use shanzhi_store::orgs::MemberFilter;
@@ -202,7 +203,10 @@ async fn personal_numbers_are_encrypted_at_rest_and_searchable(db: Db) {
         .member_refs(&scope, v.unit_id, v.community_id, &v.skills)
         .await
         .unwrap();
-    let id = store.create_member(&actor, &community, &v).await.unwrap();
+    let id = store
+        .create_member(&actor, &community, &v, UnitLink::Confirmed)
+        .await
+        .unwrap();
     let m = store.get_member(&scope, id).await.unwrap();
     assert_eq!(m.mobile_masked, "137****4321");
     assert_eq!(m.id_card_masked.as_deref(), Some("110***********002X"));
@@ -225,7 +229,12 @@ async fn personal_numbers_are_encrypted_at_rest_and_searchable(db: Db) {
     let mut again = input.clone();
     again.id_card = String::new();
     match store
-        .create_member(&actor, &community, &again.validate().unwrap())
+        .create_member(
+            &actor,
+            &community,
+            &again.validate().unwrap(),
+            UnitLink::Confirmed,
+        )
         .await
     {
         Err(StoreError::Fields(f)) => {
@@ -349,7 +358,12 @@ async fn concurrent_writes_keep_the_audit_chain_linear(db: Db) {
                 separated_residence: false,
             };
             store
-                .create_member(&Actor::system("t"), &fanjia, &input.validate().unwrap())
+                .create_member(
+                    &Actor::system("t"),
+                    &fanjia,
+                    &input.validate().unwrap(),
+                    UnitLink::Confirmed,
+                )
                 .await
         }));
     }
@@ -395,7 +409,9 @@ async fn edit_member(
     let community = store
         .member_refs(scope, v.unit_id, v.community_id, &v.skills)
         .await?;
-    store.update_member(actor, &current, &community, &v).await
+    store
+        .update_member(actor, &current, &community, &v, None)
+        .await
 }
 
 async fn editing_a_member_keeps_numbers_left_blank(db: Db) {

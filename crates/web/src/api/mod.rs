@@ -29,6 +29,7 @@ mod imports;
 mod jobs;
 mod pairing;
 mod registration;
+mod roster;
 use crate::auth::{Ctx, NoCtx, after_second_factor, check_password, check_totp, client_addr, load};
 use crate::error::{ApiError, AppError, ErrorBody};
 
@@ -59,6 +60,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let router = imports::routes(router);
     let router = jobs::routes(router);
     let router = activation::routes(router);
+    let router = roster::routes(router);
     let (router, mut doc) = router
         .routes(routes!(login))
         .routes(routes!(logout))

@@ -11,6 +11,7 @@ pub mod orgs;
 pub mod pairing;
 pub mod places;
 pub mod registration;
+pub mod roster;
 
 use askama::Template;
 use axum::Router;
@@ -76,6 +77,7 @@ fn all_routes() -> Routes {
         orgs::routes(),
         admin::routes(),
         registration::routes(),
+        roster::routes(),
         pairing::routes(),
         imports::routes(),
         jobs::routes(),
@@ -293,6 +295,10 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "status" => "状态已更新",
         "done" => "已标记完成",
         "graded" => "已评价",
+        // 待确认成员 (ui/roster.rs)
+        "roster_confirmed" => "已确认,所选党员计入本单位",
+        "roster_declined" => "已不予确认,所选党员不再列入本单位(党员信息仍保留在居住社区)",
+        "roster_none" => "请先勾选要处理的党员",
         _ => return None,
     })
 }

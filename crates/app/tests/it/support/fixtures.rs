@@ -25,6 +25,7 @@ use shanzhi_domain::org::{ValidMember, ValidPlace, ValidSocialOrg, ValidUnit};
 use shanzhi_domain::place::{PartyOrgLevel, PlaceLevel};
 use shanzhi_domain::registration::ValidRound;
 use shanzhi_domain::role::{Role, RoleBinding, Scope};
+use shanzhi_domain::roster::UnitLink;
 use shanzhi_domain::validate::credit_code_check_char;
 use shanzhi_domain::{AccountId, MemberId, PlaceId, RoundId, SocialOrgId, UnitId};
 use shanzhi_store::accounts::NewBinding;
@@ -315,7 +316,7 @@ impl World {
             .unwrap();
         let id = self
             .store
-            .create_member(&self.actor, &community_row, &v)
+            .create_member(&self.actor, &community_row, &v, UnitLink::Confirmed)
             .await
             .unwrap();
         Member {
