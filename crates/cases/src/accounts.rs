@@ -7,8 +7,9 @@ use std::future::Future;
 
 use shanzhi_domain::registration::RegistrationStatus;
 use shanzhi_domain::role::{Action, Role, RoleBinding, Scope};
-use shanzhi_domain::{AccountId, Code, FieldErrors, RoleAssignmentId, Timestamp};
+use shanzhi_domain::{AccountId, Code, FieldErrors, PlaceId, RoleAssignmentId, Timestamp};
 use shanzhi_store::accounts::{AccountSummary, NewAccount, NewBinding};
+use shanzhi_store::notifications::{Recipient, UnregisteredOf};
 use shanzhi_store::orgs::{Member, Unit};
 use shanzhi_store::own_data::OwnData;
 use shanzhi_store::places::PlaceSummary;
@@ -86,6 +87,8 @@ pub struct Home {
     pub todo: Vec<Todo>,
     /// The place tiles the caller may open (no tile that leads to a 403 or to nothing).
     pub tiles: Tiles,
+    /// Unread messages in the caller's inbox (消息).
+    pub unread: i64,
 }
 
 /// One kind of work waiting for the caller on their home page.
@@ -102,6 +105,8 @@ pub struct Tiles {
     pub children: bool,
     pub units: bool,
     pub members: bool,
+    /// The 未报到名单 of each place.
+    pub unregistered: bool,
 }
 
 impl Accounts<'_> {
@@ -331,8 +336,15 @@ impl Accounts<'_> {
             children: c.may(Action::PlaceView) && home.summaries.iter().any(|s| s.children > 0),
             units: c.may(Action::UnitView),
             members: c.may(Action::MemberView),
+            unregistered: c.may(Action::UnregisteredView),
         };
         home.todo = self.todo(c).await?;
+        home.unread = home
+            .todo
+            .iter()
+            .find(|t| t.href == "/messages")
+            .map(|t| t.count)
+            .unwrap_or(0);
         Ok(home)
     }
 
@@ -355,6 +367,67 @@ impl Accounts<'_> {
                     label: "待接收的党员报到",
                     count: waiting,
                     href: "/registrations?status=submitted".into(),
+                });
+            }
+        }
+        if c.may(Action::UnregisteredView)
+            && let Some(round) = self.store().current_round().await?
+        {
+            let lists: Vec<(UnregisteredOf, String)> = match c.scope() {
+                Scope::Unit(u) => vec![(
+                    UnregisteredOf::Unit(*u),
+                    format!("/units/{}/unregistered", u.0),
+                )],
+                Scope::Subtree(_) => self
+                    .store()
+                    .scope_roots(c.scope())
+                    .await?
+                    .into_iter()
+                    .map(|p| {
+                        (
+                            UnregisteredOf::Place(PlaceId(p.id)),
+                            format!("/places/{}/unregistered", p.id),
+                        )
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for (of, href) in lists {
+                let waiting = self
+                    .store()
+                    .unregistered(
+                        c.scope(),
+                        of,
+                        &round,
+                        &Default::default(),
+                        PageReq::new(Some(1), Some(1)),
+                        None,
+                    )
+                    .await?
+                    .members
+                    .total;
+                if waiting > 0 {
+                    todo.push(Todo {
+                        label: "本轮尚未报到的党员",
+                        count: waiting,
+                        href,
+                    });
+                }
+            }
+        }
+        if let Some(account) = c.account_id() {
+            let unread = self
+                .store()
+                .unread_notifications(Recipient {
+                    account: Some(account),
+                    member: c.own_member(),
+                })
+                .await?;
+            if unread > 0 {
+                todo.push(Todo {
+                    label: "未读消息",
+                    count: unread,
+                    href: "/messages".into(),
                 });
             }
         }

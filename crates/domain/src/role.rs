@@ -245,6 +245,11 @@ pub enum Action {
     MemberCardManage,
     /// See background jobs (one's own, those in scope; all for district-wide roles).
     JobView,
+    /// See (and, with `Export`, export) who has not registered in the current round (未报到名单): a unit's
+    /// members (the unit-rate rule decides which names) or the members living in a place.
+    UnregisteredView,
+    /// Send a polite reminder (提醒报到) to the inbox of a member who has not registered; at most once a day.
+    RegistrationRemind,
     // Composite actions: named here so that a use case and the page offering it ask the same question. Their
     // rule is in [`composite`], in terms of the plain actions above.
     /// See the list of registration rounds: whoever manages, reviews or submits registrations.
@@ -300,6 +305,8 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | Import
                 | Export
                 | JobView
+                | UnregisteredView
+                | RegistrationRemind
         ),
         TownAdmin => matches!(
             action,
@@ -322,6 +329,8 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | Import
                 | Export
                 | JobView
+                | UnregisteredView
+                | RegistrationRemind
         ),
         CommunityAdmin => matches!(
             action,
@@ -345,6 +354,8 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | Import
                 | Export
                 | JobView
+                | UnregisteredView
+                | RegistrationRemind
         ),
         GridLeader => matches!(
             action,
@@ -365,6 +376,8 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | Import
                 | Export
                 | JobView
+                | UnregisteredView
+                | RegistrationRemind
         ),
         Member => matches!(
             action,
@@ -494,6 +507,15 @@ mod tests {
             assert!(!permits(r, Action::JobView), "{r:?}");
         }
         assert!(!permits(Role::Auditor, Action::Export));
+        // 未报到名单 and reminders: the admins of units and places; never grid leaders, members or the 三员.
+        for r in Role::ALL {
+            let admin = matches!(
+                r,
+                Role::DistrictAdmin | Role::TownAdmin | Role::CommunityAdmin | Role::UnitAdmin
+            );
+            assert_eq!(permits(r, Action::UnregisteredView), admin, "{r:?}");
+            assert_eq!(permits(r, Action::RegistrationRemind), admin, "{r:?}");
+        }
     }
 
     #[test]

@@ -30,7 +30,9 @@ impl HttpStatus for AppError {
             | Code::AlreadyRegistered
             | Code::TransferAlreadyPending
             | Code::IllegalTransition
-            | Code::RoundOverlap => StatusCode::CONFLICT,
+            | Code::RoundOverlap
+            | Code::RemindedRecently
+            | Code::MemberAlreadyRegistered => StatusCode::CONFLICT,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::BadRequest | Code::TooManyFields | Code::InvalidCharacters => {
                 StatusCode::BAD_REQUEST

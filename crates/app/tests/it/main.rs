@@ -24,4 +24,5 @@ mod schemathesis;
 mod scope;
 mod store_contract;
 mod text_input;
+mod unregistered;
 mod workbench;

@@ -10,6 +10,7 @@ pub mod orgs;
 pub mod pairing;
 pub mod places;
 pub mod registration;
+pub mod reminders;
 
 use askama::Template;
 use axum::Router;
@@ -74,6 +75,7 @@ fn all_routes() -> Routes {
         orgs::routes(),
         admin::routes(),
         registration::routes(),
+        reminders::routes(),
         pairing::routes(),
         imports::routes(),
         jobs::routes(),
@@ -289,6 +291,12 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "status" => "状态已更新",
         "done" => "已标记完成",
         "graded" => "已评价",
+        // 未报到名单 and 消息 (ui/reminders.rs)
+        "reminded" => "已发送报到提醒,党员将在“消息”中看到",
+        "reminded_all" => "已向名单中的党员发送报到提醒",
+        "reminded_some" => "已发送报到提醒;24小时内已提醒过的党员未重复提醒",
+        "reminded_none" => "名单中的党员24小时内都已提醒过,未重复发送",
+        "read" => "已标为已读",
         _ => return None,
     })
 }
