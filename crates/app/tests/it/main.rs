@@ -6,6 +6,7 @@
 
 mod support;
 
+mod accounts_picker;
 mod audit;
 mod cli;
 mod http;
