@@ -7,8 +7,11 @@ use std::future::Future;
 
 use shanzhi_domain::registration::RegistrationStatus;
 use shanzhi_domain::role::{Action, Role, RoleBinding, Scope};
-use shanzhi_domain::{AccountId, Code, FieldErrors, RoleAssignmentId, Timestamp};
-use shanzhi_store::accounts::{AccountSummary, NewAccount, NewBinding};
+use shanzhi_domain::{
+    AccountId, Code, FieldErrors, MemberId, PlaceId, RoleAssignmentId, Timestamp, UnitId,
+};
+use shanzhi_store::accounts::{AccountFilter, AccountSummary, NewAccount, NewBinding};
+use shanzhi_store::notifications::{Recipient, UnregisteredOf};
 use shanzhi_store::orgs::{Member, Unit};
 use shanzhi_store::own_data::OwnData;
 use shanzhi_store::places::PlaceSummary;
@@ -34,12 +37,57 @@ pub trait PasswordHasher: Sync {
     fn verify(&self, password: &str, phc: &str) -> impl Future<Output = CaseResult<bool>> + Send;
 }
 
-/// A role binding as typed on a form: the role, and what it is bound to — a place code, a unit's credit code or
-/// a member's mobile, depending on the role.
+/// What a role binding is bound to, as chosen in the picker: a typed id carried as `place:12`, `unit:3` or
+/// `member:7`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindTarget {
+    Place(PlaceId),
+    Unit(UnitId),
+    Member(MemberId),
+}
+
+impl BindTarget {
+    /// `place:12` → `Place(12)`; anything else `None`.
+    pub fn parse(s: &str) -> Option<BindTarget> {
+        let (kind, id) = s.trim().split_once(':')?;
+        let id: i64 = id.parse().ok().filter(|i| *i > 0)?;
+        match kind {
+            "place" => Some(BindTarget::Place(PlaceId(id))),
+            "unit" => Some(BindTarget::Unit(UnitId(id))),
+            "member" => Some(BindTarget::Member(MemberId(id))),
+            _ => None,
+        }
+    }
+    /// The form value (`place:12`).
+    pub fn value(&self) -> String {
+        match self {
+            BindTarget::Place(p) => format!("place:{}", p.0),
+            BindTarget::Unit(u) => format!("unit:{}", u.0),
+            BindTarget::Member(m) => format!("member:{}", m.0),
+        }
+    }
+}
+
+/// A role binding as chosen on a form: the role, and the place, unit or member picked by name.
 #[derive(Debug, Clone, Default)]
 pub struct BindingInput {
     pub role: String,
-    pub target: String,
+    pub target: Option<BindTarget>,
+}
+
+/// One choice of the picker: its form value and what people read.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub value: String,
+    pub name: String,
+    pub detail: String,
+}
+
+/// One account of the list with its role bindings (role and scope in Chinese).
+#[derive(Debug)]
+pub struct AccountRow {
+    pub account: AccountSummary,
+    pub bindings: Vec<RoleBinding>,
 }
 
 /// A new account with its first role binding.
@@ -86,6 +134,8 @@ pub struct Home {
     pub todo: Vec<Todo>,
     /// The place tiles the caller may open (no tile that leads to a 403 or to nothing).
     pub tiles: Tiles,
+    /// Unread messages in the caller's inbox (消息).
+    pub unread: i64,
 }
 
 /// One kind of work waiting for the caller on their home page.
@@ -102,6 +152,8 @@ pub struct Tiles {
     pub children: bool,
     pub units: bool,
     pub members: bool,
+    /// The 未报到名单 of each place.
+    pub unregistered: bool,
 }
 
 impl Accounts<'_> {
@@ -117,15 +169,59 @@ impl Accounts<'_> {
         Ok(&Role::ALL)
     }
 
-    /// Accounts whose name contains `q`.
+    /// Accounts matching the filter (name, role, scope name), each with its role bindings.
     pub async fn list(
         &self,
         c: &Caller,
-        q: Option<&str>,
+        f: &AccountFilter,
         page: PageReq,
-    ) -> CaseResult<Page<AccountSummary>> {
+    ) -> CaseResult<Page<AccountRow>> {
         c.require(Action::AccountManage)?;
-        Ok(self.store().list_accounts(q, page).await?)
+        let accounts = self.store().list_accounts(f, page).await?;
+        let mut items = Vec::with_capacity(accounts.items.len());
+        for a in accounts.items {
+            let bindings = self
+                .store()
+                .account_bindings(AccountId(a.id))
+                .await?
+                .into_iter()
+                .map(|(_, b)| b)
+                .collect();
+            items.push(AccountRow {
+                account: a,
+                bindings,
+            });
+        }
+        Ok(Page::of(items, accounts.total, page))
+    }
+
+    /// The picker's choices for `role`: places of the role's level, units or members whose name contains `q`
+    /// (the security admin binds anywhere in the district). Empty for an unknown role.
+    pub async fn candidates(&self, c: &Caller, role: &str, q: &str) -> CaseResult<Vec<Candidate>> {
+        c.require(Action::AccountManage)?;
+        let Some(role) = Role::parse(role) else {
+            return Ok(Vec::new());
+        };
+        let (kind, rows) = if role.needs_unit() {
+            ("unit", self.store().unit_candidates(q).await?)
+        } else if role.needs_member() {
+            ("member", self.store().member_candidates(q).await?)
+        } else if let Some(level) = role.place_level() {
+            (
+                "place",
+                self.store().place_candidates(level.as_str(), q).await?,
+            )
+        } else {
+            return Ok(Vec::new());
+        };
+        Ok(rows
+            .into_iter()
+            .map(|r| Candidate {
+                value: format!("{kind}:{}", r.id),
+                name: r.name,
+                detail: r.detail,
+            })
+            .collect())
     }
 
     /// One account with its bindings.
@@ -157,42 +253,51 @@ impl Accounts<'_> {
         Ok(self.store().unlock_account(c.actor(), id).await?)
     }
 
-    /// Resolves what a binding is bound to; field errors name `role` or `target`.
+    /// Resolves what a binding is bound to; field errors name `role` or `target` (nothing chosen, a choice of the
+    /// wrong kind for the role, or one that does not exist).
     async fn binding(&self, b: &BindingInput) -> CaseResult<NewBinding> {
         let role =
             Role::parse(&b.role).ok_or_else(|| FieldErrors::single("role", Code::InvalidRole))?;
-        let target = b.target.trim();
+        let target = b
+            .target
+            .ok_or_else(|| FieldErrors::single("target", Code::Required))?;
         let mut nb = NewBinding {
             role,
             place_id: None,
             unit_id: None,
             member_id: None,
         };
-        let internal = |_| FieldErrors::single("target", Code::Internal);
-        if role.needs_unit() {
-            nb.unit_id = Some(
+        let missing = |code: Code| {
+            move |e: shanzhi_store::StoreError| match e {
+                shanzhi_store::StoreError::NotFound => {
+                    AppError::from(FieldErrors::single("target", code))
+                }
+                other => AppError::from(other),
+            }
+        };
+        match target {
+            BindTarget::Unit(u) if role.needs_unit() => {
                 self.store()
-                    .unit_by_credit_code(target)
+                    .get_unit(&Scope::Everything, u)
                     .await
-                    .map_err(internal)?
-                    .ok_or_else(|| FieldErrors::single("target", Code::InvalidUnit))?,
-            );
-        } else if role.needs_member() {
-            nb.member_id = Some(
+                    .map_err(missing(Code::InvalidUnit))?;
+                nb.unit_id = Some(u);
+            }
+            BindTarget::Member(m) if role.needs_member() => {
                 self.store()
-                    .member_by_mobile(target)
+                    .get_member(&Scope::Everything, m)
                     .await
-                    .map_err(internal)?
-                    .ok_or_else(|| FieldErrors::single("target", Code::NotFound))?,
-            );
-        } else {
-            let place = self
-                .store()
-                .place_by_code(target)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| FieldErrors::single("target", Code::InvalidPlace))?;
-            nb.place_id = Some(place.id());
+                    .map_err(missing(Code::NotFound))?;
+                nb.member_id = Some(m);
+            }
+            BindTarget::Place(p) if role.place_level().is_some() => {
+                self.store()
+                    .get_place_unscoped(p)
+                    .await
+                    .map_err(missing(Code::InvalidPlace))?;
+                nb.place_id = Some(p);
+            }
+            _ => return Err(FieldErrors::single("target", Code::InvalidRole).into()),
         }
         Ok(nb)
     }
@@ -314,7 +419,7 @@ impl Accounts<'_> {
             (Scope::Oversight, Role::SecurityAdmin) => {
                 home.accounts_total = self
                     .store()
-                    .list_accounts(None, PageReq::new(Some(1), Some(1)))
+                    .list_accounts(&AccountFilter::default(), PageReq::new(Some(1), Some(1)))
                     .await?
                     .total
             }
@@ -331,8 +436,15 @@ impl Accounts<'_> {
             children: c.may(Action::PlaceView) && home.summaries.iter().any(|s| s.children > 0),
             units: c.may(Action::UnitView),
             members: c.may(Action::MemberView),
+            unregistered: c.may(Action::UnregisteredView),
         };
         home.todo = self.todo(c).await?;
+        home.unread = home
+            .todo
+            .iter()
+            .find(|t| t.href == "/messages")
+            .map(|t| t.count)
+            .unwrap_or(0);
         Ok(home)
     }
 
@@ -364,6 +476,67 @@ impl Accounts<'_> {
                     label: "待接收的党员报到",
                     count: waiting,
                     href: "/registrations?status=submitted".into(),
+                });
+            }
+        }
+        if c.may(Action::UnregisteredView)
+            && let Some(round) = self.store().current_round().await?
+        {
+            let lists: Vec<(UnregisteredOf, String)> = match c.scope() {
+                Scope::Unit(u) => vec![(
+                    UnregisteredOf::Unit(*u),
+                    format!("/units/{}/unregistered", u.0),
+                )],
+                Scope::Subtree(_) => self
+                    .store()
+                    .scope_roots(c.scope())
+                    .await?
+                    .into_iter()
+                    .map(|p| {
+                        (
+                            UnregisteredOf::Place(PlaceId(p.id)),
+                            format!("/places/{}/unregistered", p.id),
+                        )
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for (of, href) in lists {
+                let waiting = self
+                    .store()
+                    .unregistered(
+                        c.scope(),
+                        of,
+                        &round,
+                        &Default::default(),
+                        PageReq::new(Some(1), Some(1)),
+                        None,
+                    )
+                    .await?
+                    .members
+                    .total;
+                if waiting > 0 {
+                    todo.push(Todo {
+                        label: "本轮尚未报到的党员",
+                        count: waiting,
+                        href,
+                    });
+                }
+            }
+        }
+        if let Some(account) = c.account_id() {
+            let unread = self
+                .store()
+                .unread_notifications(Recipient {
+                    account: Some(account),
+                    member: c.own_member(),
+                })
+                .await?;
+            if unread > 0 {
+                todo.push(Todo {
+                    label: "未读消息",
+                    count: unread,
+                    href: "/messages".into(),
                 });
             }
         }

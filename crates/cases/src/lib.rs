@@ -18,6 +18,7 @@ pub mod pairing;
 pub mod places;
 pub mod reference;
 pub mod registration;
+pub mod reminders;
 
 pub use caller::{Caller, NoCaller};
 pub use error::{AppError, CaseResult};

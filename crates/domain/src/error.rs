@@ -75,6 +75,8 @@ codes! {
     RoundNotOpen = "round_not_open" => "当前没有开放的报到轮次",
     RoundOverlap = "round_overlap" => "已有开放中的报到轮次,请先结束后再开启新轮次",
     AlreadyRegistered = "already_registered" => "本轮次您已有有效的报到,不能重复报到",
+    MemberAlreadyRegistered = "member_already_registered" => "该党员本轮已报到,无需提醒",
+    RemindedRecently = "reminded_recently" => "该党员24小时内已提醒过,请明天再提醒",
     TransferAlreadyPending = "transfer_already_pending" => "已有一项转移在等待新社区接收,请等待处理或先撤回",
     IllegalTransition = "illegal_transition" => "当前状态下不能进行此操作",
     ReasonRequired = "reason_required" => "退回时请填写原因",

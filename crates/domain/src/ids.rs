@@ -38,6 +38,7 @@ id_type!(
     PairingId,
     AllianceId,
     ProjectId,
+    NotificationId,
     ActivityId,
     ImportId,
 );

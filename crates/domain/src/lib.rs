@@ -7,6 +7,7 @@ pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod mask;
+pub mod notify;
 pub mod org;
 pub mod password;
 pub mod place;

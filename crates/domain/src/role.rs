@@ -249,6 +249,11 @@ pub enum Action {
     ActivationIssue,
     /// Confirm or decline members a town or community named for one's own unit (待确认成员): the unit admin.
     UnitRosterConfirm,
+    /// See (and, with `Export`, export) who has not registered in the current round (未报到名单): a unit's
+    /// members (the unit-rate rule decides which names) or the members living in a place.
+    UnregisteredView,
+    /// Send a polite reminder (提醒报到) to the inbox of a member who has not registered; at most once a day.
+    RegistrationRemind,
     // Composite actions: named here so that a use case and the page offering it ask the same question. Their
     // rule is in [`composite`], in terms of the plain actions above.
     /// See the list of registration rounds: whoever manages, reviews or submits registrations.
@@ -304,6 +309,8 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | Import
                 | Export
                 | JobView
+                | UnregisteredView
+                | RegistrationRemind
         ),
         TownAdmin => matches!(
             action,
@@ -326,6 +333,8 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | Import
                 | Export
                 | JobView
+                | UnregisteredView
+                | RegistrationRemind
         ),
         CommunityAdmin => matches!(
             action,
@@ -350,6 +359,8 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | Export
                 | JobView
                 | ActivationIssue
+                | UnregisteredView
+                | RegistrationRemind
         ),
         GridLeader => matches!(
             action,
@@ -372,6 +383,8 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | JobView
                 | ActivationIssue
                 | UnitRosterConfirm
+                | UnregisteredView
+                | RegistrationRemind
         ),
         Member => matches!(
             action,
@@ -508,6 +521,15 @@ mod tests {
                 r == Role::UnitAdmin,
                 "{r:?}"
             );
+        }
+        // 未报到名单 and reminders: the admins of units and places; never grid leaders, members or the 三员.
+        for r in Role::ALL {
+            let admin = matches!(
+                r,
+                Role::DistrictAdmin | Role::TownAdmin | Role::CommunityAdmin | Role::UnitAdmin
+            );
+            assert_eq!(permits(r, Action::UnregisteredView), admin, "{r:?}");
+            assert_eq!(permits(r, Action::RegistrationRemind), admin, "{r:?}");
         }
     }
 

@@ -136,3 +136,40 @@ pub async fn units_xlsx(
         .collect();
     Ok(write_xlsx("驻区单位报到台账", &columns, &data)?)
 }
+
+/// File name of a 未报到名单 download.
+pub fn unregistered_file_name(of_name: &str) -> String {
+    let day = Timestamp::now().shanghai_date();
+    format!("未报到名单-{of_name}-{day}.xlsx")
+}
+
+/// The 未报到名单 (who has not registered in the open round) as .xlsx; mobiles as the list carries them (masked
+/// unless the store revealed and audited them).
+pub fn unregistered_xlsx(
+    list: &shanzhi_store::notifications::UnregisteredList,
+) -> Result<Vec<u8>, ImportError> {
+    let columns = [
+        col("姓名", 8),
+        col("手机号", 13),
+        col("所在单位", 14),
+        col("居住社区", 10),
+        col("网格", 10),
+        col("最近提醒", 16),
+    ];
+    let data: Vec<Vec<String>> = list
+        .members
+        .items
+        .iter()
+        .map(|m| {
+            vec![
+                m.name.clone(),
+                m.mobile.clone(),
+                m.unit_name.clone(),
+                m.community_name.clone(),
+                m.grid_name.clone().unwrap_or_default(),
+                date(m.last_reminded_at),
+            ]
+        })
+        .collect();
+    Ok(write_xlsx("未报到名单", &columns, &data)?)
+}

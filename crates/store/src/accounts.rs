@@ -61,6 +61,26 @@ pub struct AccountSummary {
     pub created_at: i64,
 }
 
+/// Filters of the account list.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct AccountFilter {
+    /// Username or display name contains.
+    pub q: Option<String>,
+    /// A role code: accounts with a binding of this role.
+    pub role: Option<String>,
+    /// Accounts with a binding (of `role`, if given) whose place, unit or member name contains this.
+    pub scope: Option<String>,
+}
+
+/// One choice of the staff-account picker: a place, unit or member by name, with a detail that tells namesakes
+/// apart (the parent place; where a unit is located; a member's unit and community).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct BindCandidate {
+    pub id: i64,
+    pub name: String,
+    pub detail: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewBinding {
     pub role: Role,
@@ -574,13 +594,18 @@ impl Store {
 
     pub async fn list_accounts(
         &self,
-        q: Option<&str>,
+        f: &AccountFilter,
         page: PageReq,
     ) -> StoreResult<Page<AccountSummary>> {
-        let q = q
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| format!("%{}%", like_escape(s)));
+        let like = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| format!("%{}%", like_escape(s)))
+        };
+        let q = like(&f.q);
+        let scope = like(&f.scope);
+        let role = f.role.as_deref().and_then(Role::parse).map(Role::as_str);
         rd!(self, |p| {
             let mut count = crate::qb(p, "SELECT COUNT(*) FROM accounts a WHERE 1 = 1");
             let mut list = crate::qb(
@@ -597,8 +622,29 @@ impl Store {
                         .push_bind(q.clone())
                         .push(" ESCAPE '\\')");
                 }
+                if role.is_some() || scope.is_some() {
+                    // One binding that has the role and whose place, unit or member name matches.
+                    qb.push(
+                        " AND EXISTS (SELECT 1 FROM role_assignments r LEFT JOIN places pl ON pl.id = r.place_id \
+                         LEFT JOIN units u ON u.id = r.unit_id LEFT JOIN members m ON m.id = r.member_id \
+                         WHERE r.account_id = a.id",
+                    );
+                    if let Some(role) = role {
+                        qb.push(" AND r.role = ").push_bind(role);
+                    }
+                    if let Some(s) = &scope {
+                        qb.push(" AND (pl.name LIKE ")
+                            .push_bind(s.clone())
+                            .push(" ESCAPE '\\' OR u.name LIKE ")
+                            .push_bind(s.clone())
+                            .push(" ESCAPE '\\' OR m.name LIKE ")
+                            .push_bind(s.clone())
+                            .push(" ESCAPE '\\')");
+                    }
+                    qb.push(")");
+                }
             }
-            list.push(" ORDER BY a.username LIMIT ")
+            list.push(" ORDER BY a.display_name, a.id LIMIT ")
                 .push_bind(page.limit())
                 .push(" OFFSET ")
                 .push_bind(page.offset());
@@ -606,6 +652,50 @@ impl Store {
             let items: Vec<AccountSummary> = list.build_query_as().fetch_all(p).await?;
             Ok(Page::of(items, total, page))
         })
+    }
+
+    /// Places of `level` whose name contains `q`, for the staff-account picker (at most 20; the parent's name
+    /// tells namesakes apart).
+    pub async fn place_candidates(&self, level: &str, q: &str) -> StoreResult<Vec<BindCandidate>> {
+        let q = format!("%{}%", like_escape(q.trim()));
+        Ok(rd!(self, |p| {
+            sqlx::query_as(
+            "SELECT p.id, p.name, COALESCE(pp.name, '') AS detail FROM places p LEFT JOIN places pp ON pp.id = p.parent_id \
+             WHERE p.level = $1 AND p.name LIKE $2 ESCAPE '\\' ORDER BY p.name, p.id LIMIT 20"
+        )
+        .bind(level)
+        .bind(q)
+        .fetch_all(p)
+        .await?
+        }))
+    }
+
+    /// Units whose name contains `q`, with where they are located (at most 20).
+    pub async fn unit_candidates(&self, q: &str) -> StoreResult<Vec<BindCandidate>> {
+        let q = format!("%{}%", like_escape(q.trim()));
+        Ok(rd!(self, |p| {
+            sqlx::query_as(
+            "SELECT u.id, u.name, pl.name AS detail FROM units u JOIN places pl ON pl.id = u.place_id \
+             WHERE u.name LIKE $1 ESCAPE '\\' ORDER BY u.name, u.id LIMIT 20"
+        )
+        .bind(q)
+        .fetch_all(p)
+        .await?
+        }))
+    }
+
+    /// Members whose name contains `q`, with their unit and community (never a number; at most 20).
+    pub async fn member_candidates(&self, q: &str) -> StoreResult<Vec<BindCandidate>> {
+        let q = format!("%{}%", like_escape(q.trim()));
+        Ok(rd!(self, |p| {
+            sqlx::query_as(
+            "SELECT m.id, m.name, u.name || ' · ' || c.name AS detail FROM members m JOIN units u ON u.id = m.unit_id \
+             JOIN places c ON c.id = m.community_id WHERE m.name LIKE $1 ESCAPE '\\' ORDER BY m.name, m.id LIMIT 20"
+        )
+        .bind(q)
+        .fetch_all(p)
+        .await?
+        }))
     }
 
     /// Lifts a lockout (security admin).

@@ -19,6 +19,7 @@ pub mod dict;
 pub mod error;
 pub mod imports;
 pub mod login_state;
+pub mod notifications;
 pub mod orgs;
 pub mod own_data;
 pub mod page;

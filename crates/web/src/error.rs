@@ -33,7 +33,9 @@ impl HttpStatus for AppError {
             | Code::TransferAlreadyPending
             | Code::IllegalTransition
             | Code::RoundOverlap
-            | Code::AlreadyActivated => StatusCode::CONFLICT,
+            | Code::AlreadyActivated
+            | Code::RemindedRecently
+            | Code::MemberAlreadyRegistered => StatusCode::CONFLICT,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::BadRequest | Code::TooManyFields | Code::InvalidCharacters => {
                 StatusCode::BAD_REQUEST

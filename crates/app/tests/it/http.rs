@@ -579,7 +579,7 @@ async fn the_security_admin_manages_accounts(db: Db) {
             ("username", "new_town"),
             ("display_name", "新街镇管理员"),
             ("role", "town_admin"),
-            ("target", "nowhere"),
+            ("target", "place:987654321"),
         ])
         .send()
         .await
@@ -594,7 +594,7 @@ async fn the_security_admin_manages_accounts(db: Db) {
             ("username", "new_town"),
             ("display_name", "新街镇管理员"),
             ("role", "town_admin"),
-            ("target", w.a1.code.as_str()),
+            ("target", format!("place:{}", w.a1.id.0).as_str()),
         ])
         .send()
         .await
@@ -608,7 +608,7 @@ async fn the_security_admin_manages_accounts(db: Db) {
             ("display_name", "新街镇管理员"),
             ("mobile", "139 1111 2222"),
             ("role", "town_admin"),
-            ("target", w.town_a.code.as_str()),
+            ("target", format!("place:{}", w.town_a.id.0).as_str()),
         ])
         .send()
         .await

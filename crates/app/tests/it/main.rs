@@ -7,6 +7,7 @@
 mod support;
 
 mod activation;
+mod accounts_picker;
 mod audit;
 mod cli;
 mod http;
@@ -26,4 +27,5 @@ mod schemathesis;
 mod scope;
 mod store_contract;
 mod text_input;
+mod unregistered;
 mod workbench;

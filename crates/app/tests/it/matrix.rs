@@ -183,6 +183,18 @@ pub const UI: &[(&str, &str, Gate)] = &[
     ("GET", "/exports/members.xlsx", All(&[A::Export], No)),
     ("GET", "/exports/units.xlsx", All(&[A::Export], No)),
     ("GET", "/jobs", All(&[A::JobView], No)),
+    ("GET", "/units/{id}/unregistered", All(&[A::UnregisteredView], Unit)),
+    ("GET", "/units/{id}/unregistered.xlsx", All(&[A::UnregisteredView, A::Export], Unit)),
+    ("POST", "/units/{id}/unregistered/remind", All(&[A::RegistrationRemind], Unit)),
+    ("POST", "/units/{id}/unregistered/remind-all", All(&[A::RegistrationRemind], Unit)),
+    ("GET", "/places/{id}/unregistered", All(&[A::UnregisteredView], Place)),
+    ("GET", "/places/{id}/unregistered.xlsx", All(&[A::UnregisteredView, A::Export], Place)),
+    ("POST", "/places/{id}/unregistered/remind", All(&[A::RegistrationRemind], Place)),
+    ("POST", "/places/{id}/unregistered/remind-all", All(&[A::RegistrationRemind], Place)),
+    ("GET", "/messages", SignedIn),
+    ("POST", "/messages/read-all", SignedIn),
+    // Anyone signed in, about their own messages: an id that is nobody's answers 404.
+    ("POST", "/messages/{id}/read", All(&[], Other)),
     ("GET", "/static/app.css", Public),
     ("GET", "/static/app.js", Public),
 ];
@@ -272,6 +284,17 @@ pub const API: &[(&str, &str, Gate)] = &[
     ("GET", "/api/v1/exports/units.xlsx", All(&[A::Export], No)),
     ("GET", "/api/v1/jobs", All(&[A::JobView], No)),
     ("GET", "/api/v1/jobs/{id}", All(&[A::JobView], Other)),
+    ("GET", "/api/v1/units/{id}/unregistered", All(&[A::UnregisteredView], Unit)),
+    ("GET", "/api/v1/units/{id}/unregistered.xlsx", All(&[A::UnregisteredView, A::Export], Unit)),
+    ("POST", "/api/v1/units/{id}/unregistered/remind", All(&[A::RegistrationRemind], Unit)),
+    ("POST", "/api/v1/units/{id}/unregistered/remind-all", All(&[A::RegistrationRemind], Unit)),
+    ("GET", "/api/v1/places/{id}/unregistered", All(&[A::UnregisteredView], Place)),
+    ("GET", "/api/v1/places/{id}/unregistered.xlsx", All(&[A::UnregisteredView, A::Export], Place)),
+    ("POST", "/api/v1/places/{id}/unregistered/remind", All(&[A::RegistrationRemind], Place)),
+    ("POST", "/api/v1/places/{id}/unregistered/remind-all", All(&[A::RegistrationRemind], Place)),
+    ("GET", "/api/v1/messages", SignedIn),
+    ("POST", "/api/v1/messages/{id}/read", All(&[], Other)),
+    ("POST", "/api/v1/messages/read-all", SignedIn),
 ];
 
 /// An id that no table holds.

@@ -89,7 +89,15 @@ async fn home_pages_list_what_waits(db: Db) {
     w.world.open_round("2026年度", 2026).await;
     let admin = signed_in(&app, &w.community_admin_a1.username).await;
     let (_, home) = open(&admin, &app, "/").await;
-    assert!(home.contains("待办") && home.contains("目前没有等待您处理的事项"));
+    // Nothing to review yet; the two residents who have not registered lead to the 未报到名单.
+    assert!(home.contains("待办") && !home.contains("待接收的党员报到"));
+    assert!(
+        home.contains(&format!(
+            "href=\"/places/{}/unregistered\">本轮尚未报到的党员<strong>2</strong>",
+            w.a1.id.0
+        )),
+        "{home}"
+    );
     let member = signed_in(&app, &w.member_a1.username).await;
     let (_, home) = open(&member, &app, "/").await;
     assert!(
@@ -117,9 +125,13 @@ async fn home_pages_list_what_waits(db: Db) {
     );
     let (_, home) = open(&member, &app, "/").await;
     assert!(!home.contains("本轮次尚未报到"));
-    // Another community sees nothing waiting.
+    // Another community has nothing to review.
     let other = signed_in(&app, &w.community_admin_b1.username).await;
     let (_, home) = open(&other, &app, "/").await;
+    assert!(!home.contains("待接收的党员报到"));
+    // A grid leader reviews nothing and has no 未报到名单: nothing waits.
+    let grid = signed_in(&app, &w.grid_leader_a1.username).await;
+    let (_, home) = open(&grid, &app, "/").await;
     assert!(home.contains("目前没有等待您处理的事项"));
 }
 both!(home_pages_list_what_waits);

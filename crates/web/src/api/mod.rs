@@ -30,6 +30,7 @@ mod jobs;
 mod pairing;
 mod registration;
 mod roster;
+mod reminders;
 use crate::auth::{Ctx, NoCtx, after_second_factor, check_password, check_totp, client_addr, load};
 use crate::error::{ApiError, AppError, ErrorBody};
 
@@ -56,6 +57,7 @@ impl Modify for BearerAuth {
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let router = OpenApiRouter::with_openapi(ApiDoc::openapi());
     let router = registration::routes(router);
+    let router = reminders::routes(router);
     let router = pairing::routes(router);
     let router = imports::routes(router);
     let router = jobs::routes(router);

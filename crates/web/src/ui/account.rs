@@ -39,6 +39,7 @@ struct HomePage {
     audit_total: i64,
     todo: Vec<shanzhi_cases::accounts::Todo>,
     tiles: shanzhi_cases::accounts::Tiles,
+    unread: i64,
 }
 
 async fn home(
@@ -57,6 +58,7 @@ async fn home(
         audit_total: home.audit_total,
         todo: home.todo,
         tiles: home.tiles,
+        unread: home.unread,
     }))
 }
 
@@ -67,6 +69,7 @@ struct AccountPage {
     username: String,
     mobile: String,
     error: &'static str,
+    unread: i64,
 }
 
 async fn account_page(
@@ -85,6 +88,7 @@ async fn account_page(
         username: ctx.session.username.clone(),
         mobile,
         error: "",
+        unread: state.cases.reminders().unread(&ctx.caller).await?,
     }))
 }
 
@@ -122,6 +126,7 @@ async fn account_password(
                 username: ctx.session.username.clone(),
                 mobile,
                 error: e.code.message(),
+                unread: state.cases.reminders().unread(&ctx.caller).await?,
             }))
         }
     }

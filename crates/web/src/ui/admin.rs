@@ -4,12 +4,12 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
-use shanzhi_cases::accounts::{AccountInput, BindingInput};
+use shanzhi_cases::accounts::{AccountInput, BindTarget, BindingInput, Candidate};
 use shanzhi_domain::org::{DictEntryInput, DictKind};
 use shanzhi_domain::role::Role;
 use shanzhi_domain::{AccountId, Code, DictEntryId, FieldErrors, RoleAssignmentId, Timestamp};
 use shanzhi_store::PageReq;
-use shanzhi_store::accounts::AccountSummary;
+use shanzhi_store::accounts::{AccountFilter, AccountSummary};
 use shanzhi_store::dict::DictEntry;
 use shanzhi_store::{AuditFilter, AuditRow};
 
@@ -296,17 +296,32 @@ async fn audit_page(
 #[derive(serde::Deserialize, Default)]
 struct AccountsQuery {
     q: Option<String>,
+    /// A role code (list filter; the picker's role on an account page).
+    role: Option<String>,
+    /// Scope name contains (list filter).
+    scope: Option<String>,
+    /// The picker's search (account page).
+    find: Option<String>,
     page: Option<u32>,
     ok: Option<String>,
+}
+
+/// One account row: the account and its bindings as "role · scope" in Chinese.
+struct AccountLine {
+    a: AccountSummary,
+    roles: Vec<String>,
 }
 
 #[derive(Template)]
 #[template(path = "accounts.html")]
 struct AccountsPage {
     l: Layout,
-    items: Vec<AccountSummary>,
+    items: Vec<AccountLine>,
     pager: Pager,
     q: String,
+    role: String,
+    scope: String,
+    roles: Vec<(&'static str, &'static str)>,
     now: i64,
 }
 
@@ -315,21 +330,45 @@ async fn accounts_page(
     UiCtx(ctx): UiCtx,
     UiQuery(q): UiQuery<AccountsQuery>,
 ) -> Result<Response, UiError> {
-    let page = state
-        .cases
-        .accounts()
-        .list(&ctx.caller, q.q.as_deref(), PageReq::new(q.page, Some(30)))
+    let f = AccountFilter {
+        q: q.q.clone(),
+        role: q.role.clone(),
+        scope: q.scope.clone(),
+    };
+    let cases = state.cases.accounts();
+    let roles = role_choices(cases.roles(&ctx.caller)?);
+    let page = cases
+        .list(&ctx.caller, &f, PageReq::new(q.page, Some(30)))
         .await?;
     let pager = Pager::new(
         &page,
         "/accounts",
-        &[("q", q.q.clone().unwrap_or_default())],
+        &[
+            ("q", q.q.clone().unwrap_or_default()),
+            ("role", q.role.clone().unwrap_or_default()),
+            ("scope", q.scope.clone().unwrap_or_default()),
+        ],
     );
+    let items = page
+        .items
+        .into_iter()
+        .map(|r| AccountLine {
+            roles: r
+                .bindings
+                .iter()
+                .map(|b| format!("{} · {}", b.role.label(), b.scope_name))
+                .collect(),
+            a: r.account,
+        })
+        .collect();
     Ok(render(&AccountsPage {
         l: Layout::new(&ctx, "账号管理", "/accounts").flash(q.ok.as_deref()),
-        items: page.items,
+        items,
         pager,
         q: q.q.unwrap_or_default(),
+        role: q.role.unwrap_or_default(),
+        scope: q.scope.unwrap_or_default(),
+        roles,
         now: Timestamp::now().0,
     }))
 }
@@ -354,12 +393,19 @@ fn role_choices(roles: &[Role]) -> Vec<(&'static str, &'static str)> {
     roles.iter().map(|r| (r.as_str(), r.label())).collect()
 }
 
-/// The binding as typed: the role, and a place code, a unit's credit code or a member's mobile.
+/// The binding as chosen: the role, and the place, unit or member picked from the search results (a typed id).
 fn binding_input(form: &Form) -> BindingInput {
     BindingInput {
         role: form.get("role"),
-        target: form.get("target"),
+        target: BindTarget::parse(&form.get("target")),
     }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct PickQuery {
+    role: Option<String>,
+    /// Name to search places, units or members by.
+    find: Option<String>,
 }
 
 #[derive(Template)]
@@ -370,23 +416,39 @@ struct AccountNew {
     display_name: String,
     mobile: String,
     role: String,
+    find: String,
+    /// The chosen target's form value, kept when the form is shown again.
     target: String,
+    candidates: Vec<Candidate>,
     roles: Vec<(&'static str, &'static str)>,
     errors: FieldErrors,
 }
 
+/// Step one (search by role and name, a GET form that works without JavaScript) and step two (choose one of the
+/// matches, fill in the account) on one page.
 async fn account_new(
     State(state): State<AppState>,
     UiCtx(ctx): UiCtx,
+    UiQuery(q): UiQuery<PickQuery>,
 ) -> Result<Response, UiError> {
-    let roles = role_choices(state.cases.accounts().roles(&ctx.caller)?);
+    let cases = state.cases.accounts();
+    let roles = role_choices(cases.roles(&ctx.caller)?);
+    let role = q.role.unwrap_or_default();
+    let find = q.find.unwrap_or_default();
+    let candidates = if role.is_empty() {
+        Vec::new()
+    } else {
+        cases.candidates(&ctx.caller, &role, &find).await?
+    };
     Ok(render(&AccountNew {
         l: Layout::new(&ctx, "新建账号", "/accounts"),
         username: String::new(),
         display_name: String::new(),
         mobile: String::new(),
-        role: String::new(),
+        role,
+        find,
         target: String::new(),
+        candidates,
         roles,
         errors: FieldErrors::new(),
     }))
@@ -406,13 +468,20 @@ async fn account_create(
     UiCtx(ctx): UiCtx,
     form: Form,
 ) -> Result<Response, UiError> {
+    let candidates = state
+        .cases
+        .accounts()
+        .candidates(&ctx.caller, &form.get("role"), &form.get("find"))
+        .await?;
     let again = |errors: FieldErrors| AccountNew {
         l: Layout::new(&ctx, "新建账号", "/accounts"),
         username: form.get("username"),
         display_name: form.get("display_name"),
         mobile: form.get("mobile"),
         role: form.get("role"),
+        find: form.get("find"),
         target: form.get("target"),
+        candidates: candidates.clone(),
         roles: role_choices(&Role::ALL),
         errors,
     };
@@ -451,6 +520,10 @@ struct AccountShow {
     roles: Vec<(&'static str, &'static str)>,
     errors: FieldErrors,
     locked: bool,
+    /// The add-role picker: the role and name searched, and the matches to choose from.
+    role: String,
+    find: String,
+    candidates: Vec<Candidate>,
 }
 
 async fn account_page(
@@ -459,8 +532,20 @@ async fn account_page(
     id: AccountId,
     errors: FieldErrors,
     ok: Option<&str>,
+    pick: PickQuery,
 ) -> Result<Response, UiError> {
     let d = state.cases.accounts().get(&ctx.caller, id).await?;
+    let role = pick.role.unwrap_or_default();
+    let find = pick.find.unwrap_or_default();
+    let candidates = if role.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .cases
+            .accounts()
+            .candidates(&ctx.caller, &role, &find)
+            .await?
+    };
     let bindings = d
         .bindings
         .into_iter()
@@ -474,6 +559,9 @@ async fn account_page(
         bindings,
         roles: role_choices(&Role::ALL),
         errors,
+        role,
+        find,
+        candidates,
     }))
 }
 
@@ -483,12 +571,17 @@ async fn account_show(
     UiPath(id): UiPath<i64>,
     UiQuery(q): UiQuery<AccountsQuery>,
 ) -> Result<Response, UiError> {
+    let pick = PickQuery {
+        role: q.role,
+        find: q.find,
+    };
     account_page(
         &state,
         &ctx,
         AccountId(id),
         FieldErrors::new(),
         q.ok.as_deref(),
+        pick,
     )
     .await
 }
@@ -507,7 +600,13 @@ async fn account_add_role(
     {
         Ok(()) => Ok(see_other(format!("/accounts/{id}?ok=saved"))),
         Err(e) => match e.into_fields() {
-            Ok(e) => account_page(&state, &ctx, AccountId(id), e, None).await,
+            Ok(e) => {
+                let pick = PickQuery {
+                    role: Some(form.get("role")),
+                    find: Some(form.get("find")),
+                };
+                account_page(&state, &ctx, AccountId(id), e, None, pick).await
+            }
             Err(e) => Err(e.into()),
         },
     }
@@ -533,6 +632,7 @@ async fn account_remove_role(
                 AccountId(id),
                 FieldErrors::single("role", e.code),
                 None,
+                PickQuery::default(),
             )
             .await
         }

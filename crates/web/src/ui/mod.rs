@@ -12,6 +12,7 @@ pub mod pairing;
 pub mod places;
 pub mod registration;
 pub mod roster;
+pub mod reminders;
 
 use askama::Template;
 use axum::Router;
@@ -78,6 +79,7 @@ fn all_routes() -> Routes {
         admin::routes(),
         registration::routes(),
         roster::routes(),
+        reminders::routes(),
         pairing::routes(),
         imports::routes(),
         jobs::routes(),
@@ -299,6 +301,12 @@ fn flash_text(key: &str) -> Option<&'static str> {
         "roster_confirmed" => "已确认,所选党员计入本单位",
         "roster_declined" => "已不予确认,所选党员不再列入本单位(党员信息仍保留在居住社区)",
         "roster_none" => "请先勾选要处理的党员",
+        // 未报到名单 and 消息 (ui/reminders.rs)
+        "reminded" => "已发送报到提醒,党员将在“消息”中看到",
+        "reminded_all" => "已向名单中的党员发送报到提醒",
+        "reminded_some" => "已发送报到提醒;24小时内已提醒过的党员未重复提醒",
+        "reminded_none" => "名单中的党员24小时内都已提醒过,未重复发送",
+        "read" => "已标为已读",
         _ => return None,
     })
 }

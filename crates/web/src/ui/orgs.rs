@@ -121,6 +121,7 @@ struct UnitShow {
     can_edit: bool,
     can_members: bool,
     can_export: bool,
+    can_unregistered: bool,
 }
 
 async fn unit_show(
@@ -135,6 +136,7 @@ async fn unit_show(
         can_edit: ctx.may(Action::UnitEdit),
         can_members: ctx.may(Action::MemberView),
         can_export: ctx.may(Action::Export),
+        can_unregistered: ctx.may(Action::UnregisteredView),
         u,
     }))
 }

@@ -56,6 +56,7 @@ struct PlacePage {
     can_units: bool,
     can_members: bool,
     can_export: bool,
+    can_unregistered: bool,
 }
 
 async fn place_page(
@@ -95,6 +96,7 @@ async fn place_page(
         can_units: ctx.may(Action::UnitView),
         can_members: ctx.may(Action::MemberView),
         can_export: ctx.may(Action::Export),
+        can_unregistered: ctx.may(Action::UnregisteredView),
     }))
 }
 
