@@ -833,6 +833,7 @@ async fn activation_demo(store: &Store, linye: Option<UnitId>) -> anyhow::Result
                 skills: vec![],
                 separated_residence: false,
             },
+            shanzhi_domain::roster::UnitLink::Confirmed,
         )
         .await?;
     Ok(())

@@ -137,7 +137,10 @@ struct Within {
 macro_rules! unregistered_where {
     ($qb:expr, $w:expr, $round:expr, $q:expr) => {{
         if let Some(u) = $w.unit {
-            $qb.push(" AND m.unit_id = ").push_bind(u);
+            // A unit's list holds the members who count for it, not those waiting for its confirmation.
+            $qb.push(" AND m.unit_id = ")
+                .push_bind(u)
+                .push(concat!(" AND ", member_counts_for_unit!("m")));
         }
         if let Some(path) = &$w.path {
             let (lo, hi) = shanzhi_domain::place::subtree_range(path);
@@ -397,7 +400,9 @@ impl Store {
                 .push(") FROM members m WHERE m.id = ")
                 .push_bind(member.0);
             if let Some(u) = w.unit {
-                qb.push(" AND m.unit_id = ").push_bind(u);
+                qb.push(" AND m.unit_id = ")
+                    .push_bind(u)
+                    .push(concat!(" AND ", member_counts_for_unit!("m")));
             }
             if let Some(path) = &w.path {
                 let (lo, hi) = shanzhi_domain::place::subtree_range(path);

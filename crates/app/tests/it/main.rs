@@ -6,8 +6,8 @@
 
 mod support;
 
-mod activation;
 mod accounts_picker;
+mod activation;
 mod audit;
 mod cli;
 mod http;

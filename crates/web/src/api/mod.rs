@@ -29,8 +29,8 @@ mod imports;
 mod jobs;
 mod pairing;
 mod registration;
-mod roster;
 mod reminders;
+mod roster;
 use crate::auth::{Ctx, NoCtx, after_second_factor, check_password, check_totp, client_addr, load};
 use crate::error::{ApiError, AppError, ErrorBody};
 

@@ -11,8 +11,8 @@ pub mod orgs;
 pub mod pairing;
 pub mod places;
 pub mod registration;
-pub mod roster;
 pub mod reminders;
+pub mod roster;
 
 use askama::Template;
 use axum::Router;
