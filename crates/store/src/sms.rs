@@ -12,6 +12,8 @@ use crate::{Store, StoreError, StoreResult};
 const KEY_PURPOSE: &str = "sms";
 const CODE_PURPOSE: &str = "sms-code";
 const HOUR_MS: i64 = 3_600_000;
+/// Rows older than this are of no use to any limit or check and are deleted when a code is sent.
+const KEEP_MS: i64 = 24 * HOUR_MS;
 
 /// Who an SMS code is for, as stored: keyed hashes of the mobile (normal form) and of the client address.
 #[derive(Debug, Clone)]
@@ -46,7 +48,8 @@ impl Store {
 
     /// Stores a new code for `keys` (valid until `expires_at`) unless the sending limits
     /// (`shanzhi_domain::activation::may_send_sms`) say wait — then `rate_limited` and nothing is written. The
-    /// count and the insert share the transaction with the audit row (`sms_code.send` on `target`).
+    /// count and the insert share the transaction with the audit row (`sms_code.send` on `target`); rows older
+    /// than a day are deleted on the way.
     pub async fn issue_sms_code(
         &self,
         actor: &Actor,
@@ -62,6 +65,10 @@ impl Store {
             self,
             actor,
             |tx| {
+                sqlx::query("DELETE FROM sms_codes WHERE created_at < $1")
+                    .bind(now - KEEP_MS)
+                    .execute(&mut *tx)
+                    .await?;
                 let (mobile_last_at, mobile_last_hour): (Option<i64>, i64) = sqlx::query_as(
                     "SELECT MAX(created_at), COUNT(*) FROM sms_codes WHERE mobile_hash = $1 AND created_at > $2",
                 )

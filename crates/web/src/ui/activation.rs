@@ -128,10 +128,11 @@ async fn activate_submit(
     if step == "resend" {
         // Step 2 again, with a new code (or the reason there is none).
         return Ok(match cases.check(&input, client.as_deref()).await {
-            Ok(_) => render(&ActivatePage {
+            Ok(true) => render(&ActivatePage {
                 notice: sent_notice,
                 ..page(2, FieldErrors::new(), "")
             }),
+            Ok(false) => render(&page(2, FieldErrors::new(), "")),
             Err(e) if e.code == Code::Internal => return Err(e.into()),
             Err(e) if e.code == Code::RateLimited => {
                 render(&page(2, FieldErrors::new(), e.code.message()))
