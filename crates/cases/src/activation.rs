@@ -4,11 +4,16 @@
 //! (with the mobile) is what failures are counted under. Unit admins (their unit's members) and community admins
 //! (the members living in their community) list who has not activated yet and issue activation sheets.
 //!
-//! The rules (factor, code format, one answer for every mismatch) are in `shanzhi_domain::activation`.
+//! When the district's setting `activation_sms` is on, step 1 also sends a one-time 6-digit code by SMS to the
+//! roster's mobile (through the [`crate::sms::SmsSender`] the [`Cases`] hold), and step 2 needs it: a wrong,
+//! expired, used or worn-out code answers `sms_code_invalid`.
+//!
+//! The rules (factor, code format, one answer for every mismatch, SMS limits) are in
+//! `shanzhi_domain::activation`.
 
 use shanzhi_domain::activation::{
     self as rules, ActivationInput, CODE_ALPHABET, CODE_LEN, CODE_VALID_DAYS, FactorPolicy,
-    FactorUsed, MAX_SHEET, TypedFactor,
+    FactorUsed, MAX_SHEET, SMS_CODE_LEN, SMS_CODE_VALID_MINUTES, SMS_PURPOSE, TypedFactor,
 };
 use shanzhi_domain::role::Action;
 use shanzhi_domain::{AccountId, Code, MemberId, Timestamp, mask};
@@ -55,6 +60,8 @@ struct Verified {
     name: String,
     factor: FactorUsed,
     keys: LoginKeys,
+    /// The mobile in its normal form.
+    mobile: String,
 }
 
 fn attempt_actor(keys: &LoginKeys, client: Option<&str>) -> Actor {
@@ -115,6 +122,7 @@ impl Activation<'_> {
                 name: entry.name,
                 factor,
                 keys,
+                mobile: typed.mobile,
             }),
             (Err(code), found) => {
                 if code != Code::AlreadyActivated {
@@ -138,23 +146,91 @@ impl Activation<'_> {
         }
     }
 
-    /// Step 1: whether name + mobile + factor match the roster (nothing is written but a failure's count).
-    pub async fn check(&self, input: &ActivationInput, client: Option<&str>) -> CaseResult<()> {
-        self.verify(input, client).await.map(|_| ())
+    /// Whether the district asks for an SMS code (setting `activation_sms`, default off).
+    pub async fn sms_required(&self) -> CaseResult<bool> {
+        Ok(rules::sms_enabled(
+            self.store()
+                .get_setting(rules::SMS_SETTING)
+                .await?
+                .as_deref(),
+        ))
     }
 
-    /// Step 2: checks again, then creates the member's account (role `member`, bound to the record) with the
-    /// chosen password, consuming the code when it was the factor — one audited transaction.
+    /// Step 1: whether name + mobile + factor match the roster (nothing is written but a failure's count). When
+    /// the district asks for an SMS code, a new one is sent to the roster's mobile (also how a code is sent
+    /// again); sending is limited per mobile and per address (`rate_limited`). Returns whether a code was sent.
+    pub async fn check(&self, input: &ActivationInput, client: Option<&str>) -> CaseResult<bool> {
+        let v = self.verify(input, client).await?;
+        if !self.sms_required().await? {
+            return Ok(false);
+        }
+        self.send_sms_code(&v, client).await?;
+        Ok(true)
+    }
+
+    /// Stores a new SMS code (unless the sending limits say wait) and sends it.
+    async fn send_sms_code(&self, v: &Verified, client: Option<&str>) -> CaseResult<()> {
+        let store = self.store();
+        let keys = store.sms_keys(&v.mobile, client);
+        let code = shanzhi_secure::token::random_chars(b"0123456789", SMS_CODE_LEN);
+        let actor = attempt_actor(&v.keys, client);
+        let target = format!("member:{}", v.member_id);
+        let expires_at = Timestamp::now().plus_minutes(SMS_CODE_VALID_MINUTES);
+        let issued = store
+            .issue_sms_code(&actor, &keys, SMS_PURPOSE, &code, expires_at, &target)
+            .await;
+        if let Err(shanzhi_store::StoreError::Refused(Code::RateLimited)) = issued {
+            store
+                .append_audit(
+                    &actor,
+                    &AuditEntry::failed("sms_code.send", target, "rate_limited"),
+                )
+                .await?;
+            return Err(AppError::new(Code::RateLimited));
+        }
+        issued?;
+        self.0
+            .sms
+            .send(&v.mobile, &rules::sms_text(&code))
+            .await
+            .map_err(AppError::internal)
+    }
+
+    /// Step 2: checks again (and, when the district asks for one, uses up the SMS code: `sms_code_invalid`
+    /// otherwise), then creates the member's account (role `member`, bound to the record) with the chosen
+    /// password, consuming the activation code when it was the factor — one audited transaction.
     pub async fn activate(
         &self,
         input: &ActivationInput,
         password: &str,
         confirm: &str,
+        sms_code: &str,
         client: Option<&str>,
         hasher: &impl PasswordHasher,
     ) -> CaseResult<Activated> {
         let v = self.verify(input, client).await?;
         rules::check_new_password(password, confirm)?;
+        if self.sms_required().await? {
+            let store = self.store();
+            let keys = store.sms_keys(&v.mobile, client);
+            let typed = rules::normalize_sms_code(sms_code);
+            if !store
+                .use_sms_code(&keys, SMS_PURPOSE, typed.as_deref())
+                .await?
+            {
+                store
+                    .append_audit(
+                        &attempt_actor(&v.keys, client),
+                        &AuditEntry::failed(
+                            "activation",
+                            format!("member:{}", v.member_id),
+                            Code::SmsCodeInvalid.as_str(),
+                        ),
+                    )
+                    .await?;
+                return Err(AppError::new(Code::SmsCodeInvalid));
+            }
+        }
         let password_hash = hasher.hash(password).await?;
         let actor = Actor {
             account_id: None,

@@ -19,9 +19,12 @@ pub mod places;
 pub mod reference;
 pub mod registration;
 pub mod reminders;
+pub mod sms;
 
 pub use caller::{Caller, NoCaller};
 pub use error::{AppError, CaseResult};
+
+use std::sync::Arc;
 
 use shanzhi_store::Store;
 
@@ -29,10 +32,18 @@ use shanzhi_store::Store;
 #[derive(Clone)]
 pub struct Cases {
     store: Store,
+    /// Where one-time SMS codes go ([`sms`]).
+    sms: Arc<dyn sms::SmsSender>,
 }
 
 impl Cases {
+    /// The use cases with the [`sms::LogSender`] (SMS are only logged).
     pub fn new(store: Store) -> Cases {
-        Cases { store }
+        Cases::with_sms(store, Arc::new(sms::LogSender::default()))
+    }
+
+    /// The use cases sending SMS through `sms` (a provider, see [`sms`]).
+    pub fn with_sms(store: Store, sms: Arc<dyn sms::SmsSender>) -> Cases {
+        Cases { store, sms }
     }
 }

@@ -22,6 +22,68 @@ pub const FACTOR_SETTING: &str = "activation_factor";
 /// How many members one activation sheet may hold at most.
 pub const MAX_SHEET: i64 = 2000;
 
+/// The district's setting (key in `settings`): `on` asks for a one-time SMS code after step 1 (sent to the
+/// roster's mobile), before the password is set. Anything else (or no setting) is off.
+pub const SMS_SETTING: &str = "activation_sms";
+/// Digits of an SMS code.
+pub const SMS_CODE_LEN: usize = 6;
+/// An SMS code works for this many minutes after it was sent.
+pub const SMS_CODE_VALID_MINUTES: i64 = 5;
+/// Wrong entries one SMS code survives; then it is dead and a new one must be sent.
+pub const SMS_MAX_TRIES: i64 = 5;
+/// At most one SMS to a mobile within this many seconds …
+pub const SMS_MOBILE_GAP_SECS: i64 = 60;
+/// … and at most this many within an hour.
+pub const SMS_MOBILE_PER_HOUR: i64 = 5;
+/// At most this many SMS codes sent for one client address within an hour (any mobiles).
+pub const SMS_ADDR_PER_HOUR: i64 = 20;
+/// What `sms_codes.purpose` says for an activation code.
+pub const SMS_PURPOSE: &str = "activation";
+
+/// Whether the district's `activation_sms` setting asks for an SMS code.
+pub fn sms_enabled(value: Option<&str>) -> bool {
+    value.is_some_and(|v| v.trim() == "on")
+}
+
+/// The text of the SMS carrying `code`.
+pub fn sms_text(code: &str) -> String {
+    format!(
+        "【善治】您的激活验证码为{code},{SMS_CODE_VALID_MINUTES}分钟内有效。如非本人操作请忽略,切勿告诉他人。"
+    )
+}
+
+/// An SMS code as typed (spaces ignored), when it has the right form (six digits); anything else can never match.
+pub fn normalize_sms_code(typed: &str) -> Option<String> {
+    let code: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    (code.len() == SMS_CODE_LEN && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
+}
+
+/// What was sent lately, as the store counts it (milliseconds, like [`crate::Timestamp`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SmsSent {
+    /// When the last code went to this mobile.
+    pub mobile_last_at: Option<i64>,
+    /// Codes sent to this mobile in the last hour.
+    pub mobile_last_hour: i64,
+    /// Codes sent for this client address in the last hour.
+    pub addr_last_hour: i64,
+}
+
+/// Whether another SMS may go out now: one per mobile per [`SMS_MOBILE_GAP_SECS`], [`SMS_MOBILE_PER_HOUR`] per
+/// mobile and [`SMS_ADDR_PER_HOUR`] per address within an hour; otherwise `rate_limited`.
+pub fn may_send_sms(sent: &SmsSent, now: i64) -> Result<(), Code> {
+    let too_soon = sent
+        .mobile_last_at
+        .is_some_and(|at| now - at < SMS_MOBILE_GAP_SECS * 1000);
+    if too_soon
+        || sent.mobile_last_hour >= SMS_MOBILE_PER_HOUR
+        || sent.addr_last_hour >= SMS_ADDR_PER_HOUR
+    {
+        return Err(Code::RateLimited);
+    }
+    Ok(())
+}
+
 /// Which second factor the district accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FactorPolicy {
@@ -416,5 +478,37 @@ mod tests {
         assert!(check_new_password("Shanzhi#2026", "Shanzhi#2026").is_ok());
         assert!(check_new_password("Shanzhi#2026", "Shanzhi#2027").is_err());
         assert!(check_new_password("short", "short").is_err());
+    }
+
+    #[test]
+    fn sms_rules() {
+        assert!(sms_enabled(Some("on")) && !sms_enabled(Some("off")) && !sms_enabled(None));
+        assert_eq!(normalize_sms_code(" 123 456 ").as_deref(), Some("123456"));
+        assert_eq!(normalize_sms_code("12345a"), None);
+        assert_eq!(normalize_sms_code("1234567"), None);
+        assert!(sms_text("123456").contains("123456"));
+        let now = 10_000_000;
+        assert!(may_send_sms(&SmsSent::default(), now).is_ok());
+        let recent = SmsSent {
+            mobile_last_at: Some(now - 59_000),
+            mobile_last_hour: 1,
+            addr_last_hour: 1,
+        };
+        assert_eq!(may_send_sms(&recent, now), Err(Code::RateLimited));
+        let later = SmsSent {
+            mobile_last_at: Some(now - 61_000),
+            ..recent
+        };
+        assert!(may_send_sms(&later, now).is_ok());
+        let hourly = SmsSent {
+            mobile_last_hour: SMS_MOBILE_PER_HOUR,
+            ..later
+        };
+        assert_eq!(may_send_sms(&hourly, now), Err(Code::RateLimited));
+        let addr = SmsSent {
+            addr_last_hour: SMS_ADDR_PER_HOUR,
+            ..later
+        };
+        assert_eq!(may_send_sms(&addr, now), Err(Code::RateLimited));
     }
 }

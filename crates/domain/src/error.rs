@@ -41,6 +41,7 @@ codes! {
     // activation (issue 8.1): one answer for every mismatch, so a roster cannot be probed
     ActivationFailed = "activation_failed" => "信息与名册不符,请核对姓名、手机号和身份证号后6位(或激活码);仍有问题请联系所在单位或社区",
     ActivationCodeExpired = "activation_code_expired" => "激活码已过期,请联系所在单位或社区重新生成",
+    SmsCodeInvalid = "sms_code_invalid" => "短信验证码不正确或已失效,请重新获取",
     AlreadyActivated = "already_activated" => "该党员已激活账号,请直接用手机号和密码登录",
     InvalidActivationFactor = "invalid_activation_factor" => "请填写身份证号后6位(数字或X)或8位激活码",
     TotpEnrollmentRequired = "totp_enrollment_required" => "管理员账号需先在网页上绑定身份验证器",

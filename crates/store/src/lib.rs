@@ -26,6 +26,7 @@ pub mod page;
 pub mod places;
 pub mod registration;
 pub mod runner;
+pub mod sms;
 
 pub use accounts::{Account, NewAccount, SessionInfo, SessionKind, SessionStage};
 pub use audit::{

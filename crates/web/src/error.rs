@@ -25,7 +25,8 @@ impl HttpStatus for AppError {
             | Code::TotpInvalid
             | Code::TotpEnrollmentRequired
             | Code::ActivationFailed
-            | Code::ActivationCodeExpired => StatusCode::UNAUTHORIZED,
+            | Code::ActivationCodeExpired
+            | Code::SmsCodeInvalid => StatusCode::UNAUTHORIZED,
             Code::AccountLocked | Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Code::PasswordChangeRequired | Code::AccountDisabled => StatusCode::FORBIDDEN,
             Code::Conflict

@@ -41,10 +41,24 @@ pub struct AppState {
     pub hasher: Arc<hashing::HashPool>,
 }
 
-/// The whole application: pages, API, OpenAPI document, static files, health check and middleware.
+/// The whole application: pages, API, OpenAPI document, static files, health check and middleware. SMS codes
+/// are only logged ([`shanzhi_cases::sms::LogSender`]).
 pub fn app(store: Store, config: WebConfig) -> Router {
+    app_with_sms(
+        store,
+        config,
+        Arc::new(shanzhi_cases::sms::LogSender::default()),
+    )
+}
+
+/// The whole application, sending SMS codes through `sms` (a provider: see [`shanzhi_cases::sms`]).
+pub fn app_with_sms(
+    store: Store,
+    config: WebConfig,
+    sms: Arc<dyn shanzhi_cases::sms::SmsSender>,
+) -> Router {
     let state = AppState {
-        cases: shanzhi_cases::Cases::new(store.clone()),
+        cases: shanzhi_cases::Cases::with_sms(store.clone(), sms),
         store,
         hasher: Arc::new(hashing::HashPool::new(
             config.hash_workers,

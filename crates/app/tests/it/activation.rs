@@ -381,3 +381,285 @@ async fn one_account_per_member(db: Db) {
     assert!(html.contains("该党员已激活账号"), "{html}");
 }
 both!(one_account_per_member);
+
+// ---- One-time SMS code (setting `activation_sms`) ----
+
+/// The 6-digit code in the last SMS to `mobile`.
+fn sms_code(app: &TestApp, mobile: &str) -> String {
+    let text = app.sms.last_to(mobile).expect("an SMS was sent");
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|run| run.len() == 6)
+        .expect("a 6-digit code")
+        .to_string()
+}
+
+async fn sms_on(app: &TestApp) {
+    app.store.set_setting("activation_sms", "on").await.unwrap();
+}
+
+async fn check_step(app: &TestApp, factor: &str) -> (u16, Value) {
+    let res = app
+        .api()
+        .post(app.url("/api/v1/activation/check"))
+        .json(&json!({"name": "陈晓梅", "mobile": MOBILE, "factor": factor}))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn activate_sms(app: &TestApp, sms_code: &str) -> (u16, Value) {
+    let res = app
+        .api()
+        .post(app.url("/api/v1/activation"))
+        .json(
+            &json!({"name": "陈晓梅", "mobile": MOBILE, "factor": id_last6(),
+            "password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "sms_code": sms_code}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Makes every SMS code sent so far look `secs` older.
+async fn age_sms(app: &TestApp, secs: i64) {
+    app.db
+        .raw_exec(&format!(
+            "UPDATE sms_codes SET created_at = created_at - {}",
+            secs * 1000
+        ))
+        .await;
+}
+
+async fn sms_code_is_needed_and_used_once(db: Db) {
+    let (app, _, _) = world(db).await;
+    sms_on(&app).await;
+    // Without step 1 there is no code.
+    let (status, v) = activate_sms(&app, "123456").await;
+    assert_eq!((status, code_of(&v)), (401, "sms_code_invalid"));
+    // A wrong factor sends nothing.
+    let (status, _) = check_step(&app, "000000").await;
+    assert_eq!(status, 401);
+    assert_eq!(app.sms.count_to(MOBILE), 0);
+    let (status, v) = check_step(&app, &id_last6()).await;
+    assert_eq!(
+        (status, v["sms_code_sent"].as_bool()),
+        (200, Some(true)),
+        "{v}"
+    );
+    let code = sms_code(&app, MOBILE);
+    let text = app.sms.last_to(MOBILE).unwrap();
+    assert!(text.contains("5分钟"), "{text}");
+    // Missing, malformed or wrong: one answer, with a Chinese message.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let mut bodies = Vec::new();
+    for typed in ["", "12ab", wrong] {
+        let (status, v) = activate_sms(&app, typed).await;
+        assert_eq!((status, code_of(&v)), (401, "sms_code_invalid"), "{typed}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("验证码"));
+        bodies.push(v);
+    }
+    assert!(bodies.windows(2).all(|b| b[0] == b[1]));
+    // The right code activates; the code is never stored in clear.
+    let (status, v) = activate_sms(&app, &code).await;
+    assert_eq!(status, 201, "{v}");
+    let stored = app
+        .db
+        .raw_strings("SELECT mobile_hash || code_hash FROM sms_codes")
+        .await;
+    assert!(
+        stored
+            .iter()
+            .all(|s| !s.contains(MOBILE) && !s.contains(&code))
+    );
+    let used = app
+        .db
+        .raw_strings("SELECT CAST(COUNT(*) AS TEXT) FROM sms_codes WHERE used_at IS NOT NULL")
+        .await;
+    assert_eq!(used, ["1"]);
+    // Single use: the same code again is refused.
+    let keys = app.store.sms_keys(MOBILE, Some("127.0.0.1"));
+    assert!(
+        !app.store
+            .use_sms_code(&keys, "activation", Some(&code))
+            .await
+            .unwrap()
+    );
+    let actions = audit_actions(&app).await;
+    assert!(
+        actions.contains(&"sms_code.send:ok".to_string()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"activation:denied:sms_code_invalid".to_string()),
+        "{actions:?}"
+    );
+}
+both!(sms_code_is_needed_and_used_once);
+
+async fn sms_codes_expire_and_wear_out(db: Db) {
+    let (app, _, _) = world(db).await;
+    sms_on(&app).await;
+    // Expired.
+    check_step(&app, &id_last6()).await;
+    let code = sms_code(&app, MOBILE);
+    app.db.raw_exec("UPDATE sms_codes SET expires_at = 1").await;
+    let (status, v) = activate_sms(&app, &code).await;
+    assert_eq!((status, code_of(&v)), (401, "sms_code_invalid"));
+    // Five wrong entries kill a code, even for the right one after them.
+    age_sms(&app, 61).await;
+    let (status, _) = check_step(&app, &id_last6()).await;
+    assert_eq!(status, 200);
+    let code = sms_code(&app, MOBILE);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let (status, v) = activate_sms(&app, wrong).await;
+        assert_eq!((status, code_of(&v)), (401, "sms_code_invalid"));
+    }
+    let (status, v) = activate_sms(&app, &code).await;
+    assert_eq!((status, code_of(&v)), (401, "sms_code_invalid"));
+    // Only the newest code counts: a new one works, the older one not.
+    age_sms(&app, 61).await;
+    check_step(&app, &id_last6()).await;
+    let newest = sms_code(&app, MOBILE);
+    if newest != code {
+        let (status, v) = activate_sms(&app, &code).await;
+        assert_eq!((status, code_of(&v)), (401, "sms_code_invalid"));
+    }
+    let (status, v) = activate_sms(&app, &newest).await;
+    assert_eq!(status, 201, "{v}");
+}
+both!(sms_codes_expire_and_wear_out);
+
+async fn sms_sending_is_limited_per_mobile(db: Db) {
+    let (app, _, _) = world(db).await;
+    sms_on(&app).await;
+    let (status, _) = check_step(&app, &id_last6()).await;
+    assert_eq!(status, 200);
+    // Again within the minute: refused, nothing sent.
+    let (status, v) = check_step(&app, &id_last6()).await;
+    assert_eq!((status, code_of(&v)), (429, "rate_limited"));
+    assert_eq!(app.sms.count_to(MOBILE), 1);
+    // A minute later, again; up to five an hour.
+    for _ in 1..5 {
+        age_sms(&app, 61).await;
+        let (status, v) = check_step(&app, &id_last6()).await;
+        assert_eq!(status, 200, "{v}");
+    }
+    age_sms(&app, 61).await;
+    let (status, v) = check_step(&app, &id_last6()).await;
+    assert_eq!((status, code_of(&v)), (429, "rate_limited"));
+    assert_eq!(app.sms.count_to(MOBILE), 5);
+    // An hour on, the mobile may get a code again.
+    age_sms(&app, 3600).await;
+    let (status, _) = check_step(&app, &id_last6()).await;
+    assert_eq!(status, 200);
+    let actions = audit_actions(&app).await;
+    assert!(
+        actions.contains(&"sms_code.send:denied:rate_limited".to_string()),
+        "{actions:?}"
+    );
+}
+both!(sms_sending_is_limited_per_mobile);
+
+async fn sms_sending_is_limited_per_address(db: Db) {
+    let (app, _, _) = world(db).await;
+    sms_on(&app).await;
+    // Codes sent lately for other mobiles from this client address (as another instance would have stored them).
+    let addr = app.store.sms_keys(MOBILE, Some("127.0.0.1")).addr.unwrap();
+    let now = shanzhi_domain::Timestamp::now().0;
+    for i in 0..shanzhi_domain::activation::SMS_ADDR_PER_HOUR {
+        app.db
+            .raw_exec(&format!(
+                "INSERT INTO sms_codes (mobile_hash, addr_hash, purpose, code_hash, created_at, expires_at, attempts) \
+                 VALUES ('other{i}', '{addr}', 'activation', 'x', {now}, {}, 0)",
+                now + 300_000
+            ))
+            .await;
+    }
+    let (status, v) = check_step(&app, &id_last6()).await;
+    assert_eq!((status, code_of(&v)), (429, "rate_limited"));
+    assert_eq!(app.sms.count_to(MOBILE), 0);
+    age_sms(&app, 3600).await;
+    let (status, _) = check_step(&app, &id_last6()).await;
+    assert_eq!(status, 200);
+}
+both!(sms_sending_is_limited_per_address);
+
+async fn sms_off_leaves_the_flow_unchanged(db: Db) {
+    let (app, _, _) = world(db).await;
+    let (status, v) = check_step(&app, &id_last6()).await;
+    assert_eq!((status, v["sms_code_sent"].as_bool()), (200, Some(false)));
+    assert_eq!(app.sms.count_to(MOBILE), 0);
+    let c = app.browser();
+    let (status, _, html) = post_form(
+        &c,
+        &app,
+        "/activate",
+        "/activate",
+        &[
+            ("step", "check"),
+            ("name", "陈晓梅"),
+            ("mobile", MOBILE),
+            ("factor", &id_last6()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("设置密码") && !html.contains("短信验证码"),
+        "{html}"
+    );
+    let (status, v) = activate(&app, "陈晓梅", MOBILE, &id_last6()).await;
+    assert_eq!(status, 201, "{v}");
+}
+both!(sms_off_leaves_the_flow_unchanged);
+
+async fn sms_code_on_the_page(db: Db) {
+    let (app, _, _) = world(db).await;
+    sms_on(&app).await;
+    let c = app.browser();
+    let who = [("name", "陈晓梅"), ("mobile", MOBILE)];
+    let six = id_last6();
+    let form = |step: &'static str, extra: &[(&'static str, &str)]| {
+        let mut f: Vec<(&str, String)> = vec![("step", step.to_string()), ("factor", six.clone())];
+        f.extend(who.iter().map(|(k, v)| (*k, v.to_string())));
+        f.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        f
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let (c, app) = (&c, &app);
+        async move {
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_form(c, app, "/activate", "/activate", &refs).await
+        }
+    };
+    let (status, _, html) = post(form("check", &[])).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("短信验证码") && html.contains("139****1234"),
+        "{html}"
+    );
+    let code = sms_code(&app, MOBILE);
+    // Sending again within the minute: told to wait, still on step 2.
+    let (_, _, html) = post(form("resend", &[])).await;
+    assert!(
+        html.contains("操作过于频繁") && html.contains("短信验证码"),
+        "{html}"
+    );
+    // A wrong code: step 2 again with the message.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let pw = [("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)];
+    let (status, _, html) = post(form("password", &[pw[0], pw[1], ("sms_code", wrong)])).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("短信验证码不正确") && html.contains("设置密码"),
+        "{html}"
+    );
+    let (status, loc, html) = post(form("password", &[pw[0], pw[1], ("sms_code", &code)])).await;
+    assert_eq!((status, loc.as_str()), (303, "/?ok=activated"), "{html}");
+}
+both!(sms_code_on_the_page);

@@ -206,6 +206,7 @@ pub const UI: &[(&str, &str, Gate)] = &[
 pub const API: &[(&str, &str, Gate)] = &[
     ("POST", "/api/v1/auth/login", Public),
     ("POST", "/api/v1/activation", Public),
+    ("POST", "/api/v1/activation/check", Public),
     ("POST", "/api/v1/auth/logout", Skip("ends the session the matrix uses")),
     ("GET", "/api/v1/me", SignedIn),
     ("GET", "/api/v1/me/export", SignedIn),

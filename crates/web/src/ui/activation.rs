@@ -1,5 +1,6 @@
 //! Getting in (issue 8.1): `/activate`, where a member on a roster activates their own account (step 1: name,
-//! mobile and the district's factor; step 2: a password) and is then signed in; and `/activation-codes`, where
+//! mobile and the district's factor; step 2: the SMS code when the district asks for one, and a password) and is
+//! then signed in; and `/activation-codes`, where
 //! unit and community admins see who has not activated yet and print or download activation sheets. The rules
 //! are in `shanzhi_cases::activation` and `shanzhi_domain::activation`.
 
@@ -54,6 +55,10 @@ struct ActivatePage {
     next: String,
     errors: FieldErrors,
     error: &'static str,
+    /// Step 2 asks for the SMS code (and offers to send it again).
+    sms: bool,
+    /// Step 2: where the code went.
+    notice: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -82,6 +87,8 @@ async fn activate_page(
             .to_string(),
         errors: FieldErrors::new(),
         error: "",
+        sms: false,
+        notice: String::new(),
     }))
 }
 
@@ -98,6 +105,12 @@ async fn activate_submit(
     let next = safe_next(&form.get("next")).unwrap_or_default().to_string();
     let policy = state.cases.activation().policy().await?;
     let client = client_addr(&parts);
+    let cases = state.cases.activation();
+    let sms = cases.sms_required().await?;
+    let sent_notice = format!(
+        "验证码已发送至{},5分钟内有效",
+        shanzhi_domain::mask::mobile(input.mobile.trim())
+    );
     let page = |step: u8, errors: FieldErrors, error: &'static str| ActivatePage {
         csrf: form.get("_csrf"),
         step,
@@ -108,11 +121,32 @@ async fn activate_submit(
         next: next.clone(),
         errors,
         error,
+        sms,
+        notice: String::new(),
     };
-    let cases = state.cases.activation();
-    if form.get("step") != "password" {
+    let step = form.get("step");
+    if step == "resend" {
+        // Step 2 again, with a new code (or the reason there is none).
         return Ok(match cases.check(&input, client.as_deref()).await {
-            Ok(()) => render(&page(2, FieldErrors::new(), "")),
+            Ok(true) => render(&ActivatePage {
+                notice: sent_notice,
+                ..page(2, FieldErrors::new(), "")
+            }),
+            Ok(false) => render(&page(2, FieldErrors::new(), "")),
+            Err(e) if e.code == Code::Internal => return Err(e.into()),
+            Err(e) if e.code == Code::RateLimited => {
+                render(&page(2, FieldErrors::new(), e.code.message()))
+            }
+            Err(e) => render(&page(1, FieldErrors::new(), e.code.message())),
+        });
+    }
+    if step != "password" {
+        return Ok(match cases.check(&input, client.as_deref()).await {
+            Ok(true) => render(&ActivatePage {
+                notice: sent_notice,
+                ..page(2, FieldErrors::new(), "")
+            }),
+            Ok(false) => render(&page(2, FieldErrors::new(), "")),
             Err(e) if e.code == Code::Internal => return Err(e.into()),
             Err(e) => match e.into_fields() {
                 Ok(fields) => render(&page(1, fields, "")),
@@ -125,6 +159,7 @@ async fn activate_submit(
             &input,
             &form.get("password"),
             &form.get("confirm"),
+            &form.get("sms_code"),
             client.as_deref(),
             &*state.hasher,
         )
@@ -140,6 +175,9 @@ async fn activate_submit(
                     render(&page(2, fields, ""))
                 }
                 Ok(fields) => render(&page(1, fields, "")),
+                Err(e) if e.code == Code::SmsCodeInvalid => {
+                    render(&page(2, FieldErrors::new(), e.code.message()))
+                }
                 Err(e) => render(&page(1, FieldErrors::new(), e.code.message())),
             });
         }

@@ -159,6 +159,9 @@ pub struct TestApp {
     pub db: TestDb,
     pub store: Store,
     pub base: String,
+    /// Where the application's SMS go (tests read the codes here).
+    #[allow(dead_code)]
+    pub sms: shanzhi_cases::sms::LogSender,
     server: tokio::task::JoinHandle<()>,
     /// The job runner (imports), as `shanzhi serve` starts it.
     runner: Option<shanzhi_store::runner::RunnerHandle>,
@@ -283,7 +286,9 @@ impl TestApp {
     async fn serve(db: TestDb, store: Store, config: shanzhi_web::WebConfig) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = shanzhi_web::app(store.clone(), config);
+        let sms = shanzhi_cases::sms::LogSender::default();
+        let router =
+            shanzhi_web::app_with_sms(store.clone(), config, std::sync::Arc::new(sms.clone()));
         let server = tokio::spawn(async move {
             let _ = axum::serve(
                 listener,
@@ -302,6 +307,7 @@ impl TestApp {
             db,
             store,
             base,
+            sms,
             server,
             runner,
         }
