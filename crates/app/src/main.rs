@@ -239,6 +239,14 @@ async fn serve(common: &Common, store: Store) -> anyhow::Result<()> {
             "注意: 演示模式 — 管理员登录不需要二次验证,请勿用于真实数据 (demo mode: no second factor for admins)"
         );
     }
+    if shanzhi_domain::activation::sms_enabled(
+        store.get_setting("activation_sms").await?.as_deref(),
+    ) {
+        // This binary has no SMS provider plugged in (`shanzhi_web::app_with_sms`): codes reach only the log.
+        tracing::warn!(
+            "activation_sms is on, but no SMS provider is configured: activation codes are only written to the log"
+        );
+    }
     let sealer = cli_audit::spawn_sealer(store.clone());
     // The job runner: claims queued jobs (imports) from the database, also those left by a stopped instance.
     let runner = shanzhi_imports::job::register(shanzhi_store::runner::Runner::new(
