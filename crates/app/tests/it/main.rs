@@ -20,6 +20,7 @@ mod one_path_registration;
 mod openapi_snapshot;
 mod pairing_web;
 mod registration_web;
+mod rollups;
 mod schemathesis;
 mod scope;
 mod store_contract;
