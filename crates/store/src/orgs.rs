@@ -417,6 +417,22 @@ impl Store {
             }
             _ => None,
         };
+        // The key of the member a keyset page continues after (a member gone meanwhile ends the list).
+        let after: Option<(i64, String)> = match page.after {
+            Some(id) => {
+                let path: Option<(String,)> = rd!(self, |p| sqlx::query_as(
+                    "SELECT place_path FROM members WHERE id = $1"
+                )
+                .bind(id)
+                .fetch_optional(p)
+                .await?);
+                match path {
+                    Some((path,)) => Some((id, path)),
+                    None => return Ok(Page::empty(page)),
+                }
+            }
+            None => None,
+        };
         let mut result: Page<Member> = rd!(self, |p| {
             let mut count = crate::qb(
                 p,
@@ -453,14 +469,16 @@ impl Store {
                 .push(") t");
             // Keyset: the list is ordered by (place_path, id), which the index returns in order; a page after a
             // member starts at that member's key instead of skipping rows.
-            if let Some(after) = page.after {
-                list.push(
-                    " AND (m.place_path, m.id) > ((SELECT place_path FROM members WHERE id = ",
-                )
-                .push_bind(after)
-                .push("), ")
-                .push_bind(after)
-                .push(")");
+            // Spelt out instead of a row-value comparison, which SQLite answers by walking the index from the
+            // start of the scope (3 ms 40,000 members deep against 0.2 ms this way, measured with the SQL alone).
+            if let Some((after, path)) = &after {
+                list.push(" AND (m.place_path > ")
+                    .push_bind(path.clone())
+                    .push(" OR (m.place_path = ")
+                    .push_bind(path.clone())
+                    .push(" AND m.id > ")
+                    .push_bind(*after)
+                    .push("))");
             }
             list.push(" ORDER BY m.place_path, m.id LIMIT ")
                 .push_bind(page.limit() + 1);

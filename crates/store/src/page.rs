@@ -54,6 +54,7 @@ pub struct Page<T> {
     pub per_page: u32,
     /// A search matched more than [`TOTAL_CAP`] records and `total` stops counting there (shown as "1000+").
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(required = false)]
     pub total_capped: bool,
     /// Keyset cursor of the next page (pass it as `after`), on lists paged by key; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]

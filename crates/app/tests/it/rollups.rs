@@ -439,3 +439,36 @@ async fn concurrent_writes_keep_the_rollups(db: Db) {
     assert_eq!(district.registered, 12);
 }
 both!(concurrent_writes_keep_the_rollups);
+
+/// Following `next_after` walks the whole list once, in the order of the list; the total is the rollup's.
+async fn the_member_list_pages_by_key(db: Db) {
+    let (app, _w) = two_towns(db).await;
+    let qu = app.token("district_admin").await;
+    let ids = |page: &Value| -> Vec<i64> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_i64().unwrap())
+            .collect()
+    };
+    let (_, mut page) = app.get_json(&qu, "/api/v1/members?per_page=3").await;
+    let total = page["total"].as_i64().unwrap();
+    let mut seen = Vec::new();
+    loop {
+        seen.extend(ids(&page));
+        let Some(after) = page["next_after"].as_i64() else {
+            break;
+        };
+        page = app
+            .get_json(&qu, &format!("/api/v1/members?per_page=3&after={after}"))
+            .await
+            .1;
+    }
+    let (_, all) = app.get_json(&qu, "/api/v1/members?per_page=200").await;
+    let all = ids(&all);
+    assert!(all.len() > 3);
+    assert_eq!(seen, all);
+    assert_eq!(total, all.len() as i64);
+}
+both!(the_member_list_pages_by_key);
