@@ -111,6 +111,8 @@ impl Places<'_> {
             total: found.total,
             page: found.page,
             per_page: found.per_page,
+            total_capped: found.total_capped,
+            next_after: found.next_after,
         };
         let place = self.store().place_summary(place).await?;
         Ok(PlaceView {

@@ -115,9 +115,9 @@ struct EncUnit {
 }
 
 /// Inserts one chunk of encrypted members (and their skills) in the open transaction; evaluates to the number
-/// of new members.
+/// of new members. Adds the new members to `$figures` (a [`crate::stats::Figures`]).
 macro_rules! insert_members_chunk {
-    ($p:ident, $tx:ident, $chunk:expr, $now:expr, $proposer:expr) => {{
+    ($p:ident, $tx:ident, $chunk:expr, $now:expr, $proposer:expr, $figures:ident) => {{
         let chunk_enc: &[EncMember] = $chunk;
         let proposer: &str = $proposer;
         let mut qb = crate::qb(
@@ -145,9 +145,14 @@ macro_rules! insert_members_chunk {
                 .push_bind($now)
                 .push_bind($now);
         });
-        qb.push(" ON CONFLICT DO NOTHING");
-        let done = qb.build().execute(&mut *$tx).await?;
-        let inserted = usize::try_from(done.rows_affected()).unwrap_or(0);
+        qb.push(" ON CONFLICT DO NOTHING RETURNING place_path");
+        let paths: Vec<(String,)> = qb.build_query_as().fetch_all(&mut *$tx).await?;
+        let inserted = paths.len();
+        let mut added = $crate::stats::Figures::default();
+        for (path,) in &paths {
+            added.members_at(path, 1);
+        }
+        $figures.add(added);
         // Skills: resolve ids of this chunk by mobile hash.
         if chunk_enc.iter().any(|e| !e.skills.is_empty()) {
             let mut ids = crate::qb($p, "SELECT id, mobile_hash FROM members WHERE mobile_hash IN (");
@@ -177,9 +182,10 @@ macro_rules! insert_members_chunk {
     }};
 }
 
-/// Inserts one chunk of units in the open transaction; evaluates to the number of new units.
+/// Inserts one chunk of units in the open transaction; evaluates to the number of new units. Adds them to
+/// `$figures`.
 macro_rules! insert_units_chunk {
-    ($p:ident, $tx:ident, $chunk:expr, $now:expr) => {{
+    ($p:ident, $tx:ident, $chunk:expr, $now:expr, $figures:ident) => {{
         let chunk: &[EncUnit] = $chunk;
         let mut qb = crate::qb(
             $p,
@@ -201,8 +207,14 @@ macro_rules! insert_units_chunk {
                 .push_bind($now)
                 .push_bind($now);
         });
-        qb.push(" ON CONFLICT DO NOTHING");
-        usize::try_from(qb.build().execute(&mut *$tx).await?.rows_affected()).unwrap_or(0)
+        qb.push(" ON CONFLICT DO NOTHING RETURNING place_path");
+        let paths: Vec<(String,)> = qb.build_query_as().fetch_all(&mut *$tx).await?;
+        let mut added = $crate::stats::Figures::default();
+        for (path,) in &paths {
+            added.units_at(path, 1);
+        }
+        $figures.add(added);
+        paths.len()
     }};
 }
 
@@ -277,10 +289,12 @@ impl Store {
         let proposer = actor.place_or_name();
         let inserted: usize = wr!(self, |p| {
             let mut tx = p.begin().await?;
+            let mut figures = crate::stats::Figures::default();
             let mut inserted = 0usize;
             for chunk in enc.chunks(CHUNK) {
-                inserted += insert_members_chunk!(p, tx, chunk, now, &proposer);
+                inserted += insert_members_chunk!(p, tx, chunk, now, &proposer, figures);
             }
+            stats_in_tx!(tx, figures);
             audit_in_tx!(
                 self,
                 tx,
@@ -309,6 +323,7 @@ impl Store {
         let proposer = actor.place_or_name();
         let counts: (usize, usize) = wr!(self, |p| {
             let mut tx = p.begin().await?;
+            let mut figures = crate::stats::Figures::default();
             let (mut given, mut inserted) = (0usize, 0usize);
             while let Some(batch) = rows.next_batch().await? {
                 given += batch.len();
@@ -318,9 +333,10 @@ impl Store {
                     .collect::<StoreResult<Vec<_>>>()?;
                 drop(batch);
                 for chunk in enc.chunks(CHUNK) {
-                    inserted += insert_members_chunk!(p, tx, chunk, now, &proposer);
+                    inserted += insert_members_chunk!(p, tx, chunk, now, &proposer, figures);
                 }
             }
+            stats_in_tx!(tx, figures);
             audit_in_tx!(
                 self,
                 tx,
@@ -360,10 +376,12 @@ impl Store {
         let now = Timestamp::now().0;
         let inserted: usize = wr!(self, |p| {
             let mut tx = p.begin().await?;
+            let mut figures = crate::stats::Figures::default();
             let mut inserted = 0usize;
             for chunk in enc.chunks(CHUNK) {
-                inserted += insert_units_chunk!(p, tx, chunk, now);
+                inserted += insert_units_chunk!(p, tx, chunk, now, figures);
             }
+            stats_in_tx!(tx, figures);
             audit_in_tx!(
                 self,
                 tx,
@@ -390,6 +408,7 @@ impl Store {
         let now = Timestamp::now().0;
         let counts: (usize, usize) = wr!(self, |p| {
             let mut tx = p.begin().await?;
+            let mut figures = crate::stats::Figures::default();
             let (mut given, mut inserted) = (0usize, 0usize);
             while let Some(batch) = rows.next_batch().await? {
                 given += batch.len();
@@ -398,9 +417,10 @@ impl Store {
                     .map(|r| self.enc_unit(r.unit, r.place_path))
                     .collect::<StoreResult<Vec<_>>>()?;
                 for chunk in enc.chunks(CHUNK) {
-                    inserted += insert_units_chunk!(p, tx, chunk, now);
+                    inserted += insert_units_chunk!(p, tx, chunk, now, figures);
                 }
             }
+            stats_in_tx!(tx, figures);
             audit_in_tx!(
                 self,
                 tx,

@@ -7,6 +7,8 @@
 #[macro_use]
 mod macros;
 #[macro_use]
+pub(crate) mod stats;
+#[macro_use]
 pub mod audit;
 #[macro_use]
 pub mod jobs;

@@ -302,6 +302,9 @@ impl Store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
+                let mut added = crate::stats::Figures::default();
+                added.units_at(&place.path, 1);
+                stats_in_tx!(tx, added);
                 Some(id)
             },
             |id| AuditEntry::ok("unit.create", format!("unit:{id}")).with_detail(v.name.clone()),
@@ -330,6 +333,7 @@ impl Store {
             self,
             actor,
             |tx| {
+                let before = unit_figures!(self, tx, id.0);
                 sqlx::query(
                     "UPDATE units SET name = $1, kind = $2, credit_code = $3, place_id = $4, place_path = $5, party_org_name = $6, \
                      party_org_level = $7, contact_name = $8, contact_phone_enc = COALESCE($9, contact_phone_enc), contact_phone_masked = COALESCE($10, contact_phone_masked), updated_at = $11 WHERE id = $12",
@@ -348,6 +352,8 @@ impl Store {
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
+                let after = unit_figures!(self, tx, id.0);
+                stats_in_tx!(tx, after.minus(&before));
                 Some(())
             },
             |_done| AuditEntry::ok("unit.update", format!("unit:{id}")),
@@ -428,8 +434,37 @@ impl Store {
             }
             Err(e) => return Err(e),
         };
+        // Without a search the total is the rollup of the place the list covers; with one (or for a unit's
+        // members) the matches are counted up to `TOTAL_CAP`.
+        let plain = q.is_none() && mobile_hash.is_none() && f.unit_id.is_none() && skill.is_none();
+        let rollup_place = match (&within, scope) {
+            _ if !plain => None,
+            (Some(path), _) | (None, Scope::Subtree(path)) => {
+                shanzhi_domain::place::path_ids(path).last().copied()
+            }
+            _ => None,
+        };
+        // The key of the member a keyset page continues after (a member gone meanwhile ends the list).
+        let after: Option<(i64, String)> = match page.after {
+            Some(id) => {
+                let path: Option<(String,)> = rd!(self, |p| sqlx::query_as(
+                    "SELECT place_path FROM members WHERE id = $1"
+                )
+                .bind(id)
+                .fetch_optional(p)
+                .await?);
+                match path {
+                    Some((path,)) => Some((id, path)),
+                    None => return Ok(Page::empty(page)),
+                }
+            }
+            None => None,
+        };
         let mut result: Page<Member> = rd!(self, |p| {
-            let mut count = crate::qb(p, "SELECT COUNT(*) FROM members m WHERE 1 = 1");
+            let mut count = crate::qb(
+                p,
+                "SELECT COUNT(*) FROM (SELECT 1 FROM members m WHERE 1 = 1",
+            );
             let mut list = crate::qb(p, MEMBER_SELECT);
             for qb in [&mut count, &mut list] {
                 member_visible!(qb, scope);
@@ -455,13 +490,51 @@ impl Store {
                         .push_bind(hi);
                 }
             }
+            count
+                .push(" LIMIT ")
+                .push_bind(crate::page::TOTAL_CAP + 1)
+                .push(") t");
+            // Keyset: the list is ordered by (place_path, id), which the index returns in order; a page after a
+            // member starts at that member's key instead of skipping rows.
+            // Spelt out instead of a row-value comparison, which SQLite answers by walking the index from the
+            // start of the scope (3 ms 40,000 members deep against 0.2 ms this way, measured with the SQL alone).
+            if let Some((after, path)) = &after {
+                list.push(" AND (m.place_path > ")
+                    .push_bind(path.clone())
+                    .push(" OR (m.place_path = ")
+                    .push_bind(path.clone())
+                    .push(" AND m.id > ")
+                    .push_bind(*after)
+                    .push("))");
+            }
             list.push(" ORDER BY m.place_path, m.id LIMIT ")
-                .push_bind(page.limit())
-                .push(" OFFSET ")
-                .push_bind(page.offset());
-            let (total,): (i64,) = count.build_query_as().fetch_one(p).await?;
-            let items: Vec<Member> = list.build_query_as().fetch_all(p).await?;
-            Page::of(items, total, page)
+                .push_bind(page.limit() + 1);
+            if page.after.is_none() {
+                list.push(" OFFSET ").push_bind(page.offset());
+            }
+            let mut items: Vec<Member> = list.build_query_as().fetch_all(p).await?;
+            let more = items.len() > page.per_page as usize;
+            items.truncate(page.per_page as usize);
+            let next_after = if more {
+                items.last().map(|m| m.id)
+            } else {
+                None
+            };
+            let page = match rollup_place {
+                Some(place) => {
+                    let total: Option<(i64,)> =
+                        sqlx::query_as("SELECT members FROM place_stats WHERE place_id = $1")
+                            .bind(place.0)
+                            .fetch_optional(p)
+                            .await?;
+                    Page::of(items, total.map_or(0, |t| t.0), page)
+                }
+                None => {
+                    let (counted,): (i64,) = count.build_query_as().fetch_one(p).await?;
+                    Page::of(items, counted, page).with_capped_total(counted)
+                }
+            };
+            Page { next_after, ..page }
         });
         self.fill_skills(&mut result.items).await?;
         Ok(result)
@@ -558,6 +631,9 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
+                let mut added = crate::stats::Figures::default();
+                added.members_at(&community.path, 1);
+                stats_in_tx!(tx, added);
                 Some(id)
             },
             |id| AuditEntry::ok("member.create", format!("member:{id}")),
@@ -618,6 +694,7 @@ impl Store {
             self,
             actor,
             |tx| {
+                let before = member_figures!(self, tx, id.0);
                 sqlx::query(
                     "UPDATE members SET name = $1, mobile_enc = COALESCE($2, mobile_enc), mobile_hash = COALESCE($3, mobile_hash), \
                      mobile_masked = COALESCE($4, mobile_masked), id_card_enc = COALESCE($5, id_card_enc), id_card_hash = COALESCE($6, id_card_hash), \
@@ -655,6 +732,8 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
+                let after = member_figures!(self, tx, id.0);
+                stats_in_tx!(tx, after.minus(&before));
                 Some(())
             },
             |_done| AuditEntry::ok("member.update", format!("member:{id}")),

@@ -213,8 +213,38 @@ impl Store {
         })
     }
 
-    /// Counts for a place's subtree: child places, units and members located within it.
+    /// Figures for a place's subtree (child places, units and members located within it, 报到 in the latest
+    /// round), read from the rollups (`crate::stats`): one row lookup however large the subtree.
     pub async fn place_summary(&self, place: Place) -> StoreResult<PlaceSummary> {
+        let (children, units, members, registered, units_registered): (i64, i64, i64, i64, i64) = rd!(
+            self,
+            |p| {
+                sqlx::query_as(
+                    "SELECT COALESCE(s.children, 0), COALESCE(s.units, 0), COALESCE(s.members, 0), \
+                     COALESCE(r.registered, 0), COALESCE(r.units_registered, 0) \
+                     FROM places p LEFT JOIN place_stats s ON s.place_id = p.id \
+                     LEFT JOIN place_round_stats r ON r.place_id = p.id AND r.round_id = (SELECT MAX(id) FROM rounds) \
+                     WHERE p.id = $1",
+                )
+                .bind(place.id)
+                .fetch_optional(p)
+                .await?
+                .unwrap_or_default()
+            }
+        );
+        Ok(PlaceSummary {
+            place,
+            children,
+            units,
+            members,
+            registered,
+            units_registered,
+        })
+    }
+
+    /// The figures of [`Self::place_summary`] counted from the rows, for checking the rollups (tests, and
+    /// whoever doubts them); slow at district scale.
+    pub async fn place_summary_recount(&self, place: Place) -> StoreResult<PlaceSummary> {
         let (lo, hi) = place::subtree_range(&place.path);
         // 已报到 counts members by where they live: accepting a registration moves the member into the grid, so a
         // member counts where they registered. The latest round is the one reported.
@@ -316,6 +346,11 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                if let Some(parent) = &parent_row {
+                    let mut added = crate::stats::Figures::default();
+                    added.child_of(parent.id);
+                    stats_in_tx!(tx, added);
+                }
                 Some(id)
             },
             |id| AuditEntry::ok("place.create", format!("place:{id}")).with_detail(v.name.clone()),

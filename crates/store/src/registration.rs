@@ -761,6 +761,7 @@ impl Store {
             self,
             actor,
             |tx| {
+                let before = member_figures!(self, tx, r.member_id);
                 // First the old registration of a transfer (so the member has one accepted registration at every
                 // moment; if it was withdrawn meanwhile there is nothing to release).
                 if let Some(old) = release {
@@ -823,6 +824,8 @@ impl Store {
                         to.as_str(),
                         Some(format!("{} {} 回执 {receipt}", r.community_name, grid.name))
                     );
+                    let after = member_figures!(self, tx, r.member_id);
+                    stats_in_tx!(tx, after.minus(&before));
                     Some(())
                 } else {
                     None
@@ -850,6 +853,8 @@ impl Store {
             self,
             actor,
             |tx| {
+                // Withdrawing an accepted registration moves the 报到 figures.
+                let before = member_figures!(self, tx, r.member_id);
                 let n = sqlx::query(
                     "UPDATE registrations SET status = $1, return_reason = COALESCE($2, return_reason), decided_at = $3, \
                      decided_by = $4, updated_at = $3 WHERE id = $5 AND status = $6",
@@ -873,6 +878,8 @@ impl Store {
                         to.as_str(),
                         note.clone()
                     );
+                    let after = member_figures!(self, tx, r.member_id);
+                    stats_in_tx!(tx, after.minus(&before));
                     Some(())
                 } else {
                     None

@@ -23,6 +23,7 @@ mod openapi_snapshot;
 mod pairing_web;
 mod registration_web;
 mod roster;
+mod rollups;
 mod schemathesis;
 mod scope;
 mod store_contract;

@@ -251,6 +251,7 @@ impl Store {
             self,
             actor,
             |tx| {
+                let before = unit_figures!(self, tx, r.unit_id);
                 let n = sqlx::query(
                     "UPDATE unit_registrations SET status = $1, return_reason = COALESCE($2, return_reason), decided_at = $3, \
                      decided_by = $4, updated_at = $3 WHERE id = $5 AND status = $6",
@@ -264,7 +265,13 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                (n == 1).then_some(())
+                if n == 1 {
+                    let after = unit_figures!(self, tx, r.unit_id);
+                    stats_in_tx!(tx, after.minus(&before));
+                    Some(())
+                } else {
+                    None
+                }
             },
             |_done| AuditEntry::ok(action, format!("unit_registration:{}", r.id)),
             guard = changed_meanwhile(),

@@ -346,6 +346,24 @@ impl Paging {
     }
 }
 
+/// Paging of a list that is paged by key: `page` for the first pages, `after` (the `next_after` of the page
+/// before) for the next page at any depth.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct KeysetPaging {
+    /// 1-based page number (ignored with `after`); for the first pages only.
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+    /// The page starts after this record: the `next_after` of the page before.
+    pub after: Option<i64>,
+}
+
+impl KeysetPaging {
+    pub(crate) fn req(&self) -> PageReq {
+        PageReq::new(self.page, self.per_page).after(self.after)
+    }
+}
+
 /// Places in scope (filter by parent, level, name).
 #[utoipa::path(get, path = "/api/v1/places", tag = "places", security(("bearer" = [])), params(PlaceFilter, Paging),
     responses((status = 200, body = Page<Place>), (status = 403, body = ErrorBody)))]
@@ -480,14 +498,16 @@ async fn update_unit(
     ))
 }
 
-/// Members in scope; numbers are masked.
-#[utoipa::path(get, path = "/api/v1/members", tag = "members", security(("bearer" = [])), params(MemberFilter, Paging),
+/// Members in scope; numbers are masked. Paged by key: follow `next_after` with `after` (deep pages cost as much
+/// as the first). Without a search `total` is the rollup of the scope; with one it stops counting at 1,000
+/// (`total_capped`).
+#[utoipa::path(get, path = "/api/v1/members", tag = "members", security(("bearer" = [])), params(MemberFilter, KeysetPaging),
     responses((status = 200, body = Page<Member>), (status = 403, body = ErrorBody)))]
 async fn list_members(
     State(state): State<AppState>,
     ApiCtx(ctx): ApiCtx,
     ApiQuery(f): ApiQuery<MemberFilter>,
-    ApiQuery(p): ApiQuery<Paging>,
+    ApiQuery(p): ApiQuery<KeysetPaging>,
 ) -> ApiResult<Page<Member>> {
     Ok(Json(
         state.cases.members().list(&ctx.caller, &f, p.req()).await?,

@@ -314,30 +314,70 @@ fn flash_text(key: &str) -> Option<&'static str> {
 /// Links for a paginated list, keeping the other query parameters.
 pub struct Pager {
     pub total: i64,
+    /// `total` is a lower bound (a search stopped counting): shown as "1000+".
+    pub capped: bool,
     pub page: u32,
     pub pages: u32,
+    /// Paged by key: no page numbers, "下一页" continues after the last record shown.
+    pub keyset: bool,
     pub prev: Option<String>,
     pub next: Option<String>,
+    /// On a keyset page after the first: back to the first page.
+    pub first: Option<String>,
+}
+
+fn page_link(base: &str, params: &[(&str, String)], key: &str, value: Option<String>) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        if !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    if let Some(v) = value {
+        s.append_pair(key, &v);
+    }
+    let query = s.finish();
+    if query.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{query}")
+    }
 }
 
 impl Pager {
     pub fn new<T>(page: &Page<T>, base: &str, params: &[(&str, String)]) -> Pager {
-        let link = |p: u32| {
-            let mut s = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in params {
-                if !v.is_empty() {
-                    s.append_pair(k, v);
-                }
-            }
-            s.append_pair("page", &p.to_string());
-            format!("{base}?{}", s.finish())
-        };
+        let link = |p: u32| page_link(base, params, "page", Some(p.to_string()));
         Pager {
             total: page.total,
+            capped: page.total_capped,
             page: page.page,
             pages: page.pages(),
+            keyset: false,
             prev: page.has_prev().then(|| link(page.page - 1)),
             next: page.has_next().then(|| link(page.page + 1)),
+            first: None,
+        }
+    }
+
+    /// A list paged by key: "下一页" links `after=<next_after>`; a page that was reached by key links back to
+    /// the first page (`after_used`).
+    pub fn keyset<T>(
+        page: &Page<T>,
+        base: &str,
+        params: &[(&str, String)],
+        after_used: bool,
+    ) -> Pager {
+        Pager {
+            total: page.total,
+            capped: page.total_capped,
+            page: page.page,
+            pages: page.pages(),
+            keyset: true,
+            prev: None,
+            next: page
+                .next_after
+                .map(|a| page_link(base, params, "after", Some(a.to_string()))),
+            first: after_used.then(|| page_link(base, params, "after", None)),
         }
     }
 }

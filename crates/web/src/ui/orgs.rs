@@ -309,7 +309,10 @@ struct MemberQuery {
     unit_id: Option<String>,
     place_id: Option<String>,
     skill: Option<String>,
+    /// A page number still opens the first pages; "下一页" links by key.
     page: Option<u32>,
+    /// Keyset cursor: the list continues after this member.
+    after: Option<String>,
 }
 
 #[derive(Template)]
@@ -343,10 +346,11 @@ async fn member_list(
         place_id: q.place_id.as_deref().and_then(|s| s.parse().ok()),
         skill: q.skill.clone(),
     };
+    let after = q.after.as_deref().and_then(|s| s.parse().ok());
     let page = state
         .cases
         .members()
-        .list(&ctx.caller, &f, PageReq::new(q.page, Some(20)))
+        .list(&ctx.caller, &f, PageReq::new(q.page, Some(20)).after(after))
         .await?;
     let params = [
         ("q", q.q.clone().unwrap_or_default()),
@@ -355,7 +359,7 @@ async fn member_list(
         ("place_id", q.place_id.clone().unwrap_or_default()),
         ("skill", q.skill.clone().unwrap_or_default()),
     ];
-    let pager = Pager::new(&page, "/members", &params);
+    let pager = Pager::keyset(&page, "/members", &params, after.is_some() || page.page > 1);
     Ok(render(&MemberList {
         l: Layout::new(&ctx, "在职党员", "/members"),
         items: page.items,
