@@ -279,6 +279,7 @@ impl Activation<'_> {
         let all = PageReq {
             page: 1,
             per_page: u32::try_from(MAX_SHEET).unwrap_or(u32::MAX),
+            after: None,
         };
         let members = self
             .store()

@@ -364,6 +364,7 @@ impl Store {
         let all = PageReq {
             page: 1,
             per_page: crate::imports::LEDGER_MAX_ROWS as u32,
+            after: None,
         };
         self.unregistered_with(
             scope,
