@@ -75,7 +75,9 @@ macro_rules! member_visible {
 /// (by `place_path`) do not use it. Expands to an SQL condition (a string literal, for `concat!` or `push`) over
 /// the members table aliased as the given literal:
 ///
-///     concat!("SELECT COUNT(*) FROM members mm WHERE mm.unit_id = u.id AND ", member_counts_for_unit!("mm"))
+/// ```text
+/// concat!("SELECT COUNT(*) FROM members mm WHERE mm.unit_id = u.id AND ", member_counts_for_unit!("mm"))
+/// ```
 macro_rules! member_counts_for_unit {
     ($alias:literal) => {
         concat!($alias, ".unit_confirmed")

@@ -373,7 +373,7 @@ async fn one_account_per_member(db: Db) {
             ("display_name", "第二个账号"),
             ("mobile", ""),
             ("role", "member"),
-            ("target", &taken.mobile),
+            ("target", &format!("member:{}", taken.id.0)),
         ],
     )
     .await;
