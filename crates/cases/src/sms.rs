@@ -80,6 +80,8 @@ impl SmsSender for LogSender {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
 
     #[tokio::test]

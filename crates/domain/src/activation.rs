@@ -316,6 +316,8 @@ pub fn check_new_password(password: &str, confirm: &str) -> Result<(), FieldErro
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
     use crate::Timestamp;
 

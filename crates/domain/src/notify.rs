@@ -61,6 +61,8 @@ pub fn days_since(opened: Timestamp, now: Timestamp) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
 
     #[test]

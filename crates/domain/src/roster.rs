@@ -63,6 +63,8 @@ pub fn may_confirm_unit_link(scope: &Scope, unit: UnitId) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
 
     const DISTRICT: &str = "/1/";

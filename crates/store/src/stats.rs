@@ -229,6 +229,8 @@ macro_rules! unit_figures {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::Figures;
 
     #[test]
