@@ -251,6 +251,25 @@ pub fn after_second_factor(account: &Account, is_admin: bool) -> SessionStage {
     }
 }
 
+/// Opens a full session for an account that has just proven who it is without a password login (a member who
+/// activated their own account), bound to its first role binding, as a login would; returns the token.
+pub async fn open_session(
+    state: &AppState,
+    account: AccountId,
+    kind: SessionKind,
+) -> Result<String, AppError> {
+    let binding = state
+        .store
+        .account_bindings(account)
+        .await?
+        .first()
+        .map(|(id, _)| *id);
+    Ok(state
+        .store
+        .create_session(account, kind, SessionStage::Full, binding)
+        .await?)
+}
+
 /// Verifies a TOTP code for an account that has a secret, and accepts its time step once: a code (or an older
 /// one) that was accepted before is refused, also across instances.
 pub async fn totp_ok(state: &AppState, account: &Account, code: &str) -> Result<bool, AppError> {

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use shanzhi_domain::activation::ActivationInput;
-use shanzhi_store::{SessionKind, SessionStage};
+use shanzhi_store::SessionKind;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -119,21 +119,7 @@ async fn activate(
             &*state.hasher,
         )
         .await?;
-    let binding = state
-        .store
-        .account_bindings(activated.account_id)
-        .await?
-        .first()
-        .map(|(id, _)| *id);
-    let token = state
-        .store
-        .create_session(
-            activated.account_id,
-            SessionKind::Api,
-            SessionStage::Full,
-            binding,
-        )
-        .await?;
+    let token = crate::auth::open_session(&state, activated.account_id, SessionKind::Api).await?;
     Ok((
         StatusCode::CREATED,
         Json(LoginResponse {

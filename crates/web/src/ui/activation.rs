@@ -15,7 +15,7 @@ use shanzhi_domain::activation::ActivationInput;
 use shanzhi_domain::{Code, FieldErrors, Timestamp};
 use shanzhi_sheets::Format;
 use shanzhi_store::activation::PendingMember;
-use shanzhi_store::{PageReq, SessionKind, SessionStage};
+use shanzhi_store::{PageReq, SessionKind};
 
 use super::{Layout, Pager, UiCtx, UiError, render};
 use crate::AppState;
@@ -183,21 +183,7 @@ async fn activate_submit(
         }
     };
     // Signed in at once, as after a login: a fresh session with the member binding.
-    let binding = state
-        .store
-        .account_bindings(activated.account_id)
-        .await?
-        .first()
-        .map(|(id, _)| *id);
-    let token = state
-        .store
-        .create_session(
-            activated.account_id,
-            SessionKind::Web,
-            SessionStage::Full,
-            binding,
-        )
-        .await?;
+    let token = crate::auth::open_session(&state, activated.account_id, SessionKind::Web).await?;
     let joining = crate::middleware::cookie(&parts.headers, super::registration::JOIN_COOKIE)
         .is_some_and(|c| !c.is_empty());
     let to = if !next.is_empty() {
