@@ -100,12 +100,15 @@ impl Places<'_> {
             .store()
             .list_places(&below, &filter, PageReq::new(page, Some(25)))
             .await?;
-        let mut items = Vec::new();
-        for p in found.items {
-            if p.id != place.id {
-                items.push(self.store().place_summary(p).await?);
-            }
-        }
+        // The place's own figures come in the same query as its children's, last.
+        let mut wanted: Vec<Place> = found
+            .items
+            .into_iter()
+            .filter(|p| p.id != place.id)
+            .collect();
+        wanted.push(place);
+        let mut items = self.store().place_summaries(wanted).await?;
+        let place = items.pop().ok_or(AppError::new(Code::NotFound))?;
         let children = Page {
             items,
             total: found.total,
@@ -114,7 +117,6 @@ impl Places<'_> {
             total_capped: found.total_capped,
             next_after: found.next_after,
         };
-        let place = self.store().place_summary(place).await?;
         Ok(PlaceView {
             place,
             crumbs,

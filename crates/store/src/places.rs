@@ -242,6 +242,47 @@ impl Store {
         })
     }
 
+    /// [`Self::place_summary`] for several places at once: the figures of all of them in one query (a place
+    /// page lists 25 children; one lookup each was most of its time). Keeps the order of `places`.
+    pub async fn place_summaries(&self, places: Vec<Place>) -> StoreResult<Vec<PlaceSummary>> {
+        if places.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(i64, i64, i64, i64, i64, i64)> = rd!(self, |p| {
+            let mut qb = crate::qb(
+                p,
+                "SELECT p.id, COALESCE(s.children, 0), COALESCE(s.units, 0), COALESCE(s.members, 0), \
+                 COALESCE(r.registered, 0), COALESCE(r.units_registered, 0) \
+                 FROM places p LEFT JOIN place_stats s ON s.place_id = p.id \
+                 LEFT JOIN place_round_stats r ON r.place_id = p.id AND r.round_id = (SELECT MAX(id) FROM rounds) \
+                 WHERE p.id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for place in &places {
+                sep.push_bind(place.id);
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(p).await?
+        });
+        Ok(places
+            .into_iter()
+            .map(|place| {
+                let (children, units, members, registered, units_registered) = rows
+                    .iter()
+                    .find(|r| r.0 == place.id)
+                    .map_or((0, 0, 0, 0, 0), |r| (r.1, r.2, r.3, r.4, r.5));
+                PlaceSummary {
+                    place,
+                    children,
+                    units,
+                    members,
+                    registered,
+                    units_registered,
+                }
+            })
+            .collect())
+    }
+
     /// The figures of [`Self::place_summary`] counted from the rows, for checking the rollups (tests, and
     /// whoever doubts them); slow at district scale.
     pub async fn place_summary_recount(&self, place: Place) -> StoreResult<PlaceSummary> {

@@ -151,21 +151,38 @@ pub struct RegView {
     pub availability: String,
 }
 
+/// The dictionaries a registration's codes are named from, read once per request (not once per row).
+struct RegDicts {
+    skills: Vec<DictEntry>,
+    cats: Vec<DictEntry>,
+}
+
+impl RegDicts {
+    async fn load(state: &AppState, ctx: &Ctx) -> Result<Self, UiError> {
+        let reference = state.cases.reference();
+        Ok(RegDicts {
+            skills: reference.dict(ctx, DictKind::Skill, false).await?,
+            cats: reference.dict(ctx, DictKind::NeedCategory, false).await?,
+        })
+    }
+
+    fn view(&self, r: Registration) -> RegView {
+        RegView {
+            submitted: ts(r.submitted_at),
+            decided: r.decided_at.map(ts).unwrap_or_default(),
+            skills: names(&r.skill_codes(), &self.skills),
+            intentions: names(&r.intention_codes(), &self.cats),
+            availability: {
+                let a = r.availability_label();
+                if a.is_empty() { "—".into() } else { a }
+            },
+            r,
+        }
+    }
+}
+
 async fn reg_view(state: &AppState, ctx: &Ctx, r: Registration) -> Result<RegView, UiError> {
-    let reference = state.cases.reference();
-    let skills = reference.dict(ctx, DictKind::Skill, false).await?;
-    let cats = reference.dict(ctx, DictKind::NeedCategory, false).await?;
-    Ok(RegView {
-        submitted: ts(r.submitted_at),
-        decided: r.decided_at.map(ts).unwrap_or_default(),
-        skills: names(&r.skill_codes(), &skills),
-        intentions: names(&r.intention_codes(), &cats),
-        availability: {
-            let a = r.availability_label();
-            if a.is_empty() { "—".into() } else { a }
-        },
-        r,
-    })
+    Ok(RegDicts::load(state, ctx).await?.view(r))
 }
 
 // ------------------------------------------------------------------ rounds
@@ -343,8 +360,9 @@ async fn my_render(
     let round = cases.current_round(ctx).await?;
     let mut regs = Vec::new();
     if let Some(r) = &round {
+        let dicts = RegDicts::load(state, ctx).await?;
         for r in cases.mine(ctx, r.id()).await? {
-            regs.push(reg_view(state, ctx, r).await?);
+            regs.push(dicts.view(r));
         }
     }
     let active_idx = regs.iter().position(|v| v.r.status().is_active());
@@ -710,10 +728,8 @@ async fn queue(
             ("q", q.q.clone().unwrap_or_default()),
         ],
     );
-    let mut items = Vec::new();
-    for r in page.items {
-        items.push(reg_view(&state, &ctx, r).await?);
-    }
+    let dicts = RegDicts::load(&state, &ctx).await?;
+    let items: Vec<RegView> = page.items.into_iter().map(|r| dicts.view(r)).collect();
     // The QR code link is offered to the reviewing community the QR page serves.
     let is_community = can_review && cases.own_community(&ctx).await.is_ok();
     let bulk_grids = if is_community && items.iter().any(|v| v.r.status().is_waiting()) {
