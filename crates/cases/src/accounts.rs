@@ -487,11 +487,22 @@ impl Accounts<'_> {
                     UnregisteredOf::Unit(*u),
                     format!("/units/{}/unregistered", u.0),
                 )],
+                // A community's or grid's list is a short one to work through; a town or the district follows its
+                // 报到率 (rollups) instead of counting every unregistered member on each visit to its home.
                 Scope::Subtree(_) => self
                     .store()
                     .scope_roots(c.scope())
                     .await?
                     .into_iter()
+                    .filter(|p| {
+                        matches!(
+                            p.level(),
+                            Some(
+                                shanzhi_domain::place::PlaceLevel::Community
+                                    | shanzhi_domain::place::PlaceLevel::Grid
+                            )
+                        )
+                    })
                     .map(|p| {
                         (
                             UnregisteredOf::Place(PlaceId(p.id)),
@@ -504,17 +515,8 @@ impl Accounts<'_> {
             for (of, href) in lists {
                 let waiting = self
                     .store()
-                    .unregistered(
-                        c.scope(),
-                        of,
-                        &round,
-                        &Default::default(),
-                        PageReq::new(Some(1), Some(1)),
-                        None,
-                    )
-                    .await?
-                    .members
-                    .total;
+                    .unregistered_total(c.scope(), of, &round)
+                    .await?;
                 if waiting > 0 {
                     todo.push(Todo {
                         label: "本轮尚未报到的党员",

@@ -238,6 +238,18 @@ impl Store {
         Ok(self.unregistered_within(scope, of).await?.of_name)
     }
 
+    /// How many of `of` have not registered in round `round` (the count of [`Self::unregistered`] without its
+    /// rows, for a to-do entry).
+    pub async fn unregistered_total(
+        &self,
+        scope: &Scope,
+        of: UnregisteredOf,
+        round: &crate::registration::Round,
+    ) -> StoreResult<i64> {
+        let w = self.unregistered_within(scope, of).await?;
+        self.unregistered_count(&w, round.id, &None).await
+    }
+
     async fn unregistered_count(
         &self,
         w: &Within,
